@@ -1,0 +1,71 @@
+/* backend: the one interface every allocator under test implements.
+ *
+ * DESIGN.md decision 1: one allocator per process.  A backend is compiled
+ * into its own worker executable (fragsim-jemalloc, ...), linked against that
+ * allocator alone; `fragsim run --allocator NAME` execs the worker.  Inside a
+ * worker the engine calls the allocator only through these operations, so a
+ * new allocator is one file here plus one fragsim_backend() line in
+ * CMakeLists.txt.
+ *
+ * Statistics use Redis's INFO names.  Not every allocator can say every
+ * number honestly: a backend sets the bit of each field it fills in `have`,
+ * and fields without their bit are written empty, never invented. */
+#ifndef FRAGSIM_BACKEND_H
+#define FRAGSIM_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../sim/fs_err.h"
+
+enum {
+    BACKEND_HAVE_ALLOCATED = 1u << 0,
+    BACKEND_HAVE_ACTIVE = 1u << 1,
+    BACKEND_HAVE_RESIDENT = 1u << 2,
+    BACKEND_HAVE_MAPPED = 1u << 3,
+    BACKEND_HAVE_RETAINED = 1u << 4,
+    BACKEND_HAVE_METADATA = 1u << 5,
+};
+
+typedef struct backend_stats {
+    uint32_t have;      /* BACKEND_HAVE_* bits of the fields filled in */
+    uint64_t allocated; /* bytes in live allocations (allocator_allocated) */
+    uint64_t active;    /* bytes in pages holding live allocations (allocator_active) */
+    uint64_t resident;  /* bytes the allocator holds resident, metadata included
+                           (allocator_resident) */
+    uint64_t mapped;    /* bytes mapped in active extents (allocator_mapped) */
+    uint64_t retained;  /* bytes kept mapped-but-unused for reuse (allocator_retained) */
+    uint64_t metadata;  /* bytes of the allocator's own metadata */
+} backend_stats;
+
+/* A setting the allocator runs with, for summary.json: name and value as
+ * text ("dirty_decay_ms", "10000"). */
+typedef void (*backend_setting_fn)(void *arg, const char *name, const char *value);
+
+typedef struct backend_ops {
+    const char *name;        /* "jemalloc": what --allocator takes */
+    const char *description;
+    /* Prepares the allocator; *state is the backend's own (may stay NULL).
+     * Returns 0 or -1. */
+    int (*init)(void **state, fs_err *err);
+    /* Allocates `size` (> 0) bytes and stores the usable size in *usable.
+     * Returns NULL when the allocator refuses. */
+    void *(*alloc)(void *state, size_t size, size_t *usable);
+    /* Frees a block from alloc(); size is the size asked for. */
+    void (*free)(void *state, void *p, size_t size);
+    /* Fills *out.  Returns 0 or -1. */
+    int (*stats)(void *state, backend_stats *out, fs_err *err);
+    /* Returns free memory to the kernel, like MEMORY PURGE.  NULL: the
+     * allocator has no such call.  Returns 0 or -1. */
+    int (*purge)(void *state, fs_err *err);
+    /* The allocator's version (static string). */
+    const char *(*version)(void *state);
+    /* Reports the settings in force, one call of fn per setting.  May be NULL. */
+    void (*settings)(void *state, backend_setting_fn fn, void *arg);
+    void (*fini)(void *state);
+} backend_ops;
+
+/* The backend compiled into this executable, or NULL in the front end. */
+extern const backend_ops *const backend_self;
+
+#endif

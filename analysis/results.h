@@ -1,0 +1,83 @@
+/* results: what a run leaves behind, and the writers that put it on disk.
+ *
+ * A results directory holds series.csv (one row per sample), summary.json
+ * (configuration, trace digest, peak and final figures) and info.txt (the
+ * INFO-memory-style block also printed at the end).  Each file is one
+ * result_writer; run.c drives them all through the same three calls, so a
+ * new output is one writer file and one row in its table.
+ *
+ * The directory appears only when the run succeeds: writers work in a
+ * hidden sibling directory that is renamed into place at the end, and is
+ * removed on any error, so a failed run never leaves half a result. */
+#ifndef FRAGSIM_RESULTS_H
+#define FRAGSIM_RESULTS_H
+
+#include "../sim/engine.h"
+#include "../sim/sample.h"
+#include "../traces/trace_gen.h"
+#include "emit.h"
+
+#define RUN_MAX_SETTINGS 32
+
+typedef struct run_setting {
+    char name[48];
+    char value[208];
+} run_setting;
+
+typedef struct run_summary {
+    /* configuration */
+    char allocator[32];
+    char allocator_version[64];
+    run_setting settings[RUN_MAX_SETTINGS]; /* the allocator's, as it reports them */
+    unsigned nsettings;
+    char trace_source[512]; /* a path, "<stdin>" or "preset:NAME" */
+    char trace_format[16];
+    int has_gen;            /* the trace came from the generator: gen is set */
+    gen_params gen;
+    char preset[32];
+    double sample_interval; /* virtual seconds */
+    /* the trace as replayed */
+    uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
+    double trace_duration;  /* virtual seconds from first to last event */
+    engine_counters counters;
+    /* measurements */
+    uint64_t samples;
+    sample_row peak;        /* each column's maximum over the samples */
+    sample_row final;       /* the last sample */
+    uint64_t baseline_rss;  /* process RSS before the replay, less engine memory */
+    double wall_time;       /* seconds for the whole replay */
+    double events_per_second;
+} run_summary;
+
+typedef struct result_writer_ops {
+    const char *file; /* the file it writes in the results directory */
+    /* Creates the file in dir.  Returns 0 or -1. */
+    int (*open)(void **state, const char *dir, fs_err *err);
+    int (*sample)(void *state, const sample_row *row, fs_err *err);
+    /* Finishes the file (summary NULL: abandon it, nothing is reported). */
+    int (*close)(void *state, const run_summary *summary, fs_err *err);
+} result_writer_ops;
+
+extern const result_writer_ops results_series_csv;
+extern const result_writer_ops results_summary_json;
+extern const result_writer_ops results_info_txt;
+
+/* The summary in either style (JSON document or INFO block). */
+void results_summary_emit(emitter *em, const run_summary *s);
+
+/* ---- the results directory ---- */
+typedef struct results_dir {
+    char path[1024];    /* where the results go */
+    char partial[1100]; /* where they are written meanwhile */
+} results_dir;
+
+/* Checks that path can take results (absent, or a previous results
+ * directory, which will be replaced) and creates the hidden partial
+ * directory.  Returns 0 or -1. */
+int results_dir_begin(results_dir *rd, const char *path, fs_err *err);
+/* Moves the partial directory into place.  Returns 0 or -1. */
+int results_dir_commit(results_dir *rd, fs_err *err);
+/* Removes the partial directory and everything in it. */
+void results_dir_abort(results_dir *rd);
+
+#endif

@@ -1,0 +1,107 @@
+/* The results directory's life: write beside it, rename into place. */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results.h"
+
+/* Only files fragsim writes may be removed when a directory is replaced:
+ * anything else in it means the user pointed -o at the wrong place. */
+static const char *const known_files[] = {"series.csv", "summary.json", "info.txt"};
+
+static int is_known(const char *name) {
+    for (size_t i = 0; i < sizeof known_files / sizeof *known_files; i++)
+        if (strcmp(name, known_files[i]) == 0) return 1;
+    return 0;
+}
+
+/* Removes a directory holding only known files.  Returns 0, or -1 (and
+ * touches nothing) when it holds anything else. */
+static int remove_results(const char *path, int check_only) {
+    DIR *d = opendir(path);
+    if (d == NULL) return -1;
+    struct dirent *de;
+    int foreign = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        if (!is_known(de->d_name)) foreign = 1;
+    }
+    closedir(d);
+    if (foreign) return -1;
+    if (check_only) return 0;
+    char file[1200];
+    for (size_t i = 0; i < sizeof known_files / sizeof *known_files; i++) {
+        snprintf(file, sizeof file, "%s/%s", path, known_files[i]);
+        unlink(file);
+    }
+    return rmdir(path);
+}
+
+/* mkdir -p: the parent of a results directory is made as needed. */
+static int make_parents(const char *dir) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
+        *s = '/';
+    }
+    return mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int results_dir_begin(results_dir *rd, const char *path, fs_err *err) {
+    memset(rd, 0, sizeof *rd);
+    if (strlen(path) == 0 || strlen(path) >= sizeof rd->path)
+        return fs_errf(err, "results directory name '%s' is empty or too long", path);
+    snprintf(rd->path, sizeof rd->path, "%s", path);
+    size_t n = strlen(rd->path);
+    while (n > 1 && rd->path[n - 1] == '/') rd->path[--n] = '\0';
+    struct stat st;
+    if (stat(rd->path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return fs_errf(err, "'%s' exists and is not a directory: choose another -o", path);
+        if (remove_results(rd->path, 1) != 0)
+            return fs_errf(err, "'%s' exists and holds files fragsim did not write: choose "
+                           "another -o (fragsim only replaces its own results directories)",
+                           path);
+    }
+    char tmp[1024], base_buf[1024];
+    snprintf(tmp, sizeof tmp, "%s", rd->path);
+    snprintf(base_buf, sizeof base_buf, "%s", rd->path);
+    const char *parent = dirname(tmp), *base = basename(base_buf);
+    snprintf(rd->partial, sizeof rd->partial, "%s/.%s.partial-%ld", parent, base, (long)getpid());
+    if (make_parents(parent) != 0 || mkdir(rd->partial, 0777) != 0) {
+        int e = errno;
+        rd->partial[0] = '\0';
+        return fs_errf(err, "cannot create the results directory beside '%s': %s", path,
+                       strerror(e));
+    }
+    return 0;
+}
+
+int results_dir_commit(results_dir *rd, fs_err *err) {
+    struct stat st;
+    if (stat(rd->path, &st) == 0 && remove_results(rd->path, 0) != 0) {
+        results_dir_abort(rd);
+        return fs_errf(err, "cannot replace '%s': %s", rd->path, strerror(errno));
+    }
+    if (rename(rd->partial, rd->path) != 0) {
+        int e = errno;
+        results_dir_abort(rd);
+        return fs_errf(err, "cannot move results into '%s': %s", rd->path, strerror(e));
+    }
+    rd->partial[0] = '\0';
+    return 0;
+}
+
+void results_dir_abort(results_dir *rd) {
+    if (rd->partial[0] == '\0') return;
+    remove_results(rd->partial, 0);
+    rmdir(rd->partial);
+    rd->partial[0] = '\0';
+}

@@ -1,0 +1,175 @@
+/* summary.json and info.txt: one description of a run's summary, emitted in
+ * two styles (emit.h). */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sim/emem.h"
+#include "../sim/units.h"
+#include "fragsim_config.h"
+#include "results.h"
+
+/* The columns of one sample as an object. */
+static void emit_row(emitter *em, const char *key, const char *title, const sample_row *row) {
+    emit_object_begin(em, key, title);
+    for (size_t i = 0; i < sample_ncolumns; i++) {
+        const sample_column *c = &sample_columns[i];
+        double v = sample_value(row, c);
+        switch (c->type) {
+        case SAMPLE_SECONDS: emit_double(em, c->name, v, 6); break;
+        case SAMPLE_RATIO: emit_double(em, c->name, v, 4); break;
+        case SAMPLE_U64:
+        case SAMPLE_I64:
+            if (isnan(v)) emit_str(em, c->name, "");
+            else if (c->type == SAMPLE_U64) emit_u64(em, c->name, (uint64_t)v);
+            else emit_i64(em, c->name, (int64_t)v);
+            /* Redis's *_human companions, for people (INFO style only). */
+            if (em->style == EMIT_INFO && !isnan(v) &&
+                (strcmp(c->name, "used_memory") == 0 || strcmp(c->name, "used_memory_rss") == 0 ||
+                 strcmp(c->name, "heap_rss") == 0)) {
+                char name[64], human[32];
+                snprintf(name, sizeof name, "%s_human", c->name);
+                emit_str(em, name, units_human_bytes(v, human));
+            }
+            break;
+        }
+        if (c->type == SAMPLE_RATIO) emit_note(em, c->meaning);
+    }
+    emit_object_end(em);
+}
+
+static void emit_gen(emitter *em, const gen_params *g) {
+    char buf[1024];
+    emit_object_begin(em, "generator", NULL);
+    emit_u64(em, "seed", g->seed);
+    emit_u64(em, "keys", g->keys);
+    emit_double(em, "rate", gen_effective_rate(g), 3);
+    dist_format(&g->sizes, buf, sizeof buf);
+    emit_str(em, "sizes", buf);
+    dist_format(&g->ttl, buf, sizeof buf);
+    emit_str(em, "ttl", buf);
+    emit_double(em, "observe", g->observe, 3);
+    emit_str(em, "key_prefix", g->key_prefix);
+    emit_object_end(em);
+}
+
+void results_summary_emit(emitter *em, const run_summary *s) {
+    char buf[64];
+    int info = em->style == EMIT_INFO;
+
+    if (!info) emit_str(em, "fragsim_version", FRAGSIM_VERSION);
+    emit_object_begin(em, "config", "Run");
+    emit_str(em, "allocator", s->allocator);
+    emit_str(em, "allocator_version", s->allocator_version);
+    emit_str(em, "trace", s->trace_source);
+    if (!info) {
+        emit_str(em, "trace_format", s->trace_format);
+        emit_str(em, "preset", s->preset);
+        emit_double(em, "sample_interval", s->sample_interval, 6);
+        /* Until paced replay exists the replay runs as fast as it can: the
+         * allocators' wall-clock decay sees compressed time. */
+        emit_str(em, "speed", "max");
+        emit_str(em, "expiry", "exact");
+        emit_str(em, "object_model", "raw");
+        emit_object_begin(em, "allocator_settings", NULL);
+        for (unsigned i = 0; i < s->nsettings; i++)
+            emit_str(em, s->settings[i].name, s->settings[i].value);
+        emit_object_end(em);
+        if (s->has_gen) emit_gen(em, &s->gen);
+    }
+    emit_object_end(em);
+
+    if (!info) {
+        emit_object_begin(em, "trace", NULL);
+        snprintf(buf, sizeof buf, "%016llx", (unsigned long long)s->trace_digest);
+        emit_str(em, "digest_fnv1a64", buf);
+        emit_u64(em, "events", s->counters.events);
+        emit_object_begin(em, "events_by_op", NULL);
+        for (int op = 0; op < TRACE_OP__COUNT; op++)
+            emit_u64(em, trace_op_name((trace_op)op), s->counters.ops[op]);
+        emit_object_end(em);
+        emit_double(em, "duration", s->trace_duration, 6);
+        emit_object_end(em);
+
+        emit_object_begin(em, "engine", NULL);
+        emit_u64(em, "expired_keys", s->counters.expired_keys);
+        emit_u64(em, "deleted_keys", s->counters.deleted_keys);
+        emit_u64(em, "keyspace_hits", s->counters.keyspace_hits);
+        emit_u64(em, "keyspace_misses", s->counters.keyspace_misses);
+        emit_u64(em, "purges", s->counters.purges);
+        emit_u64(em, "samples", s->samples);
+        emit_u64(em, "baseline_rss", s->baseline_rss);
+        emit_object_end(em);
+    }
+
+    if (info && s->final.used_memory == 0)
+        emit_note(em, "used_memory is 0 (no live keys): the ratios over it are undefined "
+                      "and left empty");
+    emit_row(em, "final", "Memory at the end of the trace", &s->final);
+    emit_row(em, "peak", "Peak (each field's maximum over the samples)", &s->peak);
+
+    emit_object_begin(em, "speed", "Replay");
+    emit_double(em, "wall_time", s->wall_time, 3);
+    emit_double(em, "events_per_second", s->events_per_second, 0);
+    if (info) {
+        emit_u64(em, "events", s->counters.events);
+        emit_u64(em, "expired_keys", s->counters.expired_keys);
+        emit_double(em, "virtual_time", s->trace_duration, 3);
+    }
+    emit_object_end(em);
+}
+
+typedef struct summary_state {
+    char path[1200];
+    emit_style style;
+} summary_state;
+
+static int summary_open_style(void **state, const char *dir, const char *file, emit_style style,
+                              fs_err *err) {
+    summary_state *s = emem_map(sizeof *s);
+    if (s == NULL) return fs_errf(err, "cannot map writer state");
+    snprintf(s->path, sizeof s->path, "%s/%s", dir, file);
+    s->style = style;
+    *state = s;
+    return 0;
+}
+
+static int json_open(void **state, const char *dir, fs_err *err) {
+    return summary_open_style(state, dir, "summary.json", EMIT_JSON, err);
+}
+
+static int info_open(void **state, const char *dir, fs_err *err) {
+    return summary_open_style(state, dir, "info.txt", EMIT_INFO, err);
+}
+
+static int summary_sample(void *state, const sample_row *row, fs_err *err) {
+    (void)state, (void)row, (void)err;
+    return 0;
+}
+
+/* The file is written whole at the end: the summary only exists then. */
+static int summary_close(void *state, const run_summary *summary, fs_err *err) {
+    summary_state *s = state;
+    int rc = 0;
+    if (summary != NULL) {
+        int fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        outbuf ob;
+        if (fd < 0) {
+            rc = fs_errf(err, "cannot create %s", s->path);
+        } else if ((rc = outbuf_open(&ob, fd, s->path, err)) == 0) {
+            emitter em;
+            emit_begin(&em, s->style, &ob);
+            results_summary_emit(&em, summary);
+            emit_end(&em);
+            rc = outbuf_close(&ob, err);
+        }
+    }
+    emem_unmap(s, sizeof *s);
+    return rc;
+}
+
+const result_writer_ops results_summary_json = {"summary.json", json_open, summary_sample,
+                                                summary_close};
+const result_writer_ops results_info_txt = {"info.txt", info_open, summary_sample, summary_close};

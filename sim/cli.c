@@ -1,0 +1,181 @@
+/* The front door: subcommand table, help, and the hand-off from the front
+ * end to the worker executable that holds the chosen allocator. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../allocators/backend.h"
+#include "fragsim_config.h"
+#include "units.h"
+
+int cli_error(const char *cmd, int code, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "fragsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cli_gen_params(const cli_gen_opts *o, gen_params *p, fs_err *err) {
+    if (o->preset != NULL) {
+        const gen_preset *pr = gen_preset_find(o->preset);
+        if (pr == NULL)
+            return fs_errf(err, "unknown preset '%s' (fragsim presets lists them)", o->preset);
+        pr->init(p);
+    } else {
+        gen_params_default(p);
+    }
+    if (o->seed && units_parse_u64(o->seed, &p->seed) != 0)
+        return fs_errf(err, "--seed '%s': expected a whole number", o->seed);
+    if (o->keys && (units_parse_u64(o->keys, &p->keys) != 0 || p->keys == 0))
+        return fs_errf(err, "--keys '%s': expected a whole number above 0", o->keys);
+    if (o->rate && (units_parse_double(o->rate, &p->rate) != 0 || p->rate <= 0))
+        return fs_errf(err, "--rate '%s': expected keys per second, above 0", o->rate);
+    if (o->insert_seconds &&
+        (units_parse_double(o->insert_seconds, &p->insert_seconds) != 0 || p->insert_seconds <= 0))
+        return fs_errf(err, "--insert-seconds '%s': expected seconds, above 0", o->insert_seconds);
+    if (o->sizes && dist_parse(&p->sizes, o->sizes, 1, "--sizes", err) != 0) return -1;
+    if (o->ttl && dist_parse(&p->ttl, o->ttl, 0, "--ttl", err) != 0) return -1;
+    if (o->observe && units_parse_double(o->observe, &p->observe) != 0)
+        return fs_errf(err, "--observe '%s': expected seconds, 0 or more", o->observe);
+    if (o->key_prefix) {
+        if (strlen(o->key_prefix) >= sizeof p->key_prefix)
+            return fs_errf(err, "--key-prefix: at most %zu bytes", sizeof p->key_prefix - 1);
+        snprintf(p->key_prefix, sizeof p->key_prefix, "%s", o->key_prefix);
+    }
+    return gen_params_check(p, err);
+}
+
+static int cmd_presets(int argc, char **argv) {
+    (void)argv;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: fragsim presets\n\nLists the built-in workloads that `run --preset` "
+               "and `gen --preset` take.\n");
+        return CLI_OK;
+    }
+    if (argc > 1) return cli_error("presets", CLI_USAGE, "takes no arguments");
+    size_t n;
+    const gen_preset *p = gen_presets(&n);
+    for (size_t i = 0; i < n; i++) printf("%-12s %s\n", p[i].name, p[i].description);
+    return CLI_OK;
+}
+
+/* The directory this executable lives in, where its workers live too. */
+static int exe_dir(char *buf, size_t n) {
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0) return -1;
+    buf[k] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash == NULL) return -1;
+    *slash = '\0';
+    return 0;
+}
+
+static int worker_path(const char *name, char *buf, size_t n) {
+    char dir[PATH_MAX];
+    if (exe_dir(dir, sizeof dir) != 0) return -1;
+    if ((size_t)snprintf(buf, n, "%s/fragsim-%s", dir, name) >= n) return -1;
+    return access(buf, X_OK);
+}
+
+static int cmd_allocators(int argc, char **argv) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: fragsim allocators\n\nLists the allocators this build can run "
+               "(--allocator NAME) and those it skipped.\n");
+        return CLI_OK;
+    }
+    if (argc > 1) return cli_error("allocators", CLI_USAGE, "takes no arguments");
+    char names[] = FRAGSIM_BACKENDS, path[PATH_MAX];
+    for (char *save, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save))
+        printf("%-10s %s\n", name,
+               worker_path(name, path, sizeof path) == 0 ? path : "(built, but its worker is missing)");
+    if (*FRAGSIM_BACKENDS_SKIPPED) printf("skipped at build time: %s\n", FRAGSIM_BACKENDS_SKIPPED);
+    return CLI_OK;
+}
+
+/* `run` in the front end: find --allocator, exec that allocator's worker
+ * with the same arguments.  The worker parses and checks everything. */
+static int run_in_worker(int argc, char **argv) {
+    const char *name = FRAGSIM_DEFAULT_ALLOCATOR;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "--allocator") == 0 && i + 1 < argc) name = argv[i + 1];
+        else if (strncmp(argv[i], "--allocator=", 12) == 0) name = argv[i] + 12;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return cli_run(argc, argv);
+    }
+    char path[PATH_MAX];
+    if (strchr(name, '/') != NULL || worker_path(name, path, sizeof path) != 0)
+        return cli_error("run", CLI_USAGE, "allocator '%s' is not in this build (built: %s%s%s)",
+                         name, FRAGSIM_BACKENDS, *FRAGSIM_BACKENDS_SKIPPED ? "; skipped: " : "",
+                         FRAGSIM_BACKENDS_SKIPPED);
+    /* argv[0] of the worker, then "run", then the user's arguments. */
+    char *args[argc + 2];
+    args[0] = path;
+    for (int i = 0; i < argc; i++) args[i + 1] = argv[i];
+    args[argc + 1] = NULL;
+    execv(path, args);
+    return cli_error("run", CLI_FAIL, "cannot start %s: %s", path, strerror(errno));
+}
+
+static int usage(FILE *f) {
+    fprintf(f,
+            "fragsim %s: replay key SET/EXPIRE/DEL streams against real allocators and\n"
+            "measure fragmentation the way the allocator and the kernel see it.\n\n"
+            "usage: fragsim COMMAND [options]     (fragsim COMMAND --help for more)\n\n"
+            "commands:\n"
+            "  run         replay a trace or a preset; write a results directory\n"
+            "  gen         write a synthetic trace (deterministic by --seed)\n"
+            "  presets     list the built-in workloads\n"
+            "  allocators  list the allocators this build can run\n"
+            "  help        this text\n"
+            "  version     print the version\n\n"
+            "example: fragsim run --preset seed-blog --keys 200000\n",
+            FRAGSIM_VERSION);
+    return f == stdout ? CLI_OK : CLI_USAGE;
+}
+
+typedef struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} cli_command;
+
+static int cmd_help(int argc, char **argv) {
+    (void)argc, (void)argv;
+    return usage(stdout);
+}
+
+static int cmd_version(int argc, char **argv) {
+    (void)argc, (void)argv;
+    printf("fragsim %s%s%s\n", FRAGSIM_VERSION, backend_self ? " allocator " : "",
+           backend_self ? backend_self->name : "");
+    return CLI_OK;
+}
+
+static int cmd_run(int argc, char **argv) {
+    return backend_self == NULL ? run_in_worker(argc, argv) : cli_run(argc, argv);
+}
+
+static const cli_command commands[] = {
+    {"run", cmd_run},           {"gen", cli_gen},         {"presets", cmd_presets},
+    {"allocators", cmd_allocators}, {"help", cmd_help},   {"--help", cmd_help},
+    {"-h", cmd_help},           {"version", cmd_version}, {"--version", cmd_version},
+};
+
+int cli_main(int argc, char **argv) {
+    if (argc < 2) return usage(stderr);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    cli_error(NULL, CLI_USAGE, "unknown command '%s' (fragsim help lists the commands)", argv[1]);
+    return CLI_USAGE;
+}
+
+int main(int argc, char **argv) { return cli_main(argc, argv); }

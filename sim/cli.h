@@ -1,0 +1,44 @@
+/* cli: the `fragsim` command line.  Each subcommand is one row of the
+ * table in cli.c; the generator's options are shared by `gen` and `run`. */
+#ifndef FRAGSIM_CLI_H
+#define FRAGSIM_CLI_H
+
+#include "../traces/trace_gen.h"
+
+/* Exit codes: 0 success, 1 the run failed (bad trace, I/O), 2 bad usage. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cli_main(int argc, char **argv);
+
+int cli_run(int argc, char **argv);
+int cli_gen(int argc, char **argv);
+
+/* Prints "fragsim CMD: message" on stderr and returns code. */
+int cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The generator's options, shared by run and gen. */
+typedef struct cli_gen_opts {
+    const char *preset;
+    const char *seed, *keys, *rate, *insert_seconds, *sizes, *ttl, *observe, *key_prefix;
+    int any; /* some generator option (other than --preset) was given */
+} cli_gen_opts;
+
+/* Builds parameters from a preset (or the neutral defaults) and the
+ * overrides.  Returns 0 or -1. */
+int cli_gen_params(const cli_gen_opts *o, gen_params *p, fs_err *err);
+
+#define CLI_GEN_HELP \
+    "workload options (with --preset, or for `gen`):\n" \
+    "  --preset NAME         a built-in workload (fragsim presets lists them)\n" \
+    "  --keys N              number of keys\n" \
+    "  --seed N              random seed (same seed, same trace)\n" \
+    "  --rate R              keys inserted per virtual second (default: keys spread\n" \
+    "                        over the insert phase)\n" \
+    "  --insert-seconds S    length of the insert phase when --rate is not given\n" \
+    "  --sizes DIST          value sizes: fixed:V, uniform:A,B, lognormal:MEDIAN,SIGMA,\n" \
+    "                        weighted:V1:W1,V2:W2,...  (units allowed: 4kb)\n" \
+    "  --ttl DIST            TTLs in seconds, same forms, or none\n" \
+    "  --observe S           virtual seconds of observation after the last insert\n" \
+    "  --key-prefix P        keys are P0, P1, ...\n"
+
+#endif

@@ -1,0 +1,224 @@
+/* `fragsim run` and `fragsim gen`: option parsing and the hand-off to
+ * run_execute() and the trace writer. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../allocators/backend.h"
+#include "../traces/trace_text.h"
+#include "cli.h"
+#include "fragsim_config.h"
+#include "run.h"
+#include "units.h"
+
+enum {
+    OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
+    OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+};
+
+#define GEN_LONGOPTS \
+    {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \
+    {"keys", required_argument, 0, OPT_KEYS}, {"rate", required_argument, 0, OPT_RATE}, \
+    {"insert-seconds", required_argument, 0, OPT_INSERT_SECONDS}, \
+    {"sizes", required_argument, 0, OPT_SIZES}, {"ttl", required_argument, 0, OPT_TTL}, \
+    {"observe", required_argument, 0, OPT_OBSERVE}, \
+    {"key-prefix", required_argument, 0, OPT_KEY_PREFIX}
+
+/* Takes a generator option; returns 1 if opt was one. */
+static int gen_opt(cli_gen_opts *g, int opt, const char *arg) {
+    const char **slot = NULL;
+    switch (opt) {
+    case OPT_PRESET: g->preset = arg; return 1;
+    case OPT_SEED: slot = &g->seed; break;
+    case OPT_KEYS: slot = &g->keys; break;
+    case OPT_RATE: slot = &g->rate; break;
+    case OPT_INSERT_SECONDS: slot = &g->insert_seconds; break;
+    case OPT_SIZES: slot = &g->sizes; break;
+    case OPT_TTL: slot = &g->ttl; break;
+    case OPT_OBSERVE: slot = &g->observe; break;
+    case OPT_KEY_PREFIX: slot = &g->key_prefix; break;
+    default: return 0;
+    }
+    *slot = arg;
+    g->any = 1;
+    return 1;
+}
+
+/* getopt's failures, in our words.  getopt leaves the culprit at
+ * argv[optind - 1]. */
+static int bad_option(const char *cmd, int argc, char **argv) {
+    const char *culprit = optind - 1 < argc ? argv[optind - 1] : "?";
+    if (optopt != 0 && strncmp(culprit, "--", 2) != 0)
+        return cli_error(cmd, CLI_USAGE, "option '-%c' %s (see fragsim %s --help)", optopt,
+                         strchr("o", optopt) ? "needs a value" : "is unknown", cmd);
+    for (const char *p = culprit; *p; p++)
+        if (*p == '=') break;
+    return cli_error(cmd, CLI_USAGE, "unknown option or missing value: '%s' (see fragsim %s --help)",
+                     culprit, cmd);
+}
+
+static void run_usage(void) {
+    printf("usage: fragsim run [TRACE | - | --preset NAME] [options]\n\n"
+           "Replays a trace file (or standard input, or a built-in workload) against one\n"
+           "allocator in this process and writes a results directory: series.csv (one row\n"
+           "per sample), summary.json and info.txt; prints the INFO-memory-style block.\n\n"
+           "options:\n"
+           "  --allocator NAME      allocator under test (default %s; fragsim allocators)\n"
+           "  --format NAME         trace format (default: detected; 'text')\n"
+           "  --sample-interval S   virtual seconds between samples (default 10)\n"
+           "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
+           "                        replaced if it holds an earlier run's results\n"
+           "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
+           "  -q, --quiet           do not print the INFO block\n\n" CLI_GEN_HELP
+           "\nThe replay runs as fast as it can (virtual time is not paced): allocators'\n"
+           "wall-clock decay sees compressed time.  MALLOC_CONF in the environment reaches\n"
+           "jemalloc and is recorded in summary.json.\n",
+           FRAGSIM_DEFAULT_ALLOCATOR);
+}
+
+int cli_run(int argc, char **argv) {
+    static const struct option longopts[] = {
+        GEN_LONGOPTS,
+        {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
+        {"output", required_argument, 0, 'o'},
+        {"progress", no_argument, 0, OPT_PROGRESS},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_gen_opts g = {0};
+    run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
+    const char *allocator = NULL, *interval = NULL;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+        if (gen_opt(&g, opt, optarg)) continue;
+        switch (opt) {
+        case OPT_ALLOCATOR: allocator = optarg; break;
+        case OPT_FORMAT: cfg.format = optarg; break;
+        case OPT_SAMPLE_INTERVAL: interval = optarg; break;
+        case 'o': cfg.out_dir = optarg; break;
+        case OPT_PROGRESS: cfg.progress = 1; break;
+        case OPT_NO_PROGRESS: cfg.progress = 0; break;
+        case 'q': cfg.print_info = 0; break;
+        case 'h': run_usage(); return CLI_OK;
+        default: return bad_option("run", argc, argv);
+        }
+    }
+    if (backend_self == NULL)
+        return cli_error("run", CLI_USAGE, "this executable holds no allocator; run it as fragsim");
+    if (allocator != NULL && strcmp(allocator, backend_self->name) != 0)
+        return cli_error("run", CLI_USAGE, "this worker runs '%s', not '%s'", backend_self->name,
+                         allocator);
+    if (interval != NULL && (units_parse_double(interval, &cfg.sample_interval) != 0 ||
+                             cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
+        return cli_error("run", CLI_USAGE,
+                         "--sample-interval '%s': expected virtual seconds above 0", interval);
+    if (optind < argc - 1)
+        return cli_error("run", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
+    cfg.trace_path = optind < argc ? argv[optind] : NULL;
+    if (cfg.trace_path != NULL && g.preset != NULL)
+        return cli_error("run", CLI_USAGE, "give a TRACE or --preset, not both");
+    if (cfg.trace_path == NULL && g.preset == NULL)
+        return cli_error("run", CLI_USAGE, "expected a TRACE file (or - for stdin) or --preset NAME "
+                         "(fragsim presets lists them)");
+    if (cfg.trace_path != NULL && g.any)
+        return cli_error("run", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
+                         "--preset, not to a trace file");
+    fs_err err;
+    if (cfg.trace_path == NULL) {
+        if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
+        cfg.preset = g.preset;
+    }
+    char out[1024];
+    if (cfg.out_dir == NULL) {
+        char base[512];
+        snprintf(base, sizeof base, "%s", cfg.trace_path ? cfg.trace_path : g.preset);
+        const char *name = strcmp(base, "-") == 0 ? "stdin" : basename(base);
+        snprintf(out, sizeof out, "results/%.400s-%s", name, backend_self->name);
+        cfg.out_dir = out;
+    }
+    if (run_execute(&cfg, backend_self, NULL, &err) != 0)
+        return cli_error("run", CLI_FAIL, "%s", err.msg);
+    return CLI_OK;
+}
+
+static void gen_usage(void) {
+    printf("usage: fragsim gen [--preset NAME] [options] [-o FILE]\n\n"
+           "Writes a synthetic trace in fragsim's text format (traces/FORMAT.md): the same\n"
+           "options and seed give the same trace, byte for byte.\n\n"
+           "options:\n"
+           "  -o, --output FILE     where to write (default: standard output); the file\n"
+           "                        appears only when complete\n\n" CLI_GEN_HELP);
+}
+
+int cli_gen(int argc, char **argv) {
+    static const struct option longopts[] = {
+        GEN_LONGOPTS,
+        {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_gen_opts g = {0};
+    const char *out = NULL;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+        if (gen_opt(&g, opt, optarg)) continue;
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'h': gen_usage(); return CLI_OK;
+        default: return bad_option("gen", argc, argv);
+        }
+    }
+    if (optind < argc) return cli_error("gen", CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+    fs_err err;
+    gen_params p;
+    trace_reader tr;
+    if (cli_gen_params(&g, &p, &err) != 0 || trace_gen_open(&tr, &p, &err) != 0)
+        return cli_error("gen", CLI_USAGE, "%s", err.msg);
+
+    /* Written beside the target and renamed at the end: never half a file. */
+    char tmp[1100] = "";
+    int fd = STDOUT_FILENO;
+    if (out != NULL && strcmp(out, "-") != 0) {
+        snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            trace_close(&tr);
+            return cli_error("gen", CLI_FAIL, "cannot create '%s': %s", out, strerror(errno));
+        }
+    }
+    outbuf ob;
+    int rc = outbuf_open(&ob, fd, out ? out : "standard output", &err);
+    if (rc == 0) {
+        trace_text_write_header(&ob);
+        outbuf_printf(&ob, "# fragsim gen%s%s seed %llu\n", g.preset ? " --preset " : "",
+                      g.preset ? g.preset : "", (unsigned long long)p.seed);
+        trace_event ev;
+        while ((rc = trace_next(&tr, &ev, &err)) == 1 && ob.error == 0)
+            trace_text_write_event(&ob, &ev);
+        if (outbuf_close(&ob, rc < 0 ? NULL : &err) != 0) rc = -1;
+    }
+    trace_close(&tr);
+    if (rc == 0 && tmp[0] && rename(tmp, out) != 0) {
+        rc = fs_errf(&err, "cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
+    }
+    if (rc != 0) {
+        if (tmp[0]) unlink(tmp);
+        return cli_error("gen", CLI_FAIL, "%s", err.msg);
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,151 @@
+#include "engine.h"
+
+#include <string.h>
+
+int engine_init(engine *e, const backend_ops *be, void *be_state, int64_t sample_interval_us,
+                engine_sample_fn on_sample, void *sample_arg, fs_err *err) {
+    memset(e, 0, sizeof *e);
+    if (sample_interval_us <= 0) return fs_errf(err, "the sample interval must be positive");
+    e->be = be;
+    e->be_state = be_state;
+    e->sample_interval_us = sample_interval_us;
+    e->on_sample = on_sample;
+    e->sample_arg = sample_arg;
+    e->last_sample_us = INT64_MIN;
+    return ks_init(&e->ks, err);
+}
+
+/* Frees the entry's block, if any, and forgets its bytes. */
+static void drop_value(engine *e, ks_entry *ent) {
+    if (ent->block != NULL) e->be->free(e->be_state, ent->block, ent->requested);
+    e->c.requested_bytes -= ent->requested;
+    e->c.used_memory -= ent->usable;
+    ent->block = NULL;
+    ent->requested = ent->usable = 0;
+}
+
+static void remove_key(engine *e, uint32_t slot) {
+    drop_value(e, ks_get(&e->ks, slot));
+    ks_delete(&e->ks, slot);
+}
+
+void engine_destroy(engine *e) {
+    if (e->be != NULL)
+        for (uint32_t i = 0; i < e->ks.nslots; i++)
+            if (e->ks.slots[i].key != NULL) drop_value(e, &e->ks.slots[i]);
+    ks_destroy(&e->ks);
+}
+
+/* Expires, in order, every key whose expiry is at or before t. */
+static void expire_until(engine *e, int64_t t) {
+    uint32_t slot;
+    while ((slot = ks_first_expiring(&e->ks)) != KS_NONE && ks_get(&e->ks, slot)->expire_us <= t) {
+        remove_key(e, slot);
+        e->c.expired_keys++;
+    }
+}
+
+static int take_sample(engine *e, int64_t t, fs_err *err) {
+    expire_until(e, t);
+    e->now_us = t;
+    e->last_sample_us = t;
+    e->samples++;
+    return e->on_sample != NULL ? e->on_sample(e->sample_arg, e, err) : 0;
+}
+
+static int advance(engine *e, int64_t t, fs_err *err) {
+    if (!e->started) {
+        e->started = 1;
+        e->start_us = e->now_us = t;
+        e->next_sample_us = t;
+    }
+    while (e->next_sample_us < t) {
+        if (take_sample(e, e->next_sample_us, err) != 0) return -1;
+        e->next_sample_us += e->sample_interval_us;
+    }
+    expire_until(e, t);
+    e->now_us = t;
+    return 0;
+}
+
+static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
+    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
+    if (slot == KS_NONE && (slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE)
+        return -1;
+    /* Like a server: the new value is allocated and written before the old
+     * one is freed. */
+    void *block = NULL;
+    size_t usable = 0;
+    if (ev->size > 0) {
+        block = e->be->alloc(e->be_state, ev->size, &usable);
+        if (block == NULL)
+            return fs_errf(err, "the allocator refused %llu bytes (out of memory)",
+                           (unsigned long long)ev->size);
+        /* A fill byte that varies by key keeps pages from being all zero. */
+        memset(block, 'A' + (int)(ks_get(&e->ks, slot)->hash % 26), ev->size);
+    }
+    ks_entry *ent = ks_get(&e->ks, slot);
+    drop_value(e, ent);
+    ent->block = block;
+    ent->requested = ev->size;
+    ent->usable = usable;
+    e->c.requested_bytes += ev->size;
+    e->c.used_memory += usable;
+    /* SET without a TTL clears an old one, as Redis's SET does. */
+    int64_t expire = ev->ttl_us == TRACE_TTL_NONE ? KS_NO_EXPIRE : ev->time_us + ev->ttl_us;
+    if (expire != ent->expire_us || expire != KS_NO_EXPIRE)
+        return ks_set_expire(&e->ks, slot, expire, err);
+    return 0;
+}
+
+int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
+    if (e->started && ev->time_us < e->now_us)
+        return fs_errf(err, "event at %.6f s is before the clock (%.6f s)",
+                       (double)ev->time_us / TRACE_US_PER_S, (double)e->now_us / TRACE_US_PER_S);
+    if (advance(e, ev->time_us, err) != 0) return -1;
+    e->c.events++;
+    e->c.ops[ev->op]++;
+    uint32_t slot;
+    switch (ev->op) {
+    case TRACE_OP_SET: return apply_set(e, ev, err);
+    case TRACE_OP_DEL:
+        if ((slot = ks_find(&e->ks, ev->key, ev->keylen)) != KS_NONE) {
+            remove_key(e, slot);
+            e->c.deleted_keys++;
+        }
+        return 0;
+    case TRACE_OP_EXPIRE:
+        if ((slot = ks_find(&e->ks, ev->key, ev->keylen)) == KS_NONE) return 0;
+        if (ev->ttl_us == 0) { /* Redis deletes at once; it is not an expiry */
+            remove_key(e, slot);
+            e->c.deleted_keys++;
+            return 0;
+        }
+        return ks_set_expire(&e->ks, slot, ev->time_us + ev->ttl_us, err);
+    case TRACE_OP_PERSIST:
+        if ((slot = ks_find(&e->ks, ev->key, ev->keylen)) != KS_NONE)
+            return ks_set_expire(&e->ks, slot, KS_NO_EXPIRE, err);
+        return 0;
+    case TRACE_OP_GET:
+        if (ks_find(&e->ks, ev->key, ev->keylen) != KS_NONE) e->c.keyspace_hits++;
+        else e->c.keyspace_misses++;
+        return 0;
+    case TRACE_OP_PURGE:
+        e->c.purges++;
+        return e->be->purge != NULL ? e->be->purge(e->be_state, err) : 0;
+    case TRACE_OP_TICK: return 0;
+    case TRACE_OP__COUNT: break;
+    }
+    return fs_errf(err, "unknown operation %d", (int)ev->op);
+}
+
+int engine_finish(engine *e, fs_err *err) {
+    if (!e->started) return fs_errf(err, "the trace has no events");
+    int64_t end = e->now_us;
+    while (e->next_sample_us <= end) {
+        if (take_sample(e, e->next_sample_us, err) != 0) return -1;
+        e->next_sample_us += e->sample_interval_us;
+    }
+    if (e->last_sample_us != end && take_sample(e, end, err) != 0) return -1;
+    return 0;
+}

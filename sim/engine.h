@@ -1,0 +1,78 @@
+/* engine: applies a trace's events to the keyspace and the allocator under
+ * test, on a virtual clock.
+ *
+ * The clock rules (traces/FORMAT.md says the same for trace writers):
+ *  - the clock starts at the first event's time; virtual_time counts from there;
+ *  - a key with expiry E is gone for every event at time >= E: before an
+ *    event at time t is applied, every key with E <= t has expired, in order
+ *    of E (ties: the order the TTLs were set);
+ *  - a sample is due every sample interval from the start; the sample at time
+ *    s shows every event at time <= s and every expiry at time <= s, and one
+ *    more sample is taken at the last event's time when it falls between.
+ *
+ * Values are written in full (every byte, like a server copying a request
+ * into its buffer), so the kernel's RSS is real (DESIGN.md decision 3). */
+#ifndef FRAGSIM_ENGINE_H
+#define FRAGSIM_ENGINE_H
+
+#include <stdint.h>
+
+#include "../allocators/backend.h"
+#include "../traces/trace_event.h"
+#include "fs_err.h"
+#include "keyspace.h"
+
+typedef struct engine engine;
+
+/* Called at each sample time, after the clock has moved there.  Returns 0,
+ * or -1 with err set to stop the replay. */
+typedef int (*engine_sample_fn)(void *arg, engine *e, fs_err *err);
+
+typedef struct engine_counters {
+    uint64_t events;          /* events applied */
+    uint64_t ops[TRACE_OP__COUNT];
+    uint64_t expired_keys;    /* keys removed by reaching their expiry */
+    uint64_t deleted_keys;    /* keys removed by DEL (or EXPIRE with ttl 0) */
+    uint64_t keyspace_hits;   /* GETs of a live key */
+    uint64_t keyspace_misses; /* GETs of a missing key */
+    uint64_t requested_bytes; /* sum of requested sizes of live values */
+    uint64_t used_memory;     /* sum of usable sizes of live values */
+    uint64_t purges;          /* purge requests made to the allocator */
+} engine_counters;
+
+struct engine {
+    const backend_ops *be;
+    void *be_state;
+    keyspace ks;
+    engine_counters c;
+    int started;              /* the first event has fixed start_us */
+    int64_t start_us;         /* time of the first event */
+    int64_t now_us;           /* the virtual clock */
+    int64_t sample_interval_us;
+    int64_t next_sample_us;
+    int64_t last_sample_us;   /* INT64_MIN before the first sample */
+    uint64_t samples;
+    engine_sample_fn on_sample;
+    void *sample_arg;
+};
+
+/* Returns 0, or -1 with err set. */
+int engine_init(engine *e, const backend_ops *be, void *be_state, int64_t sample_interval_us,
+                engine_sample_fn on_sample, void *sample_arg, fs_err *err);
+/* Frees every live value and the keyspace. */
+void engine_destroy(engine *e);
+
+/* Moves the clock to ev->time_us (expiring keys and taking the samples due
+ * on the way), then applies the event.  Returns 0 or -1. */
+int engine_apply(engine *e, const trace_event *ev, fs_err *err);
+
+/* Ends the replay: the samples still due up to the last event's time, and a
+ * last one at that time.  Returns 0 or -1. */
+int engine_finish(engine *e, fs_err *err);
+
+/* Seconds of virtual time since the first event. */
+static inline double engine_virtual_time(const engine *e) {
+    return e->started ? (double)(e->now_us - e->start_us) / TRACE_US_PER_S : 0.0;
+}
+
+#endif

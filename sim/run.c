@@ -1,0 +1,185 @@
+/* The replay loop and its bookkeeping: open the trace, the results and the
+ * backend; feed events to the engine; at each sample, measure and write;
+ * at the end, summarise, or on any error remove every trace of the run. */
+#define _GNU_SOURCE
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../traces/trace_digest.h"
+#include "emem.h"
+#include "procmem.h"
+#include "units.h"
+
+static const result_writer_ops *const writers[] = {
+    &results_series_csv,
+    &results_summary_json,
+    &results_info_txt,
+};
+#define NWRITERS (sizeof writers / sizeof writers[0])
+
+typedef struct run_state {
+    const run_config *cfg;
+    run_summary *sum;
+    void *wstate[NWRITERS];
+    double wall_start, last_progress;
+    uint64_t baseline_rss;
+    uint64_t total_events; /* known for the generator, else 0 */
+} run_state;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress(run_state *rs, const engine *e, uint64_t rss, int force) {
+    double t = now_s();
+    if (!rs->cfg->progress || (!force && t - rs->last_progress < 1.0)) return;
+    rs->last_progress = t;
+    char h[32], pct[32] = "";
+    if (rs->total_events)
+        snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)e->c.events / (double)rs->total_events);
+    fprintf(stderr, "\rfragsim: virtual %.0f s, %llu events%s, %llu keys, RSS %s   ",
+            engine_virtual_time(e), (unsigned long long)e->c.events, pct,
+            (unsigned long long)e->ks.count, units_human_bytes((double)rss, h));
+}
+
+static int on_sample(void *arg, engine *e, fs_err *err) {
+    run_state *rs = arg;
+    sample_row row;
+    if (sample_measure(&row, e, now_s() - rs->wall_start, rs->baseline_rss, err) != 0) return -1;
+    for (size_t i = 0; i < NWRITERS; i++)
+        if (writers[i]->sample(rs->wstate[i], &row, err) != 0) return -1;
+    if (rs->sum->samples++ == 0) rs->sum->peak = row;
+    else sample_peak_update(&rs->sum->peak, &row);
+    rs->sum->final = row;
+    progress(rs, e, row.used_memory_rss, 0);
+    return 0;
+}
+
+static void collect_setting(void *arg, const char *name, const char *value) {
+    run_summary *s = arg;
+    if (s->nsettings == RUN_MAX_SETTINGS) return;
+    run_setting *st = &s->settings[s->nsettings++];
+    snprintf(st->name, sizeof st->name, "%s", name);
+    snprintf(st->value, sizeof st->value, "%s", value);
+}
+
+static int replay(run_state *rs, trace_reader *tr, engine *e, const backend_ops *be, fs_err *err) {
+    run_summary *sum = rs->sum;
+    uint64_t digest = TRACE_DIGEST_INIT;
+    trace_event ev;
+    int rc;
+    while ((rc = trace_next(tr, &ev, err)) == 1) {
+        digest = trace_digest_event(digest, &ev);
+        if (engine_apply(e, &ev, err) != 0) {
+            char where[600];
+            tr->ops->where(tr, where, sizeof where);
+            return fs_err_prefix(err, "%s", where);
+        }
+        if ((e->c.events & 0xffff) == 0 && rs->cfg->progress) {
+            uint64_t rss = 0;
+            procmem_rss(&rss, NULL);
+            progress(rs, e, rss, 0);
+        }
+    }
+    if (rc < 0 || engine_finish(e, err) != 0) return -1;
+    sum->trace_digest = digest;
+    sum->trace_duration = engine_virtual_time(e);
+    sum->counters = e->c;
+    sum->wall_time = now_s() - rs->wall_start;
+    sum->events_per_second = sum->wall_time > 0 ? (double)e->c.events / sum->wall_time : 0;
+    sum->baseline_rss = rs->baseline_rss;
+    snprintf(sum->allocator, sizeof sum->allocator, "%s", be->name);
+    return 0;
+}
+
+int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summary, fs_err *err) {
+    run_summary local;
+    run_summary *sum = summary != NULL ? summary : &local;
+    memset(sum, 0, sizeof *sum);
+    run_state rs = {.cfg = cfg, .sum = sum};
+    void *be_state = NULL;
+    trace_reader tr = {0};
+    results_dir rd = {0};
+    engine e = {0};
+    size_t nopen = 0;
+    int rc = -1, engine_ready = 0;
+
+    if (!(cfg->sample_interval > 0))
+        return fs_errf(err, "--sample-interval must be more than 0 seconds");
+    if (be->init(&be_state, err) != 0) return -1;
+    if (cfg->trace_path != NULL) {
+        if (trace_open(&tr, cfg->trace_path, cfg->format, err) != 0) goto done;
+        snprintf(sum->trace_source, sizeof sum->trace_source, "%s",
+                 strcmp(cfg->trace_path, "-") == 0 ? "<stdin>" : cfg->trace_path);
+    } else {
+        if (trace_gen_open(&tr, &cfg->gen, err) != 0) goto done;
+        sum->has_gen = 1;
+        sum->gen = cfg->gen;
+        rs.total_events = cfg->gen.keys + 1;
+        snprintf(sum->trace_source, sizeof sum->trace_source, "preset:%s",
+                 cfg->preset && *cfg->preset ? cfg->preset : "(generator)");
+    }
+    snprintf(sum->trace_format, sizeof sum->trace_format, "%s", tr.ops->name);
+    snprintf(sum->preset, sizeof sum->preset, "%s", cfg->preset ? cfg->preset : "");
+    sum->sample_interval = cfg->sample_interval;
+    snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
+             be->version ? be->version(be_state) : "");
+    if (be->settings != NULL) be->settings(be_state, collect_setting, sum);
+
+    if (results_dir_begin(&rd, cfg->out_dir, err) != 0) goto done;
+    for (; nopen < NWRITERS; nopen++)
+        if (writers[nopen]->open(&rs.wstate[nopen], rd.partial, err) != 0) goto done;
+
+    /* The baseline: what the process holds before the first value, less
+     * the engine's own memory, which is measured apart at every sample. */
+    uint64_t rss0;
+    if (procmem_rss(&rss0, err) != 0) goto done;
+    rs.baseline_rss = rss0 - emem_resident();
+    if (engine_init(&e, be, be_state, (int64_t)(cfg->sample_interval * TRACE_US_PER_S + 0.5),
+                    on_sample, &rs, err) != 0)
+        goto done;
+    engine_ready = 1;
+    rs.wall_start = now_s();
+    if (replay(&rs, &tr, &e, be, err) != 0) goto done;
+    progress(&rs, &e, sum->final.used_memory_rss, 1);
+    if (cfg->progress) fputc('\n', stderr);
+
+    for (; nopen > 0; nopen--)
+        if (writers[nopen - 1]->close(rs.wstate[nopen - 1], sum, err) != 0) {
+            nopen--;
+            goto done;
+        }
+    if (results_dir_commit(&rd, err) != 0) goto done;
+    rc = 0;
+    if (cfg->print_info) {
+        outbuf ob;
+        if (outbuf_open(&ob, STDOUT_FILENO, "standard output", NULL) == 0) {
+            emitter em;
+            emit_begin(&em, EMIT_INFO, &ob);
+            results_summary_emit(&em, sum);
+            emit_end(&em);
+            outbuf_printf(&ob, "# results in %s/ (series.csv, summary.json, info.txt)\n",
+                          cfg->out_dir);
+            outbuf_close(&ob, NULL);
+        }
+    }
+done:
+    if (rc != 0) {
+        if (cfg->progress && rs.last_progress > 0) fputc('\n', stderr);
+        while (nopen > 0) {
+            nopen--;
+            writers[nopen]->close(rs.wstate[nopen], NULL, NULL);
+        }
+        results_dir_abort(&rd);
+    }
+    if (engine_ready) engine_destroy(&e);
+    trace_close(&tr);
+    if (be->fini != NULL) be->fini(be_state);
+    return rc;
+}

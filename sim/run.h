@@ -1,0 +1,24 @@
+/* run: one replay from trace to results directory, in this process, on the
+ * backend compiled into it. */
+#ifndef FRAGSIM_RUN_H
+#define FRAGSIM_RUN_H
+
+#include "../analysis/results.h"
+#include "../traces/trace_gen.h"
+
+typedef struct run_config {
+    const char *trace_path; /* a trace file, "-" for stdin; NULL: the generator */
+    const char *format;     /* NULL or "auto": detect */
+    gen_params gen;         /* used when trace_path is NULL */
+    const char *preset;     /* its name, for the record ("" if none) */
+    const char *out_dir;    /* the results directory */
+    double sample_interval; /* virtual seconds */
+    int progress;           /* progress lines on stderr */
+    int print_info;         /* the INFO block on stdout at the end */
+} run_config;
+
+/* Replays and writes the results directory.  On error nothing is left on
+ * disk.  Returns 0 (summary filled, if not NULL) or -1 with err set. */
+int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summary, fs_err *err);
+
+#endif

@@ -1,0 +1,138 @@
+#include "sample.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "emem.h"
+#include "engine.h"
+#include "procmem.h"
+
+#define COL(name, type, have, meaning) {#name, type, offsetof(sample_row, name), have, meaning}
+#define ACOL(name, field, have, meaning) \
+    {#name, SAMPLE_U64, offsetof(sample_row, alloc.field), have, meaning}
+
+const sample_column sample_columns[] = {
+    COL(virtual_time, SAMPLE_SECONDS, 0, "virtual seconds since the first event"),
+    COL(wall_time, SAMPLE_SECONDS, 0, "wall-clock seconds since the replay started"),
+    COL(events, SAMPLE_U64, 0, "events applied so far"),
+    COL(keys, SAMPLE_U64, 0, "live keys"),
+    COL(expired_keys, SAMPLE_U64, 0, "keys expired so far"),
+    COL(requested_bytes, SAMPLE_U64, 0,
+        "sum of the requested sizes of live values (the same on every allocator)"),
+    COL(used_memory, SAMPLE_U64, 0,
+        "sum of the usable sizes of live values, as Redis's zmalloc counts them"),
+    ACOL(allocator_allocated, allocated, BACKEND_HAVE_ALLOCATED,
+         "bytes in live allocations, as the allocator counts them"),
+    ACOL(allocator_active, active, BACKEND_HAVE_ACTIVE,
+         "bytes in the allocator's pages that hold live allocations"),
+    ACOL(allocator_resident, resident, BACKEND_HAVE_RESIDENT,
+         "bytes the allocator holds resident (dirty pages and metadata included)"),
+    ACOL(allocator_mapped, mapped, BACKEND_HAVE_MAPPED, "bytes the allocator has mapped"),
+    ACOL(allocator_retained, retained, BACKEND_HAVE_RETAINED,
+         "bytes the allocator keeps mapped but unused, for reuse"),
+    ACOL(allocator_metadata, metadata, BACKEND_HAVE_METADATA,
+         "bytes of the allocator's own metadata"),
+    COL(used_memory_rss, SAMPLE_U64, 0, "process RSS from /proc: what the OOM killer sees"),
+    COL(engine_rss, SAMPLE_U64, 0, "resident bytes of fragsim's own structures (not the heap)"),
+    COL(heap_rss, SAMPLE_I64, 0,
+        "process RSS less fragsim's own memory and the start-up baseline: what the heap costs"),
+    COL(mem_fragmentation_ratio, SAMPLE_RATIO, 0,
+        "process fragmentation: used_memory_rss / used_memory"),
+    COL(allocator_frag_ratio, SAMPLE_RATIO, BACKEND_HAVE_ACTIVE | BACKEND_HAVE_ALLOCATED,
+        "allocator fragmentation: allocator_active / allocator_allocated"),
+    COL(allocator_rss_ratio, SAMPLE_RATIO, BACKEND_HAVE_RESIDENT | BACKEND_HAVE_ACTIVE,
+        "allocator RSS overhead: allocator_resident / allocator_active"),
+    COL(rss_overhead_ratio, SAMPLE_RATIO, BACKEND_HAVE_RESIDENT,
+        "non-allocator RSS overhead: used_memory_rss / allocator_resident"),
+};
+const size_t sample_ncolumns = sizeof sample_columns / sizeof sample_columns[0];
+
+static double ratio(uint64_t num, uint64_t den, int defined) {
+    return defined && den > 0 ? (double)num / (double)den : NAN;
+}
+
+void sample_ratios(sample_row *row) {
+    uint32_t h = row->alloc.have;
+    row->mem_fragmentation_ratio = ratio(row->used_memory_rss, row->used_memory, 1);
+    row->allocator_frag_ratio = ratio(row->alloc.active, row->alloc.allocated,
+                                      (h & BACKEND_HAVE_ACTIVE) && (h & BACKEND_HAVE_ALLOCATED));
+    row->allocator_rss_ratio = ratio(row->alloc.resident, row->alloc.active,
+                                     (h & BACKEND_HAVE_RESIDENT) && (h & BACKEND_HAVE_ACTIVE));
+    row->rss_overhead_ratio = ratio(row->used_memory_rss, row->alloc.resident,
+                                    (h & BACKEND_HAVE_RESIDENT) != 0);
+}
+
+int sample_measure(sample_row *row, const engine *e, double wall_time, uint64_t baseline_rss,
+                   fs_err *err) {
+    memset(row, 0, sizeof *row);
+    row->virtual_time = engine_virtual_time(e);
+    row->wall_time = wall_time;
+    row->events = e->c.events;
+    row->keys = e->ks.count;
+    row->expired_keys = e->c.expired_keys;
+    row->requested_bytes = e->c.requested_bytes;
+    row->used_memory = e->c.used_memory;
+    if (e->be->stats(e->be_state, &row->alloc, err) != 0) return -1;
+    if (procmem_rss(&row->used_memory_rss, err) != 0) return -1;
+    row->engine_rss = emem_resident();
+    row->heap_rss = (int64_t)row->used_memory_rss - (int64_t)row->engine_rss - (int64_t)baseline_rss;
+    sample_ratios(row);
+    return 0;
+}
+
+double sample_value(const sample_row *row, const sample_column *col) {
+    if (col->have != 0 && (row->alloc.have & col->have) != col->have) return NAN;
+    const char *p = (const char *)row + col->offset;
+    switch (col->type) {
+    case SAMPLE_SECONDS:
+    case SAMPLE_RATIO: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case SAMPLE_U64: {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        return (double)v;
+    }
+    case SAMPLE_I64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return (double)v;
+    }
+    }
+    return NAN;
+}
+
+void sample_peak_update(sample_row *peak, const sample_row *row) {
+    peak->alloc.have &= row->alloc.have;
+    for (size_t i = 0; i < sample_ncolumns; i++) {
+        const sample_column *c = &sample_columns[i];
+        char *dst = (char *)peak + c->offset;
+        const char *src = (const char *)row + c->offset;
+        switch (c->type) {
+        case SAMPLE_SECONDS:
+        case SAMPLE_RATIO: {
+            double a, b;
+            memcpy(&a, dst, sizeof a);
+            memcpy(&b, src, sizeof b);
+            if (isnan(a) || b > a) memcpy(dst, &b, sizeof b);
+            break;
+        }
+        case SAMPLE_U64: {
+            uint64_t a, b;
+            memcpy(&a, dst, sizeof a);
+            memcpy(&b, src, sizeof b);
+            if (b > a) memcpy(dst, &b, sizeof b);
+            break;
+        }
+        case SAMPLE_I64: {
+            int64_t a, b;
+            memcpy(&a, dst, sizeof a);
+            memcpy(&b, src, sizeof b);
+            if (b > a) memcpy(dst, &b, sizeof b);
+            break;
+        }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/* sample: one row of measurements, and the table of its columns.
+ *
+ * The column table is the single description of what a sample holds: the
+ * CSV header, the CSV rows, the peak/final figures of summary.json and the
+ * INFO-style block are all written from it, so a new measurement is one
+ * field plus one row.  Names are Redis INFO memory's where Redis has one
+ * (DESIGN.md decision 5); every ratio's row says which fragmentation it is. */
+#ifndef FRAGSIM_SAMPLE_H
+#define FRAGSIM_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../allocators/backend.h"
+#include "fs_err.h"
+
+typedef struct engine engine;
+
+typedef struct sample_row {
+    double virtual_time;      /* s since the first event */
+    double wall_time;         /* s since the replay started */
+    uint64_t events;          /* events applied so far */
+    uint64_t keys;            /* live keys */
+    uint64_t expired_keys;    /* keys expired so far */
+    uint64_t requested_bytes; /* sum of requested sizes of live values */
+    uint64_t used_memory;     /* sum of usable sizes of live values */
+    backend_stats alloc;      /* allocator_* (see backend.h) */
+    uint64_t used_memory_rss; /* process RSS */
+    uint64_t engine_rss;      /* resident bytes of the engine's own memory */
+    int64_t heap_rss;         /* rss - engine_rss - start-up baseline */
+    double mem_fragmentation_ratio; /* NAN where undefined (x / 0) */
+    double allocator_frag_ratio;
+    double allocator_rss_ratio;
+    double rss_overhead_ratio;
+} sample_row;
+
+typedef enum sample_type { SAMPLE_SECONDS, SAMPLE_U64, SAMPLE_I64, SAMPLE_RATIO } sample_type;
+
+typedef struct sample_column {
+    const char *name;
+    sample_type type;
+    size_t offset;       /* of the field in sample_row */
+    uint32_t have;       /* BACKEND_HAVE_* bit the value needs, 0 if none */
+    const char *meaning; /* for --help, docs and the INFO block */
+} sample_column;
+
+extern const sample_column sample_columns[];
+extern const size_t sample_ncolumns;
+
+/* Measures now: counters from the engine, statistics from its backend, RSS
+ * from the kernel, the ratios from those.  baseline_rss is the process RSS
+ * before the replay, less the engine's memory then.  Returns 0 or -1. */
+int sample_measure(sample_row *row, const engine *e, double wall_time, uint64_t baseline_rss,
+                   fs_err *err);
+
+/* Fills the four ratios from the byte fields (REFERENCE.md's formulas). */
+void sample_ratios(sample_row *row);
+
+/* The column's value as a double; NAN when it is not available (the
+ * allocator does not report it, or a ratio is undefined). */
+double sample_value(const sample_row *row, const sample_column *col);
+
+/* Raises every column of *peak to at least row's value (peak starts as a
+ * copy of the first row). */
+void sample_peak_update(sample_row *peak, const sample_row *row);
+
+#endif

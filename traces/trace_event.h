@@ -1,0 +1,47 @@
+/* trace_event: one event of the stream every trace source produces.
+ *
+ * Times are virtual microseconds, integers, so that expiry order and sample
+ * boundaries are exact and the same on every machine (DESIGN.md decision 6).
+ * Text traces write seconds with up to six decimals. */
+#ifndef FRAGSIM_TRACE_EVENT_H
+#define FRAGSIM_TRACE_EVENT_H
+
+#include <stdint.h>
+
+typedef enum trace_op {
+    TRACE_OP_SET,     /* key size [ttl]: store a value of `size` bytes     */
+    TRACE_OP_DEL,     /* key: remove the key                                */
+    TRACE_OP_EXPIRE,  /* key ttl: the key expires ttl seconds from now      */
+    TRACE_OP_PERSIST, /* key: remove the key's expiry                       */
+    TRACE_OP_GET,     /* key: an access (no memory effect in the raw model) */
+    TRACE_OP_PURGE,   /* ask the allocator to return free memory            */
+    TRACE_OP_TICK,    /* advance the clock only: idle time                  */
+    TRACE_OP__COUNT
+} trace_op;
+
+#define TRACE_US_PER_S 1000000LL
+/* No expiry (SET without a ttl). */
+#define TRACE_TTL_NONE (-1LL)
+/* Bounds the text format enforces.  Sizes: Redis's proto-max-bulk-len
+ * default (512 MB).  Keys: 64 KiB is far past any real key and keeps the
+ * engine's key store simple.  TTLs: 100 years. */
+#define TRACE_SIZE_MAX ((uint64_t)512 << 20)
+#define TRACE_KEY_MAX 65536u
+#define TRACE_TTL_MAX_US (100LL * 365 * 24 * 3600 * TRACE_US_PER_S)
+
+typedef struct trace_event {
+    int64_t time_us;  /* virtual time, microseconds, non-decreasing */
+    trace_op op;
+    const char *key;  /* raw key bytes (not NUL-terminated); valid until the
+                         next read; NULL for PURGE and TICK */
+    uint32_t keylen;
+    uint64_t size;    /* SET: value size in bytes */
+    int64_t ttl_us;   /* SET: TRACE_TTL_NONE or > 0; EXPIRE: >= 0 */
+} trace_event;
+
+/* "SET", "DEL", ...; NULL for an out-of-range op. */
+const char *trace_op_name(trace_op op);
+/* Case-insensitive lookup of an operation name; -1 when unknown. */
+int trace_op_parse(const char *name, uint32_t len);
+
+#endif

@@ -1,0 +1,44 @@
+/* trace_gen: the synthetic workload generator, a trace reader like any file.
+ *
+ * The workload: `keys` keys, each SET once at a steady `rate` (keys per
+ * virtual second) with a size and a TTL drawn from their distributions, then
+ * `observe` virtual seconds with no traffic (a TICK ends the trace), so that
+ * the expiries play out.  Everything follows from `seed`. */
+#ifndef FRAGSIM_TRACE_GEN_H
+#define FRAGSIM_TRACE_GEN_H
+
+#include "dist.h"
+#include "trace_reader.h"
+
+typedef struct gen_params {
+    uint64_t seed;
+    uint64_t keys;
+    double rate;           /* keys per virtual second; 0: keys / insert_seconds */
+    double insert_seconds; /* length of the insert phase when rate is 0 */
+    dist sizes;            /* value sizes, bytes */
+    dist ttl;              /* seconds; DIST_NONE: keys never expire */
+    double observe;        /* virtual seconds after the last insert */
+    char key_prefix[64];   /* keys are PREFIX + index */
+} gen_params;
+
+typedef struct gen_preset {
+    const char *name;
+    const char *description;
+    void (*init)(gen_params *p); /* sets every field */
+} gen_preset;
+
+/* The neutral defaults `fragsim gen` starts from without a preset. */
+void gen_params_default(gen_params *p);
+const gen_preset *gen_preset_find(const char *name);
+const gen_preset *gen_presets(size_t *count);
+
+/* The rate actually used (keys per virtual second). */
+double gen_effective_rate(const gen_params *p);
+
+/* Checks the parameters; returns 0 or -1 naming the bad one. */
+int gen_params_check(const gen_params *p, fs_err *err);
+
+/* Opens the generator as a reader; p is copied. */
+int trace_gen_open(trace_reader *r, const gen_params *p, fs_err *err);
+
+#endif

@@ -1,0 +1,125 @@
+/* The format table, format detection, and the checks every trace source must
+ * pass whatever its format. */
+#include "trace_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "trace_text.h"
+
+static const char *const op_names[TRACE_OP__COUNT] = {
+    [TRACE_OP_SET] = "SET",         [TRACE_OP_DEL] = "DEL",
+    [TRACE_OP_EXPIRE] = "EXPIRE",   [TRACE_OP_PERSIST] = "PERSIST",
+    [TRACE_OP_GET] = "GET",         [TRACE_OP_PURGE] = "PURGE",
+    [TRACE_OP_TICK] = "TICK",
+};
+
+const char *trace_op_name(trace_op op) {
+    return (unsigned)op < TRACE_OP__COUNT ? op_names[op] : NULL;
+}
+
+int trace_op_parse(const char *name, uint32_t len) {
+    for (int i = 0; i < TRACE_OP__COUNT; i++)
+        if (strlen(op_names[i]) == len && strncasecmp(op_names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+/* One row per file format; the first whose detect() accepts the head wins. */
+static const trace_format formats[] = {
+    {"text", "fragsim text trace, version 1 (traces/FORMAT.md)",
+     trace_text_detect, trace_text_open},
+};
+
+const trace_format *trace_formats(size_t *count) {
+    *count = sizeof formats / sizeof formats[0];
+    return formats;
+}
+
+const trace_format *trace_format_find(const char *name) {
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (strcmp(formats[i].name, name) == 0) return &formats[i];
+    return NULL;
+}
+
+int trace_open(trace_reader *r, const char *path, const char *format, fs_err *err) {
+    memset(r, 0, sizeof *r);
+    r->last_time_us = INT64_MIN;
+    const trace_format *f = NULL;
+    if (format != NULL && strcmp(format, "auto") != 0) {
+        f = trace_format_find(format);
+        if (f == NULL) {
+            char names[256] = "";
+            for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+                if (i) strncat(names, ", ", sizeof names - strlen(names) - 1);
+                strncat(names, formats[i].name, sizeof names - strlen(names) - 1);
+            }
+            return fs_errf(err, "unknown trace format '%s' (known: %s)", format, names);
+        }
+    }
+    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fs_errf(err, "cannot open trace '%s': %s", path, strerror(errno));
+    unsigned char head[TRACE_HEAD_BYTES];
+    size_t n = 0;
+    while (n < sizeof head) {
+        ssize_t k = read(fd, head + n, sizeof head - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) {
+            int e = errno;
+            close(fd);
+            return fs_errf(err, "cannot read trace '%s': %s", path, strerror(e));
+        }
+        if (k == 0) break;
+        n += (size_t)k;
+    }
+    if (f == NULL) {
+        for (size_t i = 0; i < sizeof formats / sizeof formats[0] && f == NULL; i++)
+            if (formats[i].detect(head, n)) f = &formats[i];
+        if (f == NULL) {
+            close(fd);
+            return fs_errf(err, "%s:1: not a trace fragsim knows: expected a first line "
+                           "'fragsim-trace v1' (or name the format with --format)", path);
+        }
+    }
+    return f->open(r, path, fd, head, n, err);
+}
+
+int trace_next(trace_reader *r, trace_event *ev, fs_err *err) {
+    int rc = r->ops->next(r, ev, err);
+    if (rc <= 0) return rc;
+    char where[512];
+    if (ev->time_us < r->last_time_us) {
+        r->ops->where(r, where, sizeof where);
+        return fs_errf(err, "%s: time goes backwards (%.6f after %.6f): timestamps must be "
+                       "non-decreasing", where, (double)ev->time_us / TRACE_US_PER_S,
+                       (double)r->last_time_us / TRACE_US_PER_S);
+    }
+    if (ev->op == TRACE_OP_SET && ev->size > TRACE_SIZE_MAX) {
+        r->ops->where(r, where, sizeof where);
+        return fs_errf(err, "%s: value size %llu is absurd: expected at most %llu bytes",
+                       where, (unsigned long long)ev->size,
+                       (unsigned long long)TRACE_SIZE_MAX);
+    }
+    if ((ev->op == TRACE_OP_SET && ev->ttl_us != TRACE_TTL_NONE &&
+         (ev->ttl_us <= 0 || ev->ttl_us > TRACE_TTL_MAX_US)) ||
+        (ev->op == TRACE_OP_EXPIRE && (ev->ttl_us < 0 || ev->ttl_us > TRACE_TTL_MAX_US))) {
+        r->ops->where(r, where, sizeof where);
+        return fs_errf(err, "%s: ttl %.6f s out of range: expected %s up to 100 years", where,
+                       (double)ev->ttl_us / TRACE_US_PER_S,
+                       ev->op == TRACE_OP_SET ? "more than 0" : "0 or more");
+    }
+    r->last_time_us = ev->time_us;
+    r->nevents++;
+    return 1;
+}
+
+void trace_close(trace_reader *r) {
+    if (r->ops != NULL && r->ops->close != NULL) r->ops->close(r);
+    r->ops = NULL;
+    r->state = NULL;
+}

@@ -1,0 +1,330 @@
+/* Reader and writer for the text trace, version 1.  The reader is a
+ * streaming line splitter over a buffer in engine memory: one read() fills
+ * it, lines are parsed in place, and a partial last line moves to the front
+ * before the next read. */
+#include "trace_text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sim/emem.h"
+
+/* A line can hold a 64 KiB key written as %HH (three bytes per byte). */
+#define TEXT_BUF ((size_t)1 << 20)
+
+typedef struct text_state {
+    int fd;
+    char path[512];
+    char *buf;        /* TEXT_BUF bytes */
+    size_t pos, len;  /* unparsed bytes are buf[pos..len) */
+    int eof;
+    uint64_t line;    /* number of the line last parsed */
+    char *key;        /* decoded key of the last event, TRACE_KEY_MAX bytes */
+} text_state;
+
+int trace_text_detect(const unsigned char *head, size_t n) {
+    size_t m = strlen(TRACE_TEXT_MAGIC);
+    return n >= m && memcmp(head, TRACE_TEXT_MAGIC, m) == 0 &&
+           (n == m || head[m] == '\n' || head[m] == '\r' || head[m] == ' ' || head[m] == '\t');
+}
+
+static void text_where(trace_reader *r, char *buf, size_t n) {
+    text_state *s = r->state;
+    snprintf(buf, n, "%s:%llu", s->path, (unsigned long long)s->line);
+}
+
+static void text_close(trace_reader *r) {
+    text_state *s = r->state;
+    if (s == NULL) return;
+    if (s->fd >= 0) close(s->fd);
+    emem_unmap(s->buf, TEXT_BUF);
+    emem_unmap(s->key, TRACE_KEY_MAX);
+    emem_unmap(s, sizeof *s);
+}
+
+/* Returns a pointer to the next line (NUL-terminated, without its newline)
+ * or NULL at the end of input; -1 in *rc on a read error or an overlong line. */
+static char *next_line(text_state *s, int *rc, fs_err *err) {
+    *rc = 0;
+    for (;;) {
+        char *start = s->buf + s->pos;
+        char *nl = memchr(start, '\n', s->len - s->pos);
+        if (nl != NULL) {
+            *nl = '\0';
+            s->pos = (size_t)(nl - s->buf) + 1;
+            s->line++;
+            if (nl > start && nl[-1] == '\r') nl[-1] = '\0';
+            return start;
+        }
+        if (s->eof) {
+            if (s->pos == s->len) return NULL;
+            /* Last line without a newline: terminate it in place. */
+            s->buf[s->len] = '\0';
+            s->pos = s->len;
+            s->line++;
+            return start;
+        }
+        /* Move the partial line to the front and read more. */
+        size_t rest = s->len - s->pos;
+        if (rest >= TEXT_BUF - 1) {
+            *rc = -1;
+            fs_errf(err, "%s:%llu: line longer than %zu bytes", s->path,
+                    (unsigned long long)s->line + 1, TEXT_BUF - 1);
+            return NULL;
+        }
+        memmove(s->buf, start, rest);
+        s->pos = 0;
+        s->len = rest;
+        ssize_t k;
+        do k = read(s->fd, s->buf + s->len, TEXT_BUF - 1 - s->len);
+        while (k < 0 && errno == EINTR);
+        if (k < 0) {
+            *rc = -1;
+            fs_errf(err, "%s: read error: %s", s->path, strerror(errno));
+            return NULL;
+        }
+        if (k == 0) s->eof = 1;
+        s->len += (size_t)k;
+    }
+}
+
+/* Splits off the next whitespace-separated field; returns its length (0 at
+ * the end of the line). */
+static size_t next_field(char **p, char **field) {
+    char *s = *p;
+    while (*s == ' ' || *s == '\t') s++;
+    *field = s;
+    while (*s != '\0' && *s != ' ' && *s != '\t') s++;
+    size_t n = (size_t)(s - *field);
+    *p = s;
+    return n;
+}
+
+/* Parses "SECONDS[.FRACTION]" into microseconds, rounding past the sixth
+ * decimal.  No sign, no exponent: traces are written by programs, and a
+ * strict grammar catches a misaligned column early. */
+static int parse_seconds(const char *f, size_t n, int64_t *us) {
+    const int64_t max_s = 1000000000000LL; /* 31,700 years */
+    int64_t whole = 0, frac = 0;
+    size_t i = 0, ndig = 0;
+    for (; i < n && f[i] >= '0' && f[i] <= '9'; i++, ndig++) {
+        whole = whole * 10 + (f[i] - '0');
+        if (whole > max_s) return -1;
+    }
+    if (i < n && f[i] == '.') {
+        i++;
+        int64_t scale = 100000;
+        int round_up = 0;
+        size_t fd = 0;
+        for (; i < n && f[i] >= '0' && f[i] <= '9'; i++, fd++) {
+            if (fd < 6) frac += (f[i] - '0') * scale, scale /= 10;
+            else if (fd == 6) round_up = f[i] >= '5';
+        }
+        ndig += fd;
+        frac += round_up;
+    }
+    if (i != n || ndig == 0) return -1;
+    *us = whole * TRACE_US_PER_S + frac;
+    return 0;
+}
+
+static int parse_size(const char *f, size_t n, uint64_t *out) {
+    uint64_t v = 0;
+    if (n == 0 || n > 19) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i] < '0' || f[i] > '9') return -1;
+        v = v * 10 + (uint64_t)(f[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes a percent-encoded key; returns its length or -1. */
+static long decode_key(const char *f, size_t n, char *out) {
+    if (n == 1 && f[0] == '%') return 0; /* the empty key */
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (o >= TRACE_KEY_MAX) return -1;
+        if (f[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= n) return -1;
+            hi = hexval(f[i + 1]);
+            lo = hexval(f[i + 2]);
+            if (hi < 0 || lo < 0) return -1;
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = f[i];
+        }
+    }
+    return (long)o;
+}
+
+#define LINE_ERR(...) \
+    (fs_errf(err, "%s:%llu: ", s->path, (unsigned long long)s->line), \
+     snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), __VA_ARGS__), -1)
+
+static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
+    text_state *s = r->state;
+    for (;;) {
+        int rc;
+        char *line = next_line(s, &rc, err);
+        if (line == NULL) return rc;
+        char *p = line, *f;
+        size_t n = next_field(&p, &f);
+        if (n == 0 || f[0] == '#') continue; /* blank line or comment */
+
+        memset(ev, 0, sizeof *ev);
+        ev->ttl_us = TRACE_TTL_NONE;
+        if (parse_seconds(f, n, &ev->time_us) != 0)
+            return LINE_ERR("expected a timestamp in seconds (like 12 or 12.5), found '%.*s'",
+                            (int)(n > 40 ? 40 : n), f);
+        n = next_field(&p, &f);
+        if (n == 0) return LINE_ERR("expected an operation after the timestamp");
+        int op = trace_op_parse(f, (uint32_t)n);
+        if (op < 0)
+            return LINE_ERR("unknown operation '%.*s': expected SET, DEL, EXPIRE, PERSIST, "
+                            "GET, PURGE or TICK", (int)(n > 40 ? 40 : n), f);
+        ev->op = (trace_op)op;
+        const char *opname = trace_op_name(ev->op);
+
+        if (op != TRACE_OP_PURGE && op != TRACE_OP_TICK) {
+            n = next_field(&p, &f);
+            if (n == 0) return LINE_ERR("%s needs a key", opname);
+            long k = decode_key(f, n, s->key);
+            if (k < 0)
+                return LINE_ERR("bad key '%.*s': expected at most %u bytes, with odd bytes "
+                                "written %%HH (two hex digits)", (int)(n > 40 ? 40 : n), f,
+                                TRACE_KEY_MAX);
+            ev->key = s->key;
+            ev->keylen = (uint32_t)k;
+        }
+        if (op == TRACE_OP_SET) {
+            n = next_field(&p, &f);
+            if (n == 0 || parse_size(f, n, &ev->size) != 0)
+                return LINE_ERR("SET expects a value size in bytes (a whole number), found "
+                                "'%.*s'", (int)(n > 40 ? 40 : n), f);
+            n = next_field(&p, &f);
+            if (n > 0 && parse_seconds(f, n, &ev->ttl_us) != 0)
+                return LINE_ERR("SET expects an optional ttl in seconds, found '%.*s'",
+                                (int)(n > 40 ? 40 : n), f);
+        } else if (op == TRACE_OP_EXPIRE) {
+            n = next_field(&p, &f);
+            if (n == 0 || parse_seconds(f, n, &ev->ttl_us) != 0)
+                return LINE_ERR("EXPIRE expects a ttl in seconds, found '%.*s'",
+                                (int)(n > 40 ? 40 : n), f);
+        }
+        n = next_field(&p, &f);
+        if (n != 0)
+            return LINE_ERR("unexpected '%.*s' after %s's arguments", (int)(n > 40 ? 40 : n),
+                            f, opname);
+        return 1;
+    }
+}
+
+static const trace_reader_ops text_ops = {"text", text_next, text_where, text_close};
+
+int trace_text_open(trace_reader *r, const char *path, int fd,
+                    const unsigned char *head, size_t n, fs_err *err) {
+    text_state *s = emem_map(sizeof *s);
+    if (s == NULL) {
+        close(fd);
+        return fs_errf(err, "cannot map reader state for '%s'", path);
+    }
+    s->fd = fd;
+    snprintf(s->path, sizeof s->path, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
+    s->buf = emem_map(TEXT_BUF);
+    s->key = emem_map(TRACE_KEY_MAX);
+    r->ops = &text_ops;
+    r->state = s;
+    if (s->buf == NULL || s->key == NULL) {
+        trace_close(r);
+        return fs_errf(err, "cannot map read buffers for '%s'", path);
+    }
+    memcpy(s->buf, head, n);
+    s->len = n;
+    int rc;
+    char *first = next_line(s, &rc, err);
+    if (first == NULL || strncmp(first, TRACE_TEXT_MAGIC, strlen(TRACE_TEXT_MAGIC)) != 0 ||
+        (first[strlen(TRACE_TEXT_MAGIC)] != '\0' && first[strlen(TRACE_TEXT_MAGIC)] != ' ' &&
+         first[strlen(TRACE_TEXT_MAGIC)] != '\t')) {
+        if (rc == 0)
+            fs_errf(err, "%s:1: expected the first line '%s' naming the format and version",
+                    s->path, TRACE_TEXT_MAGIC);
+        trace_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- writing ---- */
+
+size_t trace_text_encode_key(const char *key, uint32_t len, char *out) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    if (len == 0) {
+        out[o++] = '%';
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c > ' ' && c < 0x7f && c != '%') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+void trace_text_format_time(int64_t us, char *out) {
+    int64_t whole = us / TRACE_US_PER_S, frac = us % TRACE_US_PER_S;
+    if (frac == 0) {
+        snprintf(out, 32, "%lld", (long long)whole);
+        return;
+    }
+    int len = snprintf(out, 32, "%lld.%06lld", (long long)whole, (long long)frac);
+    while (out[len - 1] == '0') out[--len] = '\0';
+}
+
+void trace_text_write_header(outbuf *ob) { outbuf_puts(ob, TRACE_TEXT_MAGIC "\n"); }
+
+void trace_text_write_event(outbuf *ob, const trace_event *ev) {
+    char t[32], ttl[32];
+    trace_text_format_time(ev->time_us, t);
+    outbuf_puts(ob, t);
+    outbuf_write(ob, " ", 1);
+    outbuf_puts(ob, trace_op_name(ev->op));
+    if (ev->op != TRACE_OP_PURGE && ev->op != TRACE_OP_TICK) {
+        /* Encode in pieces so a long key never needs a big stack buffer. */
+        char enc[3 * 256 + 2];
+        outbuf_write(ob, " ", 1);
+        if (ev->keylen == 0) outbuf_write(ob, "%", 1);
+        for (uint32_t off = 0; off < ev->keylen; off += 256) {
+            uint32_t k = ev->keylen - off < 256 ? ev->keylen - off : 256;
+            outbuf_write(ob, enc, trace_text_encode_key(ev->key + off, k, enc));
+        }
+    }
+    if (ev->op == TRACE_OP_SET) {
+        outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
+        if (ev->ttl_us != TRACE_TTL_NONE) {
+            trace_text_format_time(ev->ttl_us, ttl);
+            outbuf_printf(ob, " %s", ttl);
+        }
+    } else if (ev->op == TRACE_OP_EXPIRE) {
+        trace_text_format_time(ev->ttl_us, ttl);
+        outbuf_printf(ob, " %s", ttl);
+    }
+    outbuf_write(ob, "\n", 1);
+}
