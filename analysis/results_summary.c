@@ -108,7 +108,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_note(em, "used_memory is 0 (no live keys): the ratios over it are undefined "
                       "and left empty");
     emit_row(em, "final", "Memory at the end of the trace", &s->final);
-    emit_row(em, "peak", "Peak (each field's maximum over the samples)", &s->peak);
+    emit_row(em, "peak", "Peak (each field's maximum over the samples; ratios only "
+             "while used_memory is at least 10% of its peak)", &s->peak);
 
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);

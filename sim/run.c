@@ -28,6 +28,7 @@ typedef struct run_state {
     double wall_start, last_progress;
     uint64_t baseline_rss;
     uint64_t total_events; /* known for the generator, else 0 */
+    sample_peaks peaks;
 } run_state;
 
 static double now_s(void) {
@@ -56,6 +57,7 @@ static int on_sample(void *arg, engine *e, fs_err *err) {
         if (writers[i]->sample(rs->wstate[i], &row, err) != 0) return -1;
     if (rs->sum->samples++ == 0) rs->sum->peak = row;
     else sample_peak_update(&rs->sum->peak, &row);
+    if (sample_peaks_add(&rs->peaks, &row, err) != 0) return -1;
     rs->sum->final = row;
     progress(rs, e, row.used_memory_rss, 0);
     return 0;
@@ -88,6 +90,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, const backend_ops 
         }
     }
     if (rc < 0 || engine_finish(e, err) != 0) return -1;
+    sample_peaks_ratios(&rs->peaks, &sum->peak);
     sum->trace_digest = digest;
     sum->trace_duration = engine_virtual_time(e);
     sum->counters = e->c;
@@ -179,6 +182,7 @@ done:
         results_dir_abort(&rd);
     }
     if (engine_ready) engine_destroy(&e);
+    sample_peaks_free(&rs.peaks);
     trace_close(&tr);
     if (be->fini != NULL) be->fini(be_state);
     return rc;

@@ -111,8 +111,8 @@ void sample_peak_update(sample_row *peak, const sample_row *row) {
         char *dst = (char *)peak + c->offset;
         const char *src = (const char *)row + c->offset;
         switch (c->type) {
-        case SAMPLE_SECONDS:
-        case SAMPLE_RATIO: {
+        case SAMPLE_RATIO: break;
+        case SAMPLE_SECONDS: {
             double a, b;
             memcpy(&a, dst, sizeof a);
             memcpy(&b, src, sizeof b);
@@ -135,4 +135,46 @@ void sample_peak_update(sample_row *peak, const sample_row *row) {
         }
         }
     }
+}
+
+#define PEAK_FIELDS 5
+
+int sample_peaks_add(sample_peaks *sp, const sample_row *row, fs_err *err) {
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? sp->cap * 2 : 4096;
+        double *rows = emem_remap(sp->rows, sp->cap * PEAK_FIELDS * sizeof(double),
+                                  cap * PEAK_FIELDS * sizeof(double));
+        if (rows == NULL) return fs_errf(err, "cannot keep %zu samples' ratios", cap);
+        sp->rows = rows;
+        sp->cap = cap;
+    }
+    double *r = &sp->rows[sp->n++ * PEAK_FIELDS];
+    r[0] = (double)row->used_memory;
+    r[1] = row->mem_fragmentation_ratio;
+    r[2] = row->allocator_frag_ratio;
+    r[3] = row->allocator_rss_ratio;
+    r[4] = row->rss_overhead_ratio;
+    return 0;
+}
+
+void sample_peaks_ratios(const sample_peaks *sp, sample_row *peak) {
+    double max_used = 0, best[PEAK_FIELDS] = {0, NAN, NAN, NAN, NAN};
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->rows[i * PEAK_FIELDS] > max_used) max_used = sp->rows[i * PEAK_FIELDS];
+    for (size_t i = 0; i < sp->n; i++) {
+        const double *r = &sp->rows[i * PEAK_FIELDS];
+        if (max_used <= 0 || r[0] < SAMPLE_RATIO_PEAK_FLOOR * max_used) continue;
+        for (int f = 1; f < PEAK_FIELDS; f++)
+            if (!isnan(r[f]) && (isnan(best[f]) || r[f] > best[f])) best[f] = r[f];
+    }
+    peak->mem_fragmentation_ratio = best[1];
+    peak->allocator_frag_ratio = best[2];
+    peak->allocator_rss_ratio = best[3];
+    peak->rss_overhead_ratio = best[4];
+}
+
+void sample_peaks_free(sample_peaks *sp) {
+    emem_unmap(sp->rows, sp->cap * PEAK_FIELDS * sizeof(double));
+    sp->rows = NULL;
+    sp->n = sp->cap = 0;
 }

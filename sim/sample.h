@@ -60,8 +60,28 @@ void sample_ratios(sample_row *row);
  * allocator does not report it, or a ratio is undefined). */
 double sample_value(const sample_row *row, const sample_column *col);
 
-/* Raises every column of *peak to at least row's value (peak starts as a
- * copy of the first row). */
+/* Raises every byte, count and time column of *peak to at least row's value
+ * (peak starts as a copy of the first row).  Ratios are left alone: their
+ * peaks need the whole series (sample_peaks below). */
 void sample_peak_update(sample_row *peak, const sample_row *row);
+
+/* Peaks of the ratios.  A ratio over a nearly empty dataset says nothing
+ * (one key at start-up, the last few keys before everything has expired:
+ * 4 MB of RSS over 7 KB of data is a ratio of 580), so a ratio's peak is
+ * taken only over the samples whose used_memory is at least
+ * SAMPLE_RATIO_PEAK_FLOOR of the run's peak used_memory.  The series keeps
+ * what that needs, five doubles a sample, in engine memory. */
+#define SAMPLE_RATIO_PEAK_FLOOR 0.10
+
+typedef struct sample_peaks {
+    double *rows; /* per sample: used_memory, then the four ratios */
+    size_t n, cap;
+} sample_peaks;
+
+/* Returns 0, or -1 when engine memory runs out. */
+int sample_peaks_add(sample_peaks *sp, const sample_row *row, fs_err *err);
+/* Writes the four ratio peaks into *peak (NAN where no sample qualifies). */
+void sample_peaks_ratios(const sample_peaks *sp, sample_row *peak);
+void sample_peaks_free(sample_peaks *sp);
 
 #endif
