@@ -52,16 +52,17 @@ static int gen_opt(cli_gen_opts *g, int opt, const char *arg) {
 }
 
 /* getopt's failures, in our words.  getopt leaves the culprit at
- * argv[optind - 1]. */
+ * argv[optind - 1] and sets optopt to the option that lacked its value
+ * (0 for an unknown long option). */
 static int bad_option(const char *cmd, int argc, char **argv) {
     const char *culprit = optind - 1 < argc ? argv[optind - 1] : "?";
-    if (optopt != 0 && strncmp(culprit, "--", 2) != 0)
+    if (optopt != 0 && optopt < 256 && strncmp(culprit, "--", 2) != 0)
         return cli_error(cmd, CLI_USAGE, "option '-%c' %s (see fragsim %s --help)", optopt,
-                         strchr("o", optopt) ? "needs a value" : "is unknown", cmd);
-    for (const char *p = culprit; *p; p++)
-        if (*p == '=') break;
-    return cli_error(cmd, CLI_USAGE, "unknown option or missing value: '%s' (see fragsim %s --help)",
-                     culprit, cmd);
+                         optopt == 'o' ? "needs a value" : "is unknown", cmd);
+    if (optopt != 0)
+        return cli_error(cmd, CLI_USAGE, "option '%s' needs a value (see fragsim %s --help)",
+                         culprit, cmd);
+    return cli_error(cmd, CLI_USAGE, "unknown option '%s' (see fragsim %s --help)", culprit, cmd);
 }
 
 static void run_usage(void) {
@@ -102,7 +103,7 @@ int cli_run(int argc, char **argv) {
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         if (gen_opt(&g, opt, optarg)) continue;
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
@@ -175,7 +176,7 @@ int cli_gen(int argc, char **argv) {
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         if (gen_opt(&g, opt, optarg)) continue;
         switch (opt) {
         case 'o': out = optarg; break;
