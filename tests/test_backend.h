@@ -1,0 +1,18 @@
+/* A test backend: plain malloc with usable sizes rounded up to 16 bytes, and
+ * counters, so engine tests can check exactly what the engine asked of its
+ * allocator without depending on any real allocator's behaviour. */
+#ifndef FRAGSIM_TEST_BACKEND_H
+#define FRAGSIM_TEST_BACKEND_H
+
+#include "../allocators/backend.h"
+
+typedef struct test_backend_counts {
+    uint64_t allocs, frees, purges;
+    uint64_t live_bytes; /* requested bytes not yet freed */
+    int fail_next_alloc; /* makes the next alloc return NULL */
+} test_backend_counts;
+
+extern test_backend_counts test_counts;
+extern const backend_ops test_backend;
+
+#endif

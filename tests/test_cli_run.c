@@ -1,0 +1,185 @@
+/* End to end: the real `fragsim` executable, its jemalloc worker, and the
+ * results directory it writes.  The seed's phenomenon at a small scale. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static char *dir;
+
+static void setup(void) { dir = tu_tmpdir(); }
+static void teardown(void) {
+    tu_rmtree(dir);
+    free(dir);
+}
+
+TestSuite(cli_run, .init = setup, .fini = teardown, .timeout = 600);
+
+/* Runs fragsim with args (NULL-terminated) and asserts success. */
+static void run_ok(const char *const *args) {
+    const char *argv[32] = {FRAGSIM_BIN};
+    int n = 1;
+    for (; args[n - 1] != NULL && n < 31; n++) argv[n] = args[n - 1];
+    argv[n] = NULL;
+    tu_result r;
+    cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
+    cr_assert_eq(r.exit_code, 0, "fragsim failed (%d): %s", r.exit_code, r.err);
+    tu_result_free(&r);
+}
+
+static char *summary_digest(const char *results) {
+    char *json = tu_read_file(tu_path(results, "summary.json"), NULL);
+    cr_assert_not_null(json);
+    char *p = strstr(json, "\"digest_fnv1a64\": \"");
+    cr_assert_not_null(p);
+    char *d = strndup(p + 19, 16);
+    free(json);
+    return d;
+}
+
+Test(cli_run, seed_blog_shows_the_seeds_phenomenon) {
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "40000", "-o", "r", "-q",
+                            "--no-progress", NULL});
+    tu_csv c;
+    cr_assert_eq(tu_csv_load(&c, tu_path(dir, "r/series.csv")), 0);
+    cr_assert_gt(c.nrows, 50);
+
+    /* Peaks of the live data and of RSS. */
+    double peak_used = 0, peak_rss = 0, peak_keys = 0;
+    size_t peak_row = 0;
+    for (size_t i = 0; i < c.nrows; i++) {
+        double u = tu_csv_get(&c, i, "used_memory");
+        if (u > peak_used) peak_used = u, peak_row = i;
+        if (tu_csv_get(&c, i, "used_memory_rss") > peak_rss)
+            peak_rss = tu_csv_get(&c, i, "used_memory_rss");
+        if (tu_csv_get(&c, i, "keys") > peak_keys) peak_keys = tu_csv_get(&c, i, "keys");
+    }
+    /* While keys are being inserted (and the data set is past start-up
+     * size), RSS tracks used_memory: the ratio stays near 1. */
+    for (size_t i = 0; i <= peak_row; i++) {
+        if (tu_csv_get(&c, i, "used_memory") < 0.5 * peak_used) continue;
+        double ratio = tu_csv_get(&c, i, "mem_fragmentation_ratio");
+        cr_assert_lt(ratio, 1.2, "insert phase, t=%.0f: ratio %.3f is not near 1",
+                     tu_csv_get(&c, i, "virtual_time"), ratio);
+    }
+    /* After most keys have expired: used_memory has fallen by more than
+     * half, RSS much less, and the ratio is above 1.5. */
+    size_t late = 0;
+    for (size_t i = peak_row; i < c.nrows; i++)
+        if (tu_csv_get(&c, i, "keys") <= 0.3 * peak_keys) {
+            late = i;
+            break;
+        }
+    cr_assert_gt(late, peak_row, "no sample with 30%% of the keys left");
+    double used = tu_csv_get(&c, late, "used_memory"), rss = tu_csv_get(&c, late, "used_memory_rss");
+    double used_fall = 1 - used / peak_used, rss_fall = 1 - rss / peak_rss;
+    cr_assert_gt(used_fall, 0.5, "used_memory fell only %.0f%%", 100 * used_fall);
+    cr_assert_lt(rss_fall, 0.5 * used_fall, "RSS fell %.0f%%, used_memory %.0f%%", 100 * rss_fall,
+                 100 * used_fall);
+    double ratio = tu_csv_get(&c, late, "mem_fragmentation_ratio");
+    cr_assert_gt(ratio, 1.5, "ratio %.3f after most keys expired", ratio);
+
+    /* When every key has expired, used_memory is exactly 0, and the ratio
+     * over it is left empty rather than invented. */
+    size_t last = c.nrows - 1;
+    cr_assert_eq(tu_csv_get(&c, last, "keys"), 0);
+    cr_assert_eq(tu_csv_get(&c, last, "used_memory"), 0);
+    cr_assert_eq(tu_csv_get(&c, last, "requested_bytes"), 0);
+    cr_assert(isnan(tu_csv_get(&c, last, "mem_fragmentation_ratio")));
+    cr_assert_gt(tu_csv_get(&c, last, "used_memory_rss"), 0);
+    tu_csv_free(&c);
+    cr_assert(tu_exists(tu_path(dir, "r/summary.json")));
+    cr_assert(tu_exists(tu_path(dir, "r/info.txt")));
+}
+
+Test(cli_run, same_trace_and_seed_give_identical_engine_columns) {
+    const char *cols[] = {"virtual_time", "events", "keys", "expired_keys", "requested_bytes",
+                          "used_memory"};
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "5000", "--seed", "7",
+                            "-o", "a", "-q", "--no-progress", NULL});
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "5000", "--seed", "7",
+                            "-o", "b", "-q", "--no-progress", NULL});
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "5000", "--seed", "8",
+                            "-o", "c", "-q", "--no-progress", NULL});
+    tu_csv a, b, c;
+    cr_assert_eq(tu_csv_load(&a, tu_path(dir, "a/series.csv")), 0);
+    cr_assert_eq(tu_csv_load(&b, tu_path(dir, "b/series.csv")), 0);
+    cr_assert_eq(tu_csv_load(&c, tu_path(dir, "c/series.csv")), 0);
+    cr_assert_eq(a.nrows, b.nrows);
+    int differs_from_c = 0;
+    for (size_t i = 0; i < a.nrows; i++)
+        for (size_t k = 0; k < sizeof cols / sizeof *cols; k++) {
+            cr_assert_eq(tu_csv_get(&a, i, cols[k]), tu_csv_get(&b, i, cols[k]), "row %zu %s", i,
+                         cols[k]);
+            if (i < c.nrows && tu_csv_get(&a, i, cols[k]) != tu_csv_get(&c, i, cols[k]))
+                differs_from_c = 1;
+        }
+    cr_assert(differs_from_c, "another seed gives another trace");
+    char *da = summary_digest(tu_path(dir, "a")), *db = summary_digest(tu_path(dir, "b"));
+    cr_assert_str_eq(da, db);
+    free(da);
+    free(db);
+    tu_csv_free(&a);
+    tu_csv_free(&b);
+    tu_csv_free(&c);
+}
+
+Test(cli_run, a_generated_file_replays_like_the_preset) {
+    run_ok((const char *[]){"gen", "--preset", "seed-blog", "--keys", "3000", "-o", "t.trace", NULL});
+    run_ok((const char *[]){"run", "t.trace", "-o", "file", "-q", "--no-progress", NULL});
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "3000", "-o", "preset", "-q",
+                            "--no-progress", NULL});
+    char *df = summary_digest(tu_path(dir, "file")), *dp = summary_digest(tu_path(dir, "preset"));
+    cr_assert_str_eq(df, dp, "the same events, read from a file or generated");
+    free(df);
+    free(dp);
+    tu_csv f, p;
+    cr_assert_eq(tu_csv_load(&f, tu_path(dir, "file/series.csv")), 0);
+    cr_assert_eq(tu_csv_load(&p, tu_path(dir, "preset/series.csv")), 0);
+    cr_assert_eq(f.nrows, p.nrows);
+    for (size_t i = 0; i < f.nrows; i++)
+        cr_assert_eq(tu_csv_get(&f, i, "used_memory"), tu_csv_get(&p, i, "used_memory"));
+    tu_csv_free(&f);
+    tu_csv_free(&p);
+}
+
+Test(cli_run, reads_standard_input_and_prints_the_info_block) {
+    cr_assert_eq(tu_write_file(tu_path(dir, "in.trace"),
+                               "fragsim-trace v1\n"
+                               "# a tiny trace\n"
+                               "0 SET user%3A1 1000 5\n"
+                               "0.5 SET user%3A2 3000\n"
+                               "1 GET user%3A1\n"
+                               "2 PURGE\n"
+                               "3 DEL user%3A2\n"
+                               "9 TICK\n"),
+                 0);
+    const char *argv[] = {FRAGSIM_BIN, "run", "-", "-o", "s", "--no-progress", NULL};
+    tu_result r;
+    cr_assert_eq(tu_run(&r, dir, tu_path(dir, "in.trace"), argv), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "used_memory:0\n") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "mem_fragmentation_ratio:") != NULL);
+    cr_assert(strstr(r.out, "process fragmentation") != NULL, "every ratio says which it is");
+    cr_assert(strstr(r.out, "allocator fragmentation") != NULL);
+    tu_result_free(&r);
+    char *json = tu_read_file(tu_path(dir, "s/summary.json"), NULL);
+    cr_assert(strstr(json, "\"PURGE\": 1") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"keyspace_hits\": 1") != NULL);
+    cr_assert(strstr(json, "\"expired_keys\": 1") != NULL);
+    cr_assert(strstr(json, "\"deleted_keys\": 1") != NULL);
+    free(json);
+}
+
+Test(cli_run, rerunning_replaces_an_earlier_results_directory) {
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "500", "-o", "r", "-q",
+                            "--no-progress", NULL});
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "600", "-o", "r", "-q",
+                            "--no-progress", NULL});
+    char *json = tu_read_file(tu_path(dir, "r/summary.json"), NULL);
+    cr_assert(strstr(json, "\"keys\": 600") != NULL);
+    free(json);
+}
