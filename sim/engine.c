@@ -5,7 +5,9 @@
 int engine_init(engine *e, const backend_ops *be, void *be_state, int64_t sample_interval_us,
                 engine_sample_fn on_sample, void *sample_arg, fs_err *err) {
     memset(e, 0, sizeof *e);
-    if (sample_interval_us <= 0) return fs_errf(err, "the sample interval must be positive");
+    /* The bound keeps next_sample_us + interval far from overflow. */
+    if (sample_interval_us <= 0 || sample_interval_us > TRACE_TTL_MAX_US)
+        return fs_errf(err, "the sample interval must be above 0 and at most 100 years");
     e->be = be;
     e->be_state = be_state;
     e->sample_interval_us = sample_interval_us;
@@ -99,6 +101,8 @@ static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
 }
 
 int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
+    if ((unsigned)ev->op >= TRACE_OP__COUNT)
+        return fs_errf(err, "unknown operation %d", (int)ev->op);
     if (e->started && ev->time_us < e->now_us)
         return fs_errf(err, "event at %.6f s is before the clock (%.6f s)",
                        (double)ev->time_us / TRACE_US_PER_S, (double)e->now_us / TRACE_US_PER_S);
@@ -133,10 +137,10 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
     case TRACE_OP_PURGE:
         e->c.purges++;
         return e->be->purge != NULL ? e->be->purge(e->be_state, err) : 0;
-    case TRACE_OP_TICK: return 0;
+    case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;
     }
-    return fs_errf(err, "unknown operation %d", (int)ev->op);
+    return 0;
 }
 
 int engine_finish(engine *e, fs_err *err) {
