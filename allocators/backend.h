@@ -45,6 +45,17 @@ typedef void (*backend_setting_fn)(void *arg, const char *name, const char *valu
 typedef struct backend_ops {
     const char *name;        /* "jemalloc": what --allocator takes */
     const char *description;
+    /* Checks `spec`, the allocator's options in its own syntax (jemalloc:
+     * MALLOC_CONF's "dirty_decay_ms:1000,narenas:1"), and turns it into the
+     * environment the allocator reads when it starts: one fn(arg, VARIABLE,
+     * VALUE) call per variable.  Every allocator reads its options at
+     * start-up, before main(), so the worker re-executes itself with that
+     * environment before touching the allocator.  An unknown option or a
+     * malformed value is an error naming it.  NULL: the allocator takes no
+     * options.  Returns 0 or -1. */
+    int (*options_env)(const char *spec, backend_setting_fn fn, void *arg, fs_err *err);
+    /* One line on the syntax and the options known, for --help and errors. */
+    const char *options_help;
     /* Prepares the allocator; *state is the backend's own (may stay NULL).
      * Returns 0 or -1. */
     int (*init)(void **state, fs_err *err);
