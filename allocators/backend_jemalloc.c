@@ -113,9 +113,117 @@ static void je_settings(void *state, backend_setting_fn fn, void *arg) {
     if (conf != NULL) fn(arg, "MALLOC_CONF", conf);
 }
 
+/* ---- options: MALLOC_CONF syntax, checked before jemalloc sees it ----
+ *
+ * jemalloc itself only warns about a bad pair ("<jemalloc>: Invalid conf
+ * pair") and runs on with its default, which would silently measure the wrong
+ * configuration.  So every pair is checked here against the options of
+ * jemalloc 5.3 that a fragmentation study may want, by value type. */
+typedef enum je_opt_type { JE_BOOL, JE_DECAY, JE_UINT, JE_SIZE, JE_ENUM } je_opt_type;
+
+typedef struct je_opt {
+    const char *name;
+    je_opt_type type;
+    const char *choices; /* JE_ENUM: "|a|b|c|" */
+} je_opt;
+
+static const je_opt je_opts[] = {
+    {"dirty_decay_ms", JE_DECAY, NULL},
+    {"muzzy_decay_ms", JE_DECAY, NULL},
+    {"background_thread", JE_BOOL, NULL},
+    {"max_background_threads", JE_UINT, NULL},
+    {"narenas", JE_UINT, NULL},
+    {"tcache", JE_BOOL, NULL},
+    {"tcache_max", JE_SIZE, NULL},
+    {"lg_tcache_max", JE_UINT, NULL},
+    {"retain", JE_BOOL, NULL},
+    {"oversize_threshold", JE_SIZE, NULL},
+    {"lg_extent_max_active_fit", JE_UINT, NULL},
+    {"percpu_arena", JE_ENUM, "|disabled|percpu|phycpu|"},
+    {"thp", JE_ENUM, "|default|always|never|"},
+    {"metadata_thp", JE_ENUM, "|disabled|auto|always|"},
+    {"dss", JE_ENUM, "|disabled|primary|secondary|"},
+    {"junk", JE_ENUM, "|true|false|alloc|free|"},
+    {"zero", JE_BOOL, NULL},
+    {"abort", JE_BOOL, NULL},
+    {"abort_conf", JE_BOOL, NULL},
+    {"confirm_conf", JE_BOOL, NULL},
+    {"stats_print", JE_BOOL, NULL},
+};
+
+static int je_value_ok(const je_opt *o, const char *v, size_t n) {
+    char buf[64];
+    if (n == 0 || n >= sizeof buf) return 0;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    char *end;
+    switch (o->type) {
+    case JE_BOOL: return strcmp(buf, "true") == 0 || strcmp(buf, "false") == 0;
+    case JE_DECAY: {
+        long long x = strtoll(buf, &end, 10);
+        return *end == '\0' && x >= -1;
+    }
+    case JE_UINT:
+    case JE_SIZE: {
+        if (buf[0] < '0' || buf[0] > '9') return 0;
+        (void)strtoull(buf, &end, 10);
+        return *end == '\0';
+    }
+    case JE_ENUM: {
+        char needle[72];
+        snprintf(needle, sizeof needle, "|%s|", buf);
+        return strstr(o->choices, needle) != NULL;
+    }
+    }
+    return 0;
+}
+
+static const char *je_type_words(const je_opt *o) {
+    switch (o->type) {
+    case JE_BOOL: return "true or false";
+    case JE_DECAY: return "milliseconds, or -1 (never decay)";
+    case JE_UINT: return "a whole number";
+    case JE_SIZE: return "a whole number of bytes";
+    case JE_ENUM: return o->choices;
+    }
+    return "";
+}
+
+static int je_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
+    const char *p = spec;
+    if (*p == '\0') return fs_errf(err, "jemalloc options: empty; expected MALLOC_CONF syntax "
+                                         "such as dirty_decay_ms:1000,muzzy_decay_ms:0");
+    while (*p != '\0') {
+        const char *end = strchr(p, ','), *colon;
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        colon = memchr(p, ':', len);
+        if (colon == NULL)
+            return fs_errf(err, "jemalloc option '%.*s': expected NAME:VALUE (MALLOC_CONF syntax)",
+                           (int)len, p);
+        size_t nl = (size_t)(colon - p);
+        const je_opt *o = NULL;
+        for (size_t i = 0; i < sizeof je_opts / sizeof *je_opts && o == NULL; i++)
+            if (strlen(je_opts[i].name) == nl && strncmp(je_opts[i].name, p, nl) == 0) o = &je_opts[i];
+        if (o == NULL)
+            return fs_errf(err, "unknown jemalloc option '%.*s' (known: dirty_decay_ms, "
+                           "muzzy_decay_ms, background_thread, narenas, tcache, tcache_max, "
+                           "retain, oversize_threshold, percpu_arena, thp, metadata_thp, ...)",
+                           (int)nl, p);
+        if (!je_value_ok(o, colon + 1, len - nl - 1))
+            return fs_errf(err, "jemalloc option %s: '%.*s' is not %s", o->name,
+                           (int)(len - nl - 1), colon + 1, je_type_words(o));
+        p += len + (end != NULL);
+    }
+    fn(arg, "MALLOC_CONF", spec);
+    return 0;
+}
+
 static const backend_ops jemalloc_ops = {
     .name = "jemalloc",
     .description = "jemalloc 5.x through mallocx/sdallocx and mallctl statistics",
+    .options_env = je_options_env,
+    .options_help = "MALLOC_CONF syntax, e.g. dirty_decay_ms:1000,muzzy_decay_ms:0,"
+                    "background_thread:true,narenas:1,tcache:false",
     .init = je_init,
     .alloc = je_alloc,
     .free = je_free,

@@ -26,7 +26,8 @@ typedef struct run_setting {
 
 typedef struct run_summary {
     /* configuration */
-    char allocator[32];
+    char allocator[1024];   /* as named: "jemalloc", "preload:/usr/lib/x.so" */
+    char allocator_options[512]; /* the option string applied ("" if none) */
     char allocator_version[64];
     run_setting settings[RUN_MAX_SETTINGS]; /* the allocator's, as it reports them */
     unsigned nsettings;

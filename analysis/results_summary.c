@@ -63,6 +63,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_object_begin(em, "config", "Run");
     emit_str(em, "allocator", s->allocator);
     emit_str(em, "allocator_version", s->allocator_version);
+    if (!info || *s->allocator_options) emit_str(em, "allocator_options", s->allocator_options);
     emit_str(em, "trace", s->trace_source);
     if (!info) {
         emit_str(em, "trace_format", s->trace_format);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "../allocators/backend.h"
@@ -97,12 +98,16 @@ static int cmd_allocators(int argc, char **argv) {
     for (char *save, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save))
         printf("%-10s %s\n", name,
                worker_path(name, path, sizeof path) == 0 ? path : "(built, but its worker is missing)");
+    printf("%-10s any other allocator: --allocator preload:PATH.so (LD_PRELOAD; RSS and "
+           "used_memory only)\n", "preload:");
     if (*FRAGSIM_BACKENDS_SKIPPED) printf("skipped at build time: %s\n", FRAGSIM_BACKENDS_SKIPPED);
     return CLI_OK;
 }
 
 /* `run` in the front end: find --allocator, exec that allocator's worker
- * with the same arguments.  The worker parses and checks everything. */
+ * with the same arguments.  The worker parses and checks everything.
+ * preload:PATH runs the worker that links no allocator, with PATH in
+ * LD_PRELOAD. */
 static int run_in_worker(int argc, char **argv) {
     const char *name = FRAGSIM_DEFAULT_ALLOCATOR;
     for (int i = 1; i < argc; i++) {
@@ -113,10 +118,25 @@ static int run_in_worker(int argc, char **argv) {
             return cli_run(argc, argv);
     }
     char path[PATH_MAX];
-    if (strchr(name, '/') != NULL || worker_path(name, path, sizeof path) != 0)
-        return cli_error("run", CLI_USAGE, "allocator '%s' is not in this build (built: %s%s%s)",
-                         name, FRAGSIM_BACKENDS, *FRAGSIM_BACKENDS_SKIPPED ? "; skipped: " : "",
-                         FRAGSIM_BACKENDS_SKIPPED);
+    if (strncmp(name, "preload:", 8) == 0) {
+        const char *lib = name + 8;
+#if defined(__SANITIZE_ADDRESS__)
+        (void)lib;
+        return cli_error("run", CLI_USAGE, "preload: is not available in a sanitizer build: the "
+                         "sanitizer must stay the process's allocator");
+#else
+        if (*lib == '\0' || access(lib, R_OK) != 0)
+            return cli_error("run", CLI_USAGE, "preload: cannot read '%s': %s", lib,
+                             *lib ? strerror(errno) : "expected preload:PATH.so");
+        if (worker_path("preload", path, sizeof path) != 0)
+            return cli_error("run", CLI_FAIL, "the preload worker is missing from this build");
+        setenv("LD_PRELOAD", lib, 1);
+#endif
+    } else if (strchr(name, '/') != NULL || worker_path(name, path, sizeof path) != 0) {
+        return cli_error("run", CLI_USAGE, "allocator '%s' is not in this build (built: %s%s%s; "
+                         "or preload:PATH.so)", name, FRAGSIM_BACKENDS,
+                         *FRAGSIM_BACKENDS_SKIPPED ? "; skipped: " : "", FRAGSIM_BACKENDS_SKIPPED);
+    }
     /* argv[0] of the worker, then "run", then the user's arguments. */
     char *args[argc + 2];
     args[0] = path;
@@ -170,7 +190,10 @@ static const cli_command commands[] = {
     {"-h", cmd_help},           {"version", cmd_version}, {"--version", cmd_version},
 };
 
+char **cli_argv;
+
 int cli_main(int argc, char **argv) {
+    cli_argv = argv;
     if (argc < 2) return usage(stderr);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);

@@ -9,6 +9,8 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cli_main(int argc, char **argv);
+/* The whole command line as main() got it (for a worker's re-exec). */
+extern char **cli_argv;
 
 int cli_run(int argc, char **argv);
 int cli_gen(int argc, char **argv);

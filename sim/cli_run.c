@@ -20,8 +20,31 @@
 enum {
     OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
     OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
-    OPT_NO_PROGRESS,
+    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS,
 };
+
+/* Marks a worker that already runs with its allocator's options applied. */
+#define APPLIED_ENV "FRAGSIM_APPLIED_ALLOCATOR_OPTIONS"
+
+static void set_env(void *arg, const char *name, const char *value) {
+    (void)arg;
+    setenv(name, value, 1);
+}
+
+/* Allocators read their options when they start, before main(): the worker
+ * checks the options, puts them in its environment and starts over as the
+ * same command.  Returns only on error. */
+static int reexec_with_options(const char *spec) {
+    fs_err err;
+    if (backend_self->options_env == NULL)
+        return cli_error("run", CLI_USAGE, "allocator %s takes no options", backend_self->name);
+    if (backend_self->options_env(spec, set_env, NULL, &err) != 0)
+        return cli_error("run", CLI_USAGE, "%s (%s)", err.msg, backend_self->options_help);
+    setenv(APPLIED_ENV, spec, 1);
+    execv("/proc/self/exe", cli_argv);
+    return cli_error("run", CLI_FAIL, "cannot restart with the allocator's options: %s",
+                     strerror(errno));
+}
 
 #define GEN_LONGOPTS \
     {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \
@@ -71,7 +94,10 @@ static void run_usage(void) {
            "allocator in this process and writes a results directory: series.csv (one row\n"
            "per sample), summary.json and info.txt; prints the INFO-memory-style block.\n\n"
            "options:\n"
-           "  --allocator NAME      allocator under test (default %s; fragsim allocators)\n"
+           "  --allocator NAME      allocator under test (default %s; fragsim allocators);\n"
+           "                        preload:PATH.so runs any allocator under LD_PRELOAD\n"
+           "  --allocator-options S the allocator's options in its own syntax, checked\n"
+           "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
            "  --format NAME         trace format (default: detected; 'text')\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
@@ -79,8 +105,8 @@ static void run_usage(void) {
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
            "  -q, --quiet           do not print the INFO block\n\n" CLI_GEN_HELP
            "\nThe replay runs as fast as it can (virtual time is not paced): allocators'\n"
-           "wall-clock decay sees compressed time.  MALLOC_CONF in the environment reaches\n"
-           "jemalloc and is recorded in summary.json.\n",
+           "wall-clock decay sees compressed time.  The settings in force are recorded in\n"
+           "summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
 
@@ -88,6 +114,7 @@ int cli_run(int argc, char **argv) {
     static const struct option longopts[] = {
         GEN_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
         {"format", required_argument, 0, OPT_FORMAT},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
         {"output", required_argument, 0, 'o'},
@@ -99,7 +126,7 @@ int cli_run(int argc, char **argv) {
     };
     cli_gen_opts g = {0};
     run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
-    const char *allocator = NULL, *interval = NULL;
+    const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL;
     int opt;
     opterr = 0;
     optind = 1;
@@ -107,6 +134,7 @@ int cli_run(int argc, char **argv) {
         if (gen_opt(&g, opt, optarg)) continue;
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
+        case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
         case OPT_FORMAT: cfg.format = optarg; break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
         case 'o': cfg.out_dir = optarg; break;
@@ -119,9 +147,12 @@ int cli_run(int argc, char **argv) {
     }
     if (backend_self == NULL)
         return cli_error("run", CLI_USAGE, "this executable holds no allocator; run it as fragsim");
-    if (allocator != NULL && strcmp(allocator, backend_self->name) != 0)
+    int is_preload = allocator != NULL && strncmp(allocator, "preload:", 8) == 0;
+    if (allocator != NULL && strcmp(allocator, backend_self->name) != 0 &&
+        !(is_preload && strcmp(backend_self->name, "preload") == 0))
         return cli_error("run", CLI_USAGE, "this worker runs '%s', not '%s'", backend_self->name,
                          allocator);
+    cfg.allocator = allocator ? allocator : backend_self->name;
     if (interval != NULL && (units_parse_double(interval, &cfg.sample_interval) != 0 ||
                              cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
         return cli_error("run", CLI_USAGE,
@@ -137,6 +168,11 @@ int cli_run(int argc, char **argv) {
     if (cfg.trace_path != NULL && g.any)
         return cli_error("run", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");
+    if (alloc_opts != NULL) {
+        const char *applied = getenv(APPLIED_ENV);
+        if (applied == NULL || strcmp(applied, alloc_opts) != 0) return reexec_with_options(alloc_opts);
+        cfg.allocator_options = alloc_opts;
+    }
     fs_err err;
     if (cfg.trace_path == NULL) {
         if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
@@ -147,7 +183,8 @@ int cli_run(int argc, char **argv) {
         char base[512];
         snprintf(base, sizeof base, "%s", cfg.trace_path ? cfg.trace_path : g.preset);
         const char *name = strcmp(base, "-") == 0 ? "stdin" : basename(base);
-        snprintf(out, sizeof out, "results/%.400s-%s", name, backend_self->name);
+        snprintf(out, sizeof out, "results/%.400s-%s", name,
+                 is_preload ? "preload" : backend_self->name);
         cfg.out_dir = out;
     }
     if (run_execute(&cfg, backend_self, NULL, &err) != 0)

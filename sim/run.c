@@ -71,7 +71,7 @@ static void collect_setting(void *arg, const char *name, const char *value) {
     snprintf(st->value, sizeof st->value, "%s", value);
 }
 
-static int replay(run_state *rs, trace_reader *tr, engine *e, const backend_ops *be, fs_err *err) {
+static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     run_summary *sum = rs->sum;
     uint64_t digest = TRACE_DIGEST_INIT;
     trace_event ev;
@@ -97,7 +97,6 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, const backend_ops 
     sum->wall_time = now_s() - rs->wall_start;
     sum->events_per_second = sum->wall_time > 0 ? (double)e->c.events / sum->wall_time : 0;
     sum->baseline_rss = rs->baseline_rss;
-    snprintf(sum->allocator, sizeof sum->allocator, "%s", be->name);
     return 0;
 }
 
@@ -129,6 +128,9 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
                  cfg->preset && *cfg->preset ? cfg->preset : "(generator)");
     }
     snprintf(sum->trace_format, sizeof sum->trace_format, "%s", tr.ops->name);
+    snprintf(sum->allocator, sizeof sum->allocator, "%s", cfg->allocator ? cfg->allocator : be->name);
+    snprintf(sum->allocator_options, sizeof sum->allocator_options, "%s",
+             cfg->allocator_options ? cfg->allocator_options : "");
     snprintf(sum->preset, sizeof sum->preset, "%s", cfg->preset ? cfg->preset : "");
     sum->sample_interval = cfg->sample_interval;
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
@@ -149,7 +151,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         goto done;
     engine_ready = 1;
     rs.wall_start = now_s();
-    if (replay(&rs, &tr, &e, be, err) != 0) goto done;
+    if (replay(&rs, &tr, &e, err) != 0) goto done;
     progress(&rs, &e, sum->final.used_memory_rss, 1);
     if (cfg->progress) fputc('\n', stderr);
 

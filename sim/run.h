@@ -12,6 +12,8 @@ typedef struct run_config {
     gen_params gen;         /* used when trace_path is NULL */
     const char *preset;     /* its name, for the record ("" if none) */
     const char *out_dir;    /* the results directory */
+    const char *allocator;  /* as the user named it ("jemalloc", "preload:/x.so") */
+    const char *allocator_options; /* the option string applied, or NULL */
     double sample_interval; /* virtual seconds */
     int progress;           /* progress lines on stderr */
     int print_info;         /* the INFO block on stdout at the end */
