@@ -1,8 +1,9 @@
 /* results: what a run leaves behind, and the writers that put it on disk.
  *
  * A results directory holds series.csv (one row per sample), summary.json
- * (configuration, trace digest, peak and final figures) and info.txt (the
- * INFO-memory-style block also printed at the end).  Each file is one
+ * (configuration, trace digest, peak and final figures), summary.csv (the
+ * figures as one spreadsheet row) and info.txt (the INFO-memory-style block
+ * also printed at the end).  Each file is one
  * result_writer; run.c drives them all through the same three calls, so a
  * new output is one writer file and one row in its table.
  *
@@ -62,6 +63,14 @@ typedef struct result_writer_ops {
 extern const result_writer_ops results_series_csv;
 extern const result_writer_ops results_summary_json;
 extern const result_writer_ops results_info_txt;
+extern const result_writer_ops results_summary_csv;
+
+/* CSV pieces shared by the writers: a text field (quoted when it must be),
+ * a sample column's value (empty when NAN), summary.csv's header and row. */
+void results_csv_field(outbuf *ob, const char *s);
+void results_csv_value(outbuf *ob, const sample_column *c, double v);
+void results_summary_csv_header(outbuf *ob);
+void results_summary_csv_row(outbuf *ob, const run_summary *s);
 
 /* The summary in either style (JSON document or INFO block). */
 void results_summary_emit(emitter *em, const run_summary *s);

@@ -42,15 +42,8 @@ static int csv_sample(void *state, const sample_row *row, fs_err *err) {
     csv_state *s = state;
     for (size_t i = 0; i < sample_ncolumns; i++) {
         const sample_column *c = &sample_columns[i];
-        double v = sample_value(row, c);
         if (i) outbuf_write(&s->ob, ",", 1);
-        if (isnan(v)) continue;
-        switch (c->type) {
-        case SAMPLE_SECONDS: outbuf_printf(&s->ob, "%.6f", v); break;
-        case SAMPLE_RATIO: outbuf_printf(&s->ob, "%.4f", v); break;
-        case SAMPLE_U64: outbuf_printf(&s->ob, "%.0f", v); break;
-        case SAMPLE_I64: outbuf_printf(&s->ob, "%.0f", v); break;
-        }
+        results_csv_value(&s->ob, c, sample_value(row, c));
     }
     outbuf_write(&s->ob, "\n", 1);
     return s->ob.error ? fs_errf(err, "cannot write series.csv") : 0;

@@ -11,7 +11,8 @@
 
 /* Only files fragsim writes may be removed when a directory is replaced:
  * anything else in it means the user pointed -o at the wrong place. */
-static const char *const known_files[] = {"series.csv", "summary.json", "info.txt"};
+static const char *const known_files[] = {"series.csv", "summary.json", "summary.csv",
+                                          "info.txt", "compare.txt"};
 
 static int is_known(const char *name) {
     for (size_t i = 0; i < sizeof known_files / sizeof *known_files; i++)
@@ -19,26 +20,56 @@ static int is_known(const char *name) {
     return 0;
 }
 
-/* Removes a directory holding only known files.  Returns 0, or -1 (and
- * touches nothing) when it holds anything else. */
-static int remove_results(const char *path, int check_only) {
+/* Removes a results directory: known files, and (a comparison's) one level
+ * of subdirectories holding only known files.  Returns 0, or -1 (and
+ * touches nothing) when it holds anything else.  With check_only, only
+ * checks. */
+static int remove_results(const char *path, int check_only, int depth) {
     DIR *d = opendir(path);
     if (d == NULL) return -1;
     struct dirent *de;
     int foreign = 0;
+    char sub[1200];
+    while ((de = readdir(d)) != NULL && !foreign) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        if (is_known(de->d_name)) continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+        struct stat st;
+        if (depth > 0 || lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            remove_results(sub, 1, depth + 1) != 0)
+            foreign = 1;
+    }
+    if (foreign || check_only) {
+        closedir(d);
+        return foreign ? -1 : 0;
+    }
+    rewinddir(d);
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        if (!is_known(de->d_name)) foreign = 1;
+        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+        if (is_known(de->d_name)) unlink(sub);
+        else remove_results(sub, 0, depth + 1);
     }
     closedir(d);
-    if (foreign) return -1;
-    if (check_only) return 0;
-    char file[1200];
-    for (size_t i = 0; i < sizeof known_files / sizeof *known_files; i++) {
-        snprintf(file, sizeof file, "%s/%s", path, known_files[i]);
-        unlink(file);
-    }
     return rmdir(path);
+}
+
+/* The partial directory may also hold what a failed run left mid-way:
+ * hidden partial directories and stderr captures of children. */
+static void remove_partial(const char *path) {
+    DIR *d = opendir(path);
+    if (d == NULL) return;
+    struct dirent *de;
+    char sub[1200];
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+        struct stat st;
+        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) remove_partial(sub);
+        else unlink(sub);
+    }
+    closedir(d);
+    rmdir(path);
 }
 
 /* mkdir -p: the parent of a results directory is made as needed. */
@@ -65,7 +96,7 @@ int results_dir_begin(results_dir *rd, const char *path, fs_err *err) {
     if (stat(rd->path, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return fs_errf(err, "'%s' exists and is not a directory: choose another -o", path);
-        if (remove_results(rd->path, 1) != 0)
+        if (remove_results(rd->path, 1, 0) != 0)
             return fs_errf(err, "'%s' exists and holds files fragsim did not write: choose "
                            "another -o (fragsim only replaces its own results directories)",
                            path);
@@ -86,7 +117,7 @@ int results_dir_begin(results_dir *rd, const char *path, fs_err *err) {
 
 int results_dir_commit(results_dir *rd, fs_err *err) {
     struct stat st;
-    if (stat(rd->path, &st) == 0 && remove_results(rd->path, 0) != 0) {
+    if (stat(rd->path, &st) == 0 && remove_results(rd->path, 0, 0) != 0) {
         results_dir_abort(rd);
         return fs_errf(err, "cannot replace '%s': %s", rd->path, strerror(errno));
     }
@@ -101,7 +132,7 @@ int results_dir_commit(results_dir *rd, fs_err *err) {
 
 void results_dir_abort(results_dir *rd) {
     if (rd->partial[0] == '\0') return;
-    remove_results(rd->partial, 0);
-    rmdir(rd->partial);
+    /* Ours alone (a name with our pid in it): everything in it goes. */
+    remove_partial(rd->partial);
     rd->partial[0] = '\0';
 }

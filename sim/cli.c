@@ -80,7 +80,7 @@ static int exe_dir(char *buf, size_t n) {
     return 0;
 }
 
-static int worker_path(const char *name, char *buf, size_t n) {
+int cli_worker_path(const char *name, char *buf, size_t n) {
     char dir[PATH_MAX];
     if (exe_dir(dir, sizeof dir) != 0) return -1;
     if ((size_t)snprintf(buf, n, "%s/fragsim-%s", dir, name) >= n) return -1;
@@ -97,7 +97,7 @@ static int cmd_allocators(int argc, char **argv) {
     char names[] = FRAGSIM_BACKENDS, path[PATH_MAX];
     for (char *save, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save))
         printf("%-10s %s\n", name,
-               worker_path(name, path, sizeof path) == 0 ? path : "(built, but its worker is missing)");
+               cli_worker_path(name, path, sizeof path) == 0 ? path : "(built, but its worker is missing)");
     printf("%-10s any other allocator: --allocator preload:PATH.so (LD_PRELOAD; RSS and "
            "used_memory only)\n", "preload:");
     if (*FRAGSIM_BACKENDS_SKIPPED) printf("skipped at build time: %s\n", FRAGSIM_BACKENDS_SKIPPED);
@@ -128,11 +128,11 @@ static int run_in_worker(int argc, char **argv) {
         if (*lib == '\0' || access(lib, R_OK) != 0)
             return cli_error("run", CLI_USAGE, "preload: cannot read '%s': %s", lib,
                              *lib ? strerror(errno) : "expected preload:PATH.so");
-        if (worker_path("preload", path, sizeof path) != 0)
+        if (cli_worker_path("preload", path, sizeof path) != 0)
             return cli_error("run", CLI_FAIL, "the preload worker is missing from this build");
         setenv("LD_PRELOAD", lib, 1);
 #endif
-    } else if (strchr(name, '/') != NULL || worker_path(name, path, sizeof path) != 0) {
+    } else if (strchr(name, '/') != NULL || cli_worker_path(name, path, sizeof path) != 0) {
         return cli_error("run", CLI_USAGE, "allocator '%s' is not in this build (built: %s%s%s; "
                          "or preload:PATH.so)", name, FRAGSIM_BACKENDS,
                          *FRAGSIM_BACKENDS_SKIPPED ? "; skipped: " : "", FRAGSIM_BACKENDS_SKIPPED);
@@ -153,6 +153,7 @@ static int usage(FILE *f) {
             "usage: fragsim COMMAND [options]     (fragsim COMMAND --help for more)\n\n"
             "commands:\n"
             "  run         replay a trace or a preset; write a results directory\n"
+            "  compare     replay one trace on several allocators, one table\n"
             "  gen         write a synthetic trace (deterministic by --seed)\n"
             "  presets     list the built-in workloads\n"
             "  allocators  list the allocators this build can run\n"
@@ -185,7 +186,7 @@ static int cmd_run(int argc, char **argv) {
 }
 
 static const cli_command commands[] = {
-    {"run", cmd_run},           {"gen", cli_gen},         {"presets", cmd_presets},
+    {"run", cmd_run},           {"compare", cli_compare}, {"gen", cli_gen},         {"presets", cmd_presets},
     {"allocators", cmd_allocators}, {"help", cmd_help},   {"--help", cmd_help},
     {"-h", cmd_help},           {"version", cmd_version}, {"--version", cmd_version},
 };

@@ -14,6 +14,29 @@ extern char **cli_argv;
 
 int cli_run(int argc, char **argv);
 int cli_gen(int argc, char **argv);
+int cli_compare(int argc, char **argv);
+
+/* getopt_long values of the long options; the generator's are shared. */
+enum {
+    OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
+    OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
+    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS,
+};
+
+#define CLI_GEN_LONGOPTS \
+    {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \
+    {"keys", required_argument, 0, OPT_KEYS}, {"rate", required_argument, 0, OPT_RATE}, \
+    {"insert-seconds", required_argument, 0, OPT_INSERT_SECONDS}, \
+    {"sizes", required_argument, 0, OPT_SIZES}, {"ttl", required_argument, 0, OPT_TTL}, \
+    {"observe", required_argument, 0, OPT_OBSERVE}, \
+    {"key-prefix", required_argument, 0, OPT_KEY_PREFIX}
+
+/* getopt's failure for argv, in plain words (usage error). */
+int cli_bad_option(const char *cmd, int argc, char **argv);
+
+/* Path of the worker executable of allocator `name` (beside this one);
+ * returns 0 when it exists. */
+int cli_worker_path(const char *name, char *buf, size_t n);
 
 /* Prints "fragsim CMD: message" on stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -24,6 +47,9 @@ typedef struct cli_gen_opts {
     const char *seed, *keys, *rate, *insert_seconds, *sizes, *ttl, *observe, *key_prefix;
     int any; /* some generator option (other than --preset) was given */
 } cli_gen_opts;
+
+/* Takes a generator option (getopt value opt); returns 1 if it was one. */
+int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg);
 
 /* Builds parameters from a preset (or the neutral defaults) and the
  * overrides.  Returns 0 or -1. */

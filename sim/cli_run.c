@@ -17,12 +17,6 @@
 #include "run.h"
 #include "units.h"
 
-enum {
-    OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
-    OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
-    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS,
-};
-
 /* Marks a worker that already runs with its allocator's options applied. */
 #define APPLIED_ENV "FRAGSIM_APPLIED_ALLOCATOR_OPTIONS"
 
@@ -46,16 +40,8 @@ static int reexec_with_options(const char *spec) {
                      strerror(errno));
 }
 
-#define GEN_LONGOPTS \
-    {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \
-    {"keys", required_argument, 0, OPT_KEYS}, {"rate", required_argument, 0, OPT_RATE}, \
-    {"insert-seconds", required_argument, 0, OPT_INSERT_SECONDS}, \
-    {"sizes", required_argument, 0, OPT_SIZES}, {"ttl", required_argument, 0, OPT_TTL}, \
-    {"observe", required_argument, 0, OPT_OBSERVE}, \
-    {"key-prefix", required_argument, 0, OPT_KEY_PREFIX}
-
 /* Takes a generator option; returns 1 if opt was one. */
-static int gen_opt(cli_gen_opts *g, int opt, const char *arg) {
+int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg) {
     const char **slot = NULL;
     switch (opt) {
     case OPT_PRESET: g->preset = arg; return 1;
@@ -77,7 +63,7 @@ static int gen_opt(cli_gen_opts *g, int opt, const char *arg) {
 /* getopt's failures, in our words.  getopt leaves the culprit at
  * argv[optind - 1] and sets optopt to the option that lacked its value
  * (0 for an unknown long option). */
-static int bad_option(const char *cmd, int argc, char **argv) {
+int cli_bad_option(const char *cmd, int argc, char **argv) {
     const char *culprit = optind - 1 < argc ? argv[optind - 1] : "?";
     if (optopt != 0 && optopt < 256 && strncmp(culprit, "--", 2) != 0)
         return cli_error(cmd, CLI_USAGE, "option '-%c' %s (see fragsim %s --help)", optopt,
@@ -112,7 +98,7 @@ static void run_usage(void) {
 
 int cli_run(int argc, char **argv) {
     static const struct option longopts[] = {
-        GEN_LONGOPTS,
+        CLI_GEN_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
         {"format", required_argument, 0, OPT_FORMAT},
@@ -131,7 +117,7 @@ int cli_run(int argc, char **argv) {
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (gen_opt(&g, opt, optarg)) continue;
+        if (cli_gen_opt(&g, opt, optarg)) continue;
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
         case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
@@ -142,7 +128,7 @@ int cli_run(int argc, char **argv) {
         case OPT_NO_PROGRESS: cfg.progress = 0; break;
         case 'q': cfg.print_info = 0; break;
         case 'h': run_usage(); return CLI_OK;
-        default: return bad_option("run", argc, argv);
+        default: return cli_bad_option("run", argc, argv);
         }
     }
     if (backend_self == NULL)
@@ -203,7 +189,7 @@ static void gen_usage(void) {
 
 int cli_gen(int argc, char **argv) {
     static const struct option longopts[] = {
-        GEN_LONGOPTS,
+        CLI_GEN_LONGOPTS,
         {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -214,11 +200,11 @@ int cli_gen(int argc, char **argv) {
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        if (gen_opt(&g, opt, optarg)) continue;
+        if (cli_gen_opt(&g, opt, optarg)) continue;
         switch (opt) {
         case 'o': out = optarg; break;
         case 'h': gen_usage(); return CLI_OK;
-        default: return bad_option("gen", argc, argv);
+        default: return cli_bad_option("gen", argc, argv);
         }
     }
     if (optind < argc) return cli_error("gen", CLI_USAGE, "unexpected argument '%s'", argv[optind]);

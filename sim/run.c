@@ -18,6 +18,7 @@ static const result_writer_ops *const writers[] = {
     &results_series_csv,
     &results_summary_json,
     &results_info_txt,
+    &results_summary_csv,
 };
 #define NWRITERS (sizeof writers / sizeof writers[0])
 
@@ -169,7 +170,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
             emit_begin(&em, EMIT_INFO, &ob);
             results_summary_emit(&em, sum);
             emit_end(&em);
-            outbuf_printf(&ob, "# results in %s/ (series.csv, summary.json, info.txt)\n",
+            outbuf_printf(&ob, "# results in %s/ (series.csv, summary.json, summary.csv, info.txt)\n",
                           cfg->out_dir);
             outbuf_close(&ob, NULL);
         }

@@ -1,0 +1,103 @@
+/* summary.csv: the run's figures as one spreadsheet row under a header.
+ *
+ * Fixed columns, whatever the allocator, so that rows of several runs stack
+ * into one table (fragsim compare does exactly that):
+ *   allocator, allocator_options, trace, trace_digest, events, samples,
+ *   wall_time, events_per_second, then final_<column> and peak_<column> for
+ *   every column of series.csv.  An unreported value is an empty field. */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sim/emem.h"
+#include "results.h"
+
+void results_csv_field(outbuf *ob, const char *s) {
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        outbuf_puts(ob, s);
+        return;
+    }
+    outbuf_write(ob, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"') outbuf_write(ob, "\"", 1);
+        outbuf_write(ob, s, 1);
+    }
+    outbuf_write(ob, "\"", 1);
+}
+
+void results_csv_value(outbuf *ob, const sample_column *c, double v) {
+    if (isnan(v)) return;
+    switch (c->type) {
+    case SAMPLE_SECONDS: outbuf_printf(ob, "%.6f", v); break;
+    case SAMPLE_RATIO: outbuf_printf(ob, "%.4f", v); break;
+    case SAMPLE_U64:
+    case SAMPLE_I64: outbuf_printf(ob, "%.0f", v); break;
+    }
+}
+
+void results_summary_csv_header(outbuf *ob) {
+    outbuf_puts(ob, "allocator,allocator_options,trace,trace_digest,events,samples,wall_time,"
+                    "events_per_second");
+    static const char *const which[] = {"final", "peak"};
+    for (int w = 0; w < 2; w++)
+        for (size_t i = 0; i < sample_ncolumns; i++)
+            outbuf_printf(ob, ",%s_%s", which[w], sample_columns[i].name);
+    outbuf_write(ob, "\n", 1);
+}
+
+void results_summary_csv_row(outbuf *ob, const run_summary *s) {
+    results_csv_field(ob, s->allocator);
+    outbuf_write(ob, ",", 1);
+    results_csv_field(ob, s->allocator_options);
+    outbuf_write(ob, ",", 1);
+    results_csv_field(ob, s->trace_source);
+    outbuf_printf(ob, ",%016llx,%llu,%llu,%.6f,%.0f", (unsigned long long)s->trace_digest,
+                  (unsigned long long)s->counters.events, (unsigned long long)s->samples,
+                  s->wall_time, s->events_per_second);
+    const sample_row *rows[] = {&s->final, &s->peak};
+    for (int w = 0; w < 2; w++)
+        for (size_t i = 0; i < sample_ncolumns; i++) {
+            outbuf_write(ob, ",", 1);
+            results_csv_value(ob, &sample_columns[i], sample_value(rows[w], &sample_columns[i]));
+        }
+    outbuf_write(ob, "\n", 1);
+}
+
+typedef struct scsv_state {
+    char path[1200];
+} scsv_state;
+
+static int scsv_open(void **state, const char *dir, fs_err *err) {
+    scsv_state *s = emem_map(sizeof *s);
+    if (s == NULL) return fs_errf(err, "cannot map writer state");
+    snprintf(s->path, sizeof s->path, "%s/summary.csv", dir);
+    *state = s;
+    return 0;
+}
+
+static int scsv_sample(void *state, const sample_row *row, fs_err *err) {
+    (void)state, (void)row, (void)err;
+    return 0;
+}
+
+static int scsv_close(void *state, const run_summary *summary, fs_err *err) {
+    scsv_state *s = state;
+    int rc = 0;
+    if (summary != NULL) {
+        int fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        outbuf ob;
+        if (fd < 0) {
+            rc = fs_errf(err, "cannot create %s", s->path);
+        } else if ((rc = outbuf_open(&ob, fd, s->path, err)) == 0) {
+            results_summary_csv_header(&ob);
+            results_summary_csv_row(&ob, summary);
+            rc = outbuf_close(&ob, err);
+        }
+    }
+    emem_unmap(s, sizeof *s);
+    return rc;
+}
+
+const result_writer_ops results_summary_csv = {"summary.csv", scsv_open, scsv_sample, scsv_close};

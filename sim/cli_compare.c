@@ -1,0 +1,323 @@
+/* `fragsim compare`: the same trace on several allocators, each in a
+ * process of its own (DESIGN.md decision 1), gathered by analysis/compare.c.
+ *
+ * Each allocator's run is an ordinary `fragsim run` child writing its own
+ * results directory inside the comparison's.  A child that fails, crashes
+ * or is killed does not stop the others: its row in the table says what
+ * happened, and the other allocators' results stand. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../analysis/compare.h"
+#include "../analysis/results.h"
+#include "cli.h"
+#include "fragsim_config.h"
+#include "units.h"
+
+extern char **environ;
+
+#define MAX_ALLOCATORS 32
+#define MAX_OPTIONS 32
+
+static void compare_usage(void) {
+    printf("usage: fragsim compare [TRACE | --preset NAME] [options]\n\n"
+           "Replays one trace on several allocators, each in its own process, and prints\n"
+           "one table: peak and final RSS, allocator active and resident, process\n"
+           "fragmentation, wall time and events per second.  Writes a directory with each\n"
+           "allocator's results, summary.csv (one row per allocator) and series.csv (every\n"
+           "sample of every allocator, an allocator column first: long format).\n\n"
+           "options:\n"
+           "  --allocators LIST     comma-separated (default: all in this build, %s);\n"
+           "                        preload:PATH.so adds any other allocator\n"
+           "  --allocator-options NAME=SPEC  options for one allocator in its own syntax\n"
+           "                        (repeatable), e.g. jemalloc=dirty_decay_ms:1000\n"
+           "  --jobs N              allocators run side by side (default 1: one after\n"
+           "                        another, so they do not share the machine)\n"
+           "  -o, --output DIR      results directory (default results/compare-NAME)\n"
+           "  --format NAME         trace format (default: detected)\n"
+           "  --sample-interval S   virtual seconds between samples (default 10)\n"
+           "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
+           "  -q, --quiet           do not print the table\n\n" CLI_GEN_HELP
+           "\nExit status: 0 when every allocator ran, 1 when any failed (the table says\n"
+           "which and why; the others' results are kept), 2 on a usage error.\n",
+           FRAGSIM_BACKENDS);
+}
+
+typedef struct child {
+    pid_t pid;
+    double started;
+    char errfile[1300];
+} child;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The last non-empty line of a child's stderr, without "fragsim run: ". */
+static void last_error_line(const char *path, char *out, size_t n) {
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    out[0] = '\0';
+    if (f == NULL) return;
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0') continue;
+        const char *msg = strncmp(line, "fragsim run: ", 13) == 0 ? line + 13 : line;
+        snprintf(out, n, "%s", msg);
+    }
+    fclose(f);
+}
+
+static void describe_exit(compare_entry *e, int status, const char *errfile) {
+    char msg[480];
+    last_error_line(errfile, msg, sizeof msg);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        snprintf(e->status, sizeof e->status, "ok");
+        e->ok = 1;
+    } else if (WIFEXITED(status)) {
+        snprintf(e->status, sizeof e->status, "failed (exit %d): %s", WEXITSTATUS(status),
+                 msg[0] ? msg : "no message");
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+        snprintf(e->status, sizeof e->status, "killed (SIGKILL: out of memory?)");
+    } else if (WIFSIGNALED(status)) {
+        snprintf(e->status, sizeof e->status, "crashed (signal %d, %s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    } else {
+        snprintf(e->status, sizeof e->status, "ended with status %d", status);
+    }
+}
+
+/* A directory name for an allocator's results: its name, or for
+ * preload:/x/liby.so "preload-liby.so". */
+static void entry_dirname(const char *allocator, char *out, size_t n) {
+    if (strncmp(allocator, "preload:", 8) == 0) {
+        const char *slash = strrchr(allocator, '/');
+        snprintf(out, n, "preload-%s", slash ? slash + 1 : allocator + 8);
+    } else {
+        snprintf(out, n, "%s", allocator);
+    }
+}
+
+int cli_compare(int argc, char **argv) {
+    static const struct option longopts[] = {
+        CLI_GEN_LONGOPTS,
+        {"allocators", required_argument, 0, OPT_ALLOCATORS},
+        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        {"jobs", required_argument, 0, OPT_JOBS},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
+        {"output", required_argument, 0, 'o'},
+        {"progress", no_argument, 0, OPT_PROGRESS},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_gen_opts g = {0};
+    const char *list = FRAGSIM_BACKENDS, *format = NULL, *interval = NULL, *out = NULL;
+    const char *options[MAX_OPTIONS];
+    int noptions = 0, progress = isatty(STDERR_FILENO), quiet = 0;
+    uint64_t jobs = 1;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        if (cli_gen_opt(&g, opt, optarg)) continue;
+        switch (opt) {
+        case OPT_ALLOCATORS: list = optarg; break;
+        case OPT_ALLOCATOR_OPTIONS:
+            if (noptions == MAX_OPTIONS)
+                return cli_error("compare", CLI_USAGE, "at most %d --allocator-options", MAX_OPTIONS);
+            options[noptions++] = optarg;
+            break;
+        case OPT_JOBS:
+            if (units_parse_u64(optarg, &jobs) != 0 || jobs == 0 || jobs > MAX_ALLOCATORS)
+                return cli_error("compare", CLI_USAGE, "--jobs '%s': expected 1 to %d", optarg,
+                                 MAX_ALLOCATORS);
+            break;
+        case OPT_FORMAT: format = optarg; break;
+        case OPT_SAMPLE_INTERVAL: interval = optarg; break;
+        case 'o': out = optarg; break;
+        case OPT_PROGRESS: progress = 1; break;
+        case OPT_NO_PROGRESS: progress = 0; break;
+        case 'q': quiet = 1; break;
+        case 'h': compare_usage(); return CLI_OK;
+        default: return cli_bad_option("compare", argc, argv);
+        }
+    }
+    if (optind < argc - 1)
+        return cli_error("compare", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
+    const char *trace = optind < argc ? argv[optind] : NULL;
+    if ((trace == NULL) == (g.preset == NULL))
+        return cli_error("compare", CLI_USAGE, "expected a TRACE file or --preset NAME (one of them)");
+    if (trace != NULL && strcmp(trace, "-") == 0)
+        return cli_error("compare", CLI_USAGE, "standard input cannot be replayed once per "
+                         "allocator: write the trace to a file");
+    if (trace != NULL && g.any)
+        return cli_error("compare", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
+                         "--preset, not to a trace file");
+    if (trace != NULL && access(trace, R_OK) != 0)
+        return cli_error("compare", CLI_FAIL, "cannot open trace '%s': %s", trace, strerror(errno));
+    fs_err err;
+    gen_params gp;
+    if (g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0)
+        return cli_error("compare", CLI_USAGE, "%s", err.msg);
+
+    /* The allocators, checked before anything runs. */
+    compare_entry *entries = calloc(MAX_ALLOCATORS, sizeof *entries);
+    char names[4096];
+    size_t n = 0;
+    snprintf(names, sizeof names, "%s", list);
+    for (char *save, *a = strtok_r(names, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_ALLOCATORS) {
+            free(entries);
+            return cli_error("compare", CLI_USAGE, "at most %d allocators", MAX_ALLOCATORS);
+        }
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(entries[i].allocator, a) == 0) {
+                free(entries);
+                return cli_error("compare", CLI_USAGE, "allocator '%s' is listed twice", a);
+            }
+        char worker[PATH_MAX];
+        if (strncmp(a, "preload:", 8) != 0 &&
+            (strchr(a, '/') != NULL || cli_worker_path(a, worker, sizeof worker) != 0)) {
+            free(entries);
+            return cli_error("compare", CLI_USAGE, "allocator '%s' is not in this build (built: %s; "
+                             "or preload:PATH.so)", a, FRAGSIM_BACKENDS);
+        }
+        snprintf(entries[n++].allocator, sizeof entries[0].allocator, "%s", a);
+    }
+    if (n == 0) {
+        free(entries);
+        return cli_error("compare", CLI_USAGE, "--allocators is empty");
+    }
+    for (int k = 0; k < noptions; k++) {
+        const char *eq = strchr(options[k], '=');
+        int found = 0;
+        for (size_t i = 0; eq && i < n; i++)
+            found |= strlen(entries[i].allocator) == (size_t)(eq - options[k]) &&
+                     strncmp(entries[i].allocator, options[k], (size_t)(eq - options[k])) == 0;
+        if (!found) {
+            free(entries);
+            return cli_error("compare", CLI_USAGE, "--allocator-options '%s': expected NAME=SPEC "
+                             "for an allocator in --allocators", options[k]);
+        }
+    }
+
+    char outbuf_dir[1024];
+    if (out == NULL) {
+        char base[512];
+        snprintf(base, sizeof base, "%s", trace ? trace : g.preset);
+        snprintf(outbuf_dir, sizeof outbuf_dir, "results/compare-%.400s", basename(base));
+        out = outbuf_dir;
+    }
+    results_dir rd;
+    if (results_dir_begin(&rd, out, &err) != 0) {
+        free(entries);
+        return cli_error("compare", CLI_FAIL, "%s", err.msg);
+    }
+
+    /* The children: `fragsim run` with the workload, one allocator each. */
+    char self[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[k > 0 ? k : 0] = '\0';
+    child *kids = calloc(n, sizeof *kids);
+    size_t next = 0, running = 0, failed = 0;
+    while (next < n || running > 0) {
+        if (next < n && running < jobs) {
+            compare_entry *e = &entries[next];
+            char sub[600];
+            entry_dirname(e->allocator, sub, sizeof sub);
+            snprintf(e->dir, sizeof e->dir, "%s/%s", rd.partial, sub);
+            snprintf(kids[next].errfile, sizeof kids[next].errfile, "%s/.stderr-%zu", rd.partial, next);
+            const char *args[64];
+            int m = 0;
+            args[m++] = self;
+            args[m++] = "run";
+            if (trace) args[m++] = trace;
+            const char *const gen_names[] = {"--preset", "--seed", "--keys", "--rate",
+                                             "--insert-seconds", "--sizes", "--ttl", "--observe",
+                                             "--key-prefix"};
+            const char *const gen_vals[] = {g.preset, g.seed, g.keys, g.rate, g.insert_seconds,
+                                            g.sizes, g.ttl, g.observe, g.key_prefix};
+            for (size_t i = 0; i < sizeof gen_vals / sizeof *gen_vals; i++)
+                if (gen_vals[i]) args[m++] = gen_names[i], args[m++] = gen_vals[i];
+            if (format) args[m++] = "--format", args[m++] = format;
+            if (interval) args[m++] = "--sample-interval", args[m++] = interval;
+            size_t alen = strlen(e->allocator);
+            for (int o = 0; o < noptions; o++)
+                if (strncmp(options[o], e->allocator, alen) == 0 && options[o][alen] == '=')
+                    args[m++] = "--allocator-options", args[m++] = options[o] + alen + 1;
+            args[m++] = "--allocator";
+            args[m++] = e->allocator;
+            args[m++] = "-o";
+            args[m++] = e->dir;
+            args[m++] = "-q";
+            args[m++] = "--no-progress";
+            args[m] = NULL;
+            posix_spawn_file_actions_t fa;
+            posix_spawn_file_actions_init(&fa);
+            posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+            posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, kids[next].errfile,
+                                             O_WRONLY | O_CREAT | O_TRUNC, 0666);
+            int rc = posix_spawn(&kids[next].pid, self, &fa, NULL, (char *const *)args, environ);
+            posix_spawn_file_actions_destroy(&fa);
+            if (rc != 0) {
+                snprintf(e->status, sizeof e->status, "could not start: %s", strerror(rc));
+                failed++;
+            } else {
+                kids[next].started = now_s();
+                running++;
+                if (progress) fprintf(stderr, "fragsim compare: %s started\n", e->allocator);
+            }
+            next++;
+            continue;
+        }
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (kids[i].pid != pid) continue;
+            describe_exit(&entries[i], status, kids[i].errfile);
+            unlink(kids[i].errfile);
+            failed += !entries[i].ok;
+            running--;
+            if (progress)
+                fprintf(stderr, "fragsim compare: %s %s after %.1f s\n", entries[i].allocator,
+                        entries[i].ok ? "finished" : entries[i].status, now_s() - kids[i].started);
+        }
+    }
+    free(kids);
+
+    int rc = compare_write(rd.partial, entries, n, quiet, &err);
+    if (rc != 0 || results_dir_commit(&rd, &err) != 0) {
+        results_dir_abort(&rd);
+        free(entries);
+        return cli_error("compare", CLI_FAIL, "%s", err.msg);
+    }
+    if (!quiet) printf("# results in %s/ (summary.csv, series.csv, compare.txt, one directory per "
+                       "allocator)\n", out);
+    free(entries);
+    if (failed > 0)
+        return cli_error("compare", CLI_FAIL, "%zu of %zu allocators did not finish (see the "
+                         "status column); the others' results are in %s", failed, n, out);
+    return CLI_OK;
+}
