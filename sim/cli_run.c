@@ -33,7 +33,7 @@ static int reexec_with_options(const char *spec) {
     if (backend_self->options_env == NULL)
         return cli_error("run", CLI_USAGE, "allocator %s takes no options", backend_self->name);
     if (backend_self->options_env(spec, set_env, NULL, &err) != 0)
-        return cli_error("run", CLI_USAGE, "%s (%s)", err.msg, backend_self->options_help);
+        return cli_error("run", CLI_USAGE, "%s", err.msg);
     setenv(APPLIED_ENV, spec, 1);
     execv("/proc/self/exe", cli_argv);
     return cli_error("run", CLI_FAIL, "cannot restart with the allocator's options: %s",
