@@ -22,12 +22,12 @@ static int parse_number(const char *s, size_t n, int bytes, double *out) {
     return units_parse_double(tmp, out);
 }
 
-/* Splits "X,Y" at the first comma. */
-static int parse_pair(const char *s, int bytes, double *a, double *b) {
+/* Splits "X,Y" at the first comma; X and Y are bytes when their flag says. */
+static int parse_pair(const char *s, int a_bytes, int b_bytes, double *a, double *b) {
     const char *comma = strchr(s, ',');
     if (comma == NULL) return -1;
-    return parse_number(s, (size_t)(comma - s), bytes, a) == 0 &&
-                   parse_number(comma + 1, strlen(comma + 1), bytes, b) == 0
+    return parse_number(s, (size_t)(comma - s), a_bytes, a) == 0 &&
+                   parse_number(comma + 1, strlen(comma + 1), b_bytes, b) == 0
                ? 0
                : -1;
 }
@@ -51,10 +51,11 @@ int dist_parse(dist *d, const char *spec, int bytes, const char *what, fs_err *e
         if (parse_number(args, strlen(args), bytes, &d->a) != 0) goto bad;
     } else if (kl == 7 && strncmp(spec, "uniform", 7) == 0) {
         d->kind = DIST_UNIFORM;
-        if (parse_pair(args, bytes, &d->a, &d->b) != 0 || d->b < d->a) goto bad;
+        if (parse_pair(args, bytes, bytes, &d->a, &d->b) != 0 || d->b < d->a) goto bad;
     } else if (kl == 9 && strncmp(spec, "lognormal", 9) == 0) {
         d->kind = DIST_LOGNORMAL;
-        if (parse_pair(args, 0, &d->a, &d->b) != 0 || d->a <= 0) goto bad;
+        /* The median is a size (units allowed); sigma is a plain number. */
+        if (parse_pair(args, bytes, 0, &d->a, &d->b) != 0 || d->a <= 0) goto bad;
     } else if (kl == 8 && strncmp(spec, "weighted", 8) == 0) {
         d->kind = DIST_WEIGHTED;
         const char *p = args;
