@@ -25,6 +25,11 @@ enum {
     BACKEND_HAVE_MAPPED = 1u << 3,
     BACKEND_HAVE_RETAINED = 1u << 4,
     BACKEND_HAVE_METADATA = 1u << 5,
+    BACKEND_HAVE_DIRTY = 1u << 6,
+    BACKEND_HAVE_MUZZY = 1u << 7,
+    BACKEND_HAVE_PURGED = 1u << 8,
+    BACKEND_HAVE_NPURGE = 1u << 9,
+    BACKEND_HAVE_NMADVISE = 1u << 10,
 };
 
 typedef struct backend_stats {
@@ -36,6 +41,12 @@ typedef struct backend_stats {
     uint64_t mapped;    /* bytes mapped in active extents (allocator_mapped) */
     uint64_t retained;  /* bytes kept mapped-but-unused for reuse (allocator_retained) */
     uint64_t metadata;  /* bytes of the allocator's own metadata */
+    /* Purge activity (what returning memory costs and achieves): */
+    uint64_t dirty;     /* bytes in free pages still resident, awaiting decay */
+    uint64_t muzzy;     /* bytes in free pages advised MADV_FREE, awaiting decay */
+    uint64_t purged;    /* bytes returned to the kernel so far (counter) */
+    uint64_t npurge;    /* purge sweeps so far (counter) */
+    uint64_t nmadvise;  /* madvise calls so far (counter) */
 } backend_stats;
 
 /* A setting the allocator runs with, for summary.json: name and value as
@@ -69,6 +80,16 @@ typedef struct backend_ops {
     /* Returns free memory to the kernel, like MEMORY PURGE.  NULL: the
      * allocator has no such call.  Returns 0 or -1. */
     int (*purge)(void *state, fs_err *err);
+    /* Scales the allocator's wall-clock settings (decay, delays) for a replay
+     * in which virtual time runs `speed` times faster than wall time: a
+     * 10 s decay becomes 10/speed s, so that it lasts 10 virtual seconds.
+     * Records each setting as scaled with fn.  NULL: the allocator has no
+     * time-based setting.  Returns 0 or -1. */
+    int (*time_scale)(void *state, double speed, backend_setting_fn fn, void *arg, fs_err *err);
+    /* Called on every cron tick of the engine (hz times a virtual second),
+     * as a server's periodic work touches its allocator; jemalloc uses it to
+     * let time-based decay run while the trace is idle.  May be NULL. */
+    void (*tick)(void *state);
     /* The allocator's version (static string). */
     const char *(*version)(void *state);
     /* Reports the settings in force, one call of fn per setting.  May be NULL. */

@@ -60,7 +60,88 @@ static int je_stats(void *state, backend_stats *out, fs_err *err) {
         return -1;
     out->have = BACKEND_HAVE_ALLOCATED | BACKEND_HAVE_ACTIVE | BACKEND_HAVE_RESIDENT |
                 BACKEND_HAVE_MAPPED | BACKEND_HAVE_RETAINED | BACKEND_HAVE_METADATA;
+    /* Purge activity, summed over all arenas (index MALLCTL_ARENAS_ALL):
+     * two page gauges (size_t), then six counters (uint64_t). */
+    static const char *const stat[] = {"pdirty",       "pmuzzy",         "dirty_purged",
+                                       "muzzy_purged", "dirty_npurge",   "muzzy_npurge",
+                                       "dirty_nmadvise", "muzzy_nmadvise"};
+    uint64_t v[8];
+    size_t page;
+    len = sizeof page;
+    if (mallctl("arenas.page", &page, &len, NULL, 0) != 0) return 0;
+    for (size_t i = 0; i < 8; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "stats.arenas.%u.%s", (unsigned)MALLCTL_ARENAS_ALL, stat[i]);
+        if (i < 2) {
+            size_t sv;
+            len = sizeof sv;
+            if (mallctl(name, &sv, &len, NULL, 0) != 0) return 0;
+            v[i] = sv;
+        } else {
+            len = sizeof v[i];
+            if (mallctl(name, &v[i], &len, NULL, 0) != 0) return 0;
+        }
+    }
+    uint64_t pdirty = v[0], pmuzzy = v[1], dirty_purged = v[2], muzzy_purged = v[3];
+    uint64_t npurge = v[4] + v[5], nmadvise = v[6] + v[7];
+    out->dirty = pdirty * page;
+    out->muzzy = pmuzzy * page;
+    /* dirty_purged counts pages purged out of dirty (to muzzy with
+     * MADV_FREE when muzzy decay is on, else straight back with
+     * MADV_DONTNEED, Debian's default); muzzy_purged those purged out of
+     * muzzy.  Each purge step counts, as jemalloc counts them. */
+    out->purged = (dirty_purged + muzzy_purged) * page;
+    out->npurge = npurge;
+    out->nmadvise = nmadvise;
+    out->have |= BACKEND_HAVE_DIRTY | BACKEND_HAVE_MUZZY | BACKEND_HAVE_PURGED |
+                 BACKEND_HAVE_NPURGE | BACKEND_HAVE_NMADVISE;
     return 0;
+}
+
+/* Decay runs on the wall clock.  Scale both decay times of every arena (and
+ * the default for arenas made later) so that a decay of D ms lasts D virtual
+ * ms at the replay's speed.  -1 (never) and 0 (at once) stay as they are. */
+static int je_time_scale(void *state, double speed, backend_setting_fn fn, void *arg, fs_err *err) {
+    (void)state;
+    static const char *const kinds[] = {"dirty_decay_ms", "muzzy_decay_ms"};
+    unsigned narenas = 0;
+    size_t len = sizeof narenas;
+    if (mallctl("arenas.narenas", &narenas, &len, NULL, 0) != 0)
+        return fs_errf(err, "jemalloc mallctl('arenas.narenas') failed");
+    for (int k = 0; k < 2; k++) {
+        char name[96], buf[32];
+        ssize_t v;
+        len = sizeof v;
+        snprintf(name, sizeof name, "opt.%s", kinds[k]);
+        if (mallctl(name, &v, &len, NULL, 0) != 0)
+            return fs_errf(err, "jemalloc mallctl('%s') failed", name);
+        ssize_t scaled = v <= 0 ? v : (ssize_t)((double)v / speed + 0.5);
+        if (v > 0 && scaled < 1) scaled = 1; /* 0 would mean "at once" */
+        snprintf(name, sizeof name, "arenas.%s", kinds[k]);
+        int rc = mallctl(name, NULL, NULL, &scaled, sizeof scaled);
+        if (rc != 0) return fs_errf(err, "jemalloc mallctl('%s') failed: %s", name, strerror(rc));
+        for (unsigned i = 0; i < narenas; i++) {
+            snprintf(name, sizeof name, "arena.%u.%s", i, kinds[k]);
+            /* Arenas not yet initialised refuse (EFAULT); they will take the
+             * default just set. */
+            (void)mallctl(name, NULL, NULL, &scaled, sizeof scaled);
+        }
+        snprintf(name, sizeof name, "%s_wall", kinds[k]);
+        snprintf(buf, sizeof buf, "%zd", scaled);
+        fn(arg, name, buf);
+    }
+    return 0;
+}
+
+/* A server's cron allocates and frees on every tick, and jemalloc's decay
+ * only advances when something touches the arena: without this an idle
+ * trace would never see a dirty page purged.  arena.<all>.decay purges what
+ * the decay curve says is due now, and nothing more. */
+static void je_tick(void *state) {
+    (void)state;
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.decay", (unsigned)MALLCTL_ARENAS_ALL);
+    (void)mallctl(name, NULL, NULL, NULL, 0);
 }
 
 static int je_purge(void *state, fs_err *err) {
@@ -229,6 +310,8 @@ static const backend_ops jemalloc_ops = {
     .free = je_free,
     .stats = je_stats,
     .purge = je_purge,
+    .time_scale = je_time_scale,
+    .tick = je_tick,
     .version = je_version,
     .settings = je_settings,
     .fini = NULL,

@@ -38,6 +38,9 @@ typedef struct run_summary {
     gen_params gen;
     char preset[32];
     double sample_interval; /* virtual seconds */
+    double speed;           /* 0: max (not paced) */
+    double hz;
+    double purge_every;
     /* the trace as replayed */
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */
@@ -48,6 +51,8 @@ typedef struct run_summary {
     sample_row final;       /* the last sample */
     uint64_t baseline_rss;  /* process RSS before the replay, less engine memory */
     double wall_time;       /* seconds for the whole replay */
+    double pace_max_behind; /* virtual seconds the replay fell behind its pace, at most */
+    double pace_behind_share; /* share of pace checks at which it was behind */
     double events_per_second;
 } run_summary;
 

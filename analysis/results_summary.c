@@ -69,9 +69,12 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_str(em, "trace_format", s->trace_format);
         emit_str(em, "preset", s->preset);
         emit_double(em, "sample_interval", s->sample_interval, 6);
-        /* Until paced replay exists the replay runs as fast as it can: the
-         * allocators' wall-clock decay sees compressed time. */
-        emit_str(em, "speed", "max");
+        /* "max": not paced, and the allocators' wall-clock settings were not
+         * scaled: decay saw compressed time. */
+        if (s->speed > 0) emit_double(em, "speed", s->speed, 3);
+        else emit_str(em, "speed", "max");
+        emit_double(em, "hz", s->hz, 3);
+        emit_double(em, "purge_every", s->purge_every, 3);
         emit_str(em, "expiry", "exact");
         emit_str(em, "object_model", "raw");
         emit_object_begin(em, "allocator_settings", NULL);
@@ -115,6 +118,17 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);
     emit_double(em, "events_per_second", s->events_per_second, 0);
+    if (s->speed > 0) {
+        emit_double(em, "speed", s->speed, 3);
+        emit_double(em, "pace_max_behind", s->pace_max_behind, 3);
+        emit_double(em, "pace_behind_share", s->pace_behind_share, 4);
+        emit_note(em, "pace_max_behind: virtual seconds the replay fell behind its speed at "
+                      "worst (decay then saw more time than a server would)");
+    } else {
+        emit_str(em, "speed", "max");
+        emit_note(em, "not paced: the allocator's time-based decay was not scaled and saw "
+                      "compressed time");
+    }
     if (info) {
         emit_u64(em, "events", s->counters.events);
         emit_u64(em, "expired_keys", s->counters.expired_keys);

@@ -221,7 +221,8 @@ static int bench_run_engine(const bench_trace *t, const backend_ops *be, void *b
                             bench_outcome *out, fs_err *err) {
     engine e;
     double t0 = bench_now();
-    if (engine_init(&e, be, be_state, BENCH_SAMPLE_INTERVAL_US, NULL, NULL, err) != 0) return -1;
+    engine_config cfg = {.sample_interval_us = BENCH_SAMPLE_INTERVAL_US};
+    if (engine_init(&e, be, be_state, &cfg, err) != 0) return -1;
     int rc = 0;
     for (uint64_t i = 0; i < t->nevents && rc == 0; i++) rc = engine_apply(&e, &t->ev[i], err);
     if (rc == 0) rc = engine_finish(&e, err);

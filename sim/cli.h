@@ -20,8 +20,34 @@ int cli_compare(int argc, char **argv);
 enum {
     OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
     OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
-    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS,
+    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS, OPT_SPEED, OPT_HZ,
+    OPT_PURGE_EVERY,
 };
+
+/* The time options, shared by run, compare and sweep. */
+#define CLI_DEFAULT_SPEED 50.0
+#define CLI_TIME_LONGOPTS \
+    {"speed", required_argument, 0, OPT_SPEED}, {"hz", required_argument, 0, OPT_HZ}, \
+    {"purge-every", required_argument, 0, OPT_PURGE_EVERY}
+#define CLI_TIME_HELP \
+    "  --speed S             virtual seconds per wall second (default 50): the replay\n" \
+    "                        is paced and the allocator's decay times divided by S,\n" \
+    "                        so decay stays honest; max: as fast as possible, decay\n" \
+    "                        not scaled (not honest)\n" \
+    "  --hz N                cron ticks per virtual second, as Redis's hz (default 10);\n" \
+    "                        each tick lets the allocator's decay run\n" \
+    "  --purge-every S       MEMORY PURGE every S virtual seconds (default: never)\n"
+
+typedef struct cli_time_opts {
+    const char *speed, *hz, *purge_every;
+} cli_time_opts;
+
+/* Takes a time option; returns 1 if opt was one. */
+int cli_time_opt(cli_time_opts *t, int opt, const char *arg);
+/* Speed (0 = max), hz and purge interval from the options, with defaults.
+ * Returns 0 or -1. */
+int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *purge_every,
+                    fs_err *err);
 
 #define CLI_GEN_LONGOPTS \
     {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \

@@ -48,6 +48,7 @@ static void compare_usage(void) {
            "  -o, --output DIR      results directory (default results/compare-NAME)\n"
            "  --format NAME         trace format (default: detected)\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
+           CLI_TIME_HELP
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
            "  -q, --quiet           do not print the table\n\n" CLI_GEN_HELP
            "\nExit status: 0 when every allocator ran, 1 when any failed (the table says\n"
@@ -117,6 +118,7 @@ int cli_compare(int argc, char **argv) {
         CLI_GEN_LONGOPTS,
         {"allocators", required_argument, 0, OPT_ALLOCATORS},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        CLI_TIME_LONGOPTS,
         {"jobs", required_argument, 0, OPT_JOBS},
         {"format", required_argument, 0, OPT_FORMAT},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
@@ -128,6 +130,7 @@ int cli_compare(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     cli_gen_opts g = {0};
+    cli_time_opts t = {0};
     const char *list = FRAGSIM_BACKENDS, *format = NULL, *interval = NULL, *out = NULL;
     const char *options[MAX_OPTIONS];
     int noptions = 0, progress = isatty(STDERR_FILENO), quiet = 0;
@@ -136,7 +139,7 @@ int cli_compare(int argc, char **argv) {
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&g, opt, optarg)) continue;
+        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg)) continue;
         switch (opt) {
         case OPT_ALLOCATORS: list = optarg; break;
         case OPT_ALLOCATOR_OPTIONS:
@@ -174,7 +177,9 @@ int cli_compare(int argc, char **argv) {
         return cli_error("compare", CLI_FAIL, "cannot open trace '%s': %s", trace, strerror(errno));
     fs_err err;
     gen_params gp;
-    if (g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0)
+    double speed, hz, purge_every;
+    if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
+        cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0)
         return cli_error("compare", CLI_USAGE, "%s", err.msg);
 
     /* The allocators, checked before anything runs. */
@@ -257,6 +262,9 @@ int cli_compare(int argc, char **argv) {
             for (size_t i = 0; i < sizeof gen_vals / sizeof *gen_vals; i++)
                 if (gen_vals[i]) args[m++] = gen_names[i], args[m++] = gen_vals[i];
             if (format) args[m++] = "--format", args[m++] = format;
+            if (t.speed) args[m++] = "--speed", args[m++] = t.speed;
+            if (t.hz) args[m++] = "--hz", args[m++] = t.hz;
+            if (t.purge_every) args[m++] = "--purge-every", args[m++] = t.purge_every;
             if (interval) args[m++] = "--sample-interval", args[m++] = interval;
             size_t alen = strlen(e->allocator);
             for (int o = 0; o < noptions; o++)

@@ -40,6 +40,37 @@ static int reexec_with_options(const char *spec) {
                      strerror(errno));
 }
 
+int cli_time_opt(cli_time_opts *t, int opt, const char *arg) {
+    switch (opt) {
+    case OPT_SPEED: t->speed = arg; return 1;
+    case OPT_HZ: t->hz = arg; return 1;
+    case OPT_PURGE_EVERY: t->purge_every = arg; return 1;
+    default: return 0;
+    }
+}
+
+int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *purge_every,
+                    fs_err *err) {
+    *speed = CLI_DEFAULT_SPEED;
+    *hz = 10;
+    *purge_every = 0;
+    if (t->speed != NULL) {
+        if (strcmp(t->speed, "max") == 0) *speed = 0;
+        else if (units_parse_double(t->speed, speed) != 0 || *speed <= 0 || *speed > 1e6)
+            return fs_errf(err, "--speed '%s': expected virtual seconds per wall second "
+                           "(above 0, at most 1e6) or max", t->speed);
+    }
+    if (t->hz != NULL && (units_parse_double(t->hz, hz) != 0 || *hz < 0 || *hz > 500))
+        return fs_errf(err, "--hz '%s': expected 0 to 500 ticks per virtual second (Redis: 1-500)",
+                       t->hz);
+    if (t->purge_every != NULL &&
+        (units_parse_double(t->purge_every, purge_every) != 0 || *purge_every > 1e9 ||
+         (*purge_every > 0 && *purge_every < 1e-3)))
+        return fs_errf(err, "--purge-every '%s': expected virtual seconds (0: never)",
+                       t->purge_every);
+    return 0;
+}
+
 /* Takes a generator option; returns 1 if opt was one. */
 int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg) {
     const char **slot = NULL;
@@ -86,13 +117,12 @@ static void run_usage(void) {
            "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
            "  --format NAME         trace format (default: detected; 'text')\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
+           CLI_TIME_HELP
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
            "  -q, --quiet           do not print the INFO block\n\n" CLI_GEN_HELP
-           "\nThe replay runs as fast as it can (virtual time is not paced): allocators'\n"
-           "wall-clock decay sees compressed time.  The settings in force are recorded in\n"
-           "summary.json.\n",
+           "\nThe settings in force, scaled ones included, are recorded in summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
 
@@ -101,6 +131,7 @@ int cli_run(int argc, char **argv) {
         CLI_GEN_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        CLI_TIME_LONGOPTS,
         {"format", required_argument, 0, OPT_FORMAT},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
         {"output", required_argument, 0, 'o'},
@@ -112,12 +143,13 @@ int cli_run(int argc, char **argv) {
     };
     cli_gen_opts g = {0};
     run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
+    cli_time_opts t = {0};
     const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL;
     int opt;
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&g, opt, optarg)) continue;
+        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg)) continue;
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
         case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
@@ -143,6 +175,9 @@ int cli_run(int argc, char **argv) {
                              cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
         return cli_error("run", CLI_USAGE,
                          "--sample-interval '%s': expected virtual seconds above 0", interval);
+    fs_err err;
+    if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0)
+        return cli_error("run", CLI_USAGE, "%s", err.msg);
     if (optind < argc - 1)
         return cli_error("run", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
     cfg.trace_path = optind < argc ? argv[optind] : NULL;
@@ -159,7 +194,6 @@ int cli_run(int argc, char **argv) {
         if (applied == NULL || strcmp(applied, alloc_opts) != 0) return reexec_with_options(alloc_opts);
         cfg.allocator_options = alloc_opts;
     }
-    fs_err err;
     if (cfg.trace_path == NULL) {
         if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
         cfg.preset = g.preset;

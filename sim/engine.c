@@ -2,17 +2,18 @@
 
 #include <string.h>
 
-int engine_init(engine *e, const backend_ops *be, void *be_state, int64_t sample_interval_us,
-                engine_sample_fn on_sample, void *sample_arg, fs_err *err) {
+int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_config *cfg,
+                fs_err *err) {
     memset(e, 0, sizeof *e);
-    /* The bound keeps next_sample_us + interval far from overflow. */
-    if (sample_interval_us <= 0 || sample_interval_us > TRACE_TTL_MAX_US)
+    /* The bounds keep next + interval far from overflow. */
+    if (cfg->sample_interval_us <= 0 || cfg->sample_interval_us > TRACE_TTL_MAX_US)
         return fs_errf(err, "the sample interval must be above 0 and at most 100 years");
+    if (cfg->tick_interval_us < 0 || cfg->tick_interval_us > TRACE_TTL_MAX_US ||
+        cfg->purge_interval_us < 0 || cfg->purge_interval_us > TRACE_TTL_MAX_US)
+        return fs_errf(err, "timer intervals must be 0 (off) or at most 100 years");
     e->be = be;
     e->be_state = be_state;
-    e->sample_interval_us = sample_interval_us;
-    e->on_sample = on_sample;
-    e->sample_arg = sample_arg;
+    e->cfg = *cfg;
     e->last_sample_us = INT64_MIN;
     return ks_init(&e->ks, err);
 }
@@ -47,24 +48,57 @@ static void expire_until(engine *e, int64_t t) {
     }
 }
 
-static int take_sample(engine *e, int64_t t, fs_err *err) {
-    expire_until(e, t);
-    e->now_us = t;
-    e->last_sample_us = t;
-    e->samples++;
-    return e->on_sample != NULL ? e->on_sample(e->sample_arg, e, err) : 0;
+static int purge(engine *e, fs_err *err) {
+    e->c.purges++;
+    return e->be->purge != NULL ? e->be->purge(e->be_state, err) : 0;
 }
 
+/* The earliest timer due, or INT64_MAX. */
+static int64_t next_timer(const engine *e) {
+    int64_t t = e->next_sample_us;
+    if (e->next_tick_us < t) t = e->next_tick_us;
+    if (e->next_purge_us < t) t = e->next_purge_us;
+    return t;
+}
+
+/* Fires every timer due at time t, in the documented order. */
+static int fire_timers(engine *e, int64_t t, fs_err *err) {
+    if (e->cfg.pace != NULL) e->cfg.pace(e->cfg.arg, t - e->start_us);
+    expire_until(e, t);
+    e->now_us = t;
+    if (e->next_tick_us == t) {
+        e->c.ticks++;
+        if (e->be->tick != NULL) e->be->tick(e->be_state);
+        e->next_tick_us += e->cfg.tick_interval_us;
+    }
+    if (e->next_purge_us == t) {
+        if (purge(e, err) != 0) return -1;
+        e->next_purge_us += e->cfg.purge_interval_us;
+    }
+    if (e->next_sample_us == t) {
+        e->last_sample_us = t;
+        e->samples++;
+        e->next_sample_us += e->cfg.sample_interval_us;
+        if (e->cfg.on_sample != NULL && e->cfg.on_sample(e->cfg.arg, e, err) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Moves the clock to t: every timer due before t fires, and every key with
+ * expiry <= t expires. */
 static int advance(engine *e, int64_t t, fs_err *err) {
     if (!e->started) {
         e->started = 1;
         e->start_us = e->now_us = t;
         e->next_sample_us = t;
+        /* The first tick and purge come one period after the start. */
+        e->next_tick_us = e->cfg.tick_interval_us ? t + e->cfg.tick_interval_us : INT64_MAX;
+        e->next_purge_us = e->cfg.purge_interval_us ? t + e->cfg.purge_interval_us : INT64_MAX;
     }
-    while (e->next_sample_us < t) {
-        if (take_sample(e, e->next_sample_us, err) != 0) return -1;
-        e->next_sample_us += e->sample_interval_us;
-    }
+    int64_t due;
+    while ((due = next_timer(e)) < t)
+        if (fire_timers(e, due, err) != 0) return -1;
+    if (e->cfg.pace != NULL && t != e->now_us) e->cfg.pace(e->cfg.arg, t - e->start_us);
     expire_until(e, t);
     e->now_us = t;
     return 0;
@@ -134,9 +168,7 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
         if (ks_find(&e->ks, ev->key, ev->keylen) != KS_NONE) e->c.keyspace_hits++;
         else e->c.keyspace_misses++;
         return 0;
-    case TRACE_OP_PURGE:
-        e->c.purges++;
-        return e->be->purge != NULL ? e->be->purge(e->be_state, err) : 0;
+    case TRACE_OP_PURGE: return purge(e, err);
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;
     }
@@ -145,11 +177,12 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
 
 int engine_finish(engine *e, fs_err *err) {
     if (!e->started) return fs_errf(err, "the trace has no events");
-    int64_t end = e->now_us;
-    while (e->next_sample_us <= end) {
-        if (take_sample(e, e->next_sample_us, err) != 0) return -1;
-        e->next_sample_us += e->sample_interval_us;
+    int64_t end = e->now_us, due;
+    while ((due = next_timer(e)) <= end)
+        if (fire_timers(e, due, err) != 0) return -1;
+    if (e->last_sample_us != end) {
+        e->next_sample_us = end; /* one more sample, at the last event's time */
+        if (fire_timers(e, end, err) != 0) return -1;
     }
-    if (e->last_sample_us != end && take_sample(e, end, err) != 0) return -1;
     return 0;
 }

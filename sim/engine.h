@@ -6,9 +6,18 @@
  *  - a key with expiry E is gone for every event at time >= E: before an
  *    event at time t is applied, every key with E <= t has expired, in order
  *    of E (ties: the order the TTLs were set);
- *  - a sample is due every sample interval from the start; the sample at time
- *    s shows every event at time <= s and every expiry at time <= s, and one
- *    more sample is taken at the last event's time when it falls between.
+ *  - timers run on the same clock, from the start: the cron tick (hz times a
+ *    virtual second, as Redis's serverCron), the periodic purge
+ *    (--purge-every) and the sample.  A timer due at time u fires once every
+ *    event at time <= u has been applied and every key with expiry <= u has
+ *    expired; timers due at the same time fire in that order (tick, purge,
+ *    sample), so a sample shows the state after the tick of its instant;
+ *  - one more sample is taken at the last event's time when it falls
+ *    between two sample times.
+ *
+ * Pacing: before the clock moves to a time, the engine calls pace(t), which
+ * may sleep so that virtual time runs no faster than the chosen speed
+ * (run.c); the allocators' wall-clock settings are scaled to match.
  *
  * Values are written in full (every byte, like a server copying a request
  * into its buffer), so the kernel's RSS is real (DESIGN.md decision 3). */
@@ -27,6 +36,18 @@ typedef struct engine engine;
 /* Called at each sample time, after the clock has moved there.  Returns 0,
  * or -1 with err set to stop the replay. */
 typedef int (*engine_sample_fn)(void *arg, engine *e, fs_err *err);
+/* Called before the clock moves to virtual time t (microseconds since the
+ * first event): a replay paced to a speed sleeps here until it is time. */
+typedef void (*engine_pace_fn)(void *arg, int64_t t_us);
+
+typedef struct engine_config {
+    int64_t sample_interval_us; /* > 0 */
+    int64_t tick_interval_us;   /* cron tick period; 0: no ticks */
+    int64_t purge_interval_us;  /* periodic purge; 0: none */
+    engine_sample_fn on_sample; /* may be NULL */
+    engine_pace_fn pace;        /* may be NULL: as fast as possible */
+    void *arg;                  /* for on_sample and pace */
+} engine_config;
 
 typedef struct engine_counters {
     uint64_t events;          /* events applied */
@@ -37,7 +58,8 @@ typedef struct engine_counters {
     uint64_t keyspace_misses; /* GETs of a missing key */
     uint64_t requested_bytes; /* sum of requested sizes of live values */
     uint64_t used_memory;     /* sum of usable sizes of live values */
-    uint64_t purges;          /* purge requests made to the allocator */
+    uint64_t purges;          /* purge requests made to the allocator (events and timer) */
+    uint64_t ticks;           /* cron ticks */
 } engine_counters;
 
 struct engine {
@@ -48,17 +70,15 @@ struct engine {
     int started;              /* the first event has fixed start_us */
     int64_t start_us;         /* time of the first event */
     int64_t now_us;           /* the virtual clock */
-    int64_t sample_interval_us;
-    int64_t next_sample_us;
+    engine_config cfg;
+    int64_t next_sample_us, next_tick_us, next_purge_us; /* INT64_MAX: never */
     int64_t last_sample_us;   /* INT64_MIN before the first sample */
     uint64_t samples;
-    engine_sample_fn on_sample;
-    void *sample_arg;
 };
 
 /* Returns 0, or -1 with err set. */
-int engine_init(engine *e, const backend_ops *be, void *be_state, int64_t sample_interval_us,
-                engine_sample_fn on_sample, void *sample_arg, fs_err *err);
+int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_config *cfg,
+                fs_err *err);
 /* Frees every live value and the keyspace. */
 void engine_destroy(engine *e);
 

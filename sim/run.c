@@ -22,6 +22,12 @@ static const result_writer_ops *const writers[] = {
 };
 #define NWRITERS (sizeof writers / sizeof writers[0])
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 typedef struct run_state {
     const run_config *cfg;
     run_summary *sum;
@@ -30,12 +36,32 @@ typedef struct run_state {
     uint64_t baseline_rss;
     uint64_t total_events; /* known for the generator, else 0 */
     sample_peaks peaks;
+    double speed;          /* 0: not paced */
+    double max_behind;     /* wall seconds behind the pace, at most */
+    uint64_t pace_checks, pace_behind;
 } run_state;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+/* Keeps virtual time at most `speed` times wall time.  When the replay is
+ * ahead it sleeps; when it is behind (the engine cannot keep up) it goes on
+ * at once and records by how much, since decay then sees more time per
+ * virtual second than a server would. */
+static void pace(void *arg, int64_t t_us) {
+    run_state *rs = arg;
+    if (rs->speed <= 0) return;
+    double target = rs->wall_start + (double)t_us / TRACE_US_PER_S / rs->speed;
+    double now = now_s();
+    rs->pace_checks++;
+    if (now >= target) {
+        /* A millisecond late is scheduling noise, not falling behind. */
+        if (now - target > 1e-3) rs->pace_behind++;
+        if (now - target > rs->max_behind) rs->max_behind = now - target;
+        return;
+    }
+    if (target - now < 200e-6) return;
+    struct timespec ts = {.tv_sec = (time_t)target,
+                          .tv_nsec = (long)((target - (double)(time_t)target) * 1e9)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+    }
 }
 
 static void progress(run_state *rs, const engine *e, uint64_t rss, int force) {
@@ -98,6 +124,9 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     sum->wall_time = now_s() - rs->wall_start;
     sum->events_per_second = sum->wall_time > 0 ? (double)e->c.events / sum->wall_time : 0;
     sum->baseline_rss = rs->baseline_rss;
+    sum->pace_max_behind = rs->max_behind * rs->speed;
+    sum->pace_behind_share =
+        rs->pace_checks ? (double)rs->pace_behind / (double)rs->pace_checks : 0.0;
     return 0;
 }
 
@@ -134,9 +163,16 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
              cfg->allocator_options ? cfg->allocator_options : "");
     snprintf(sum->preset, sizeof sum->preset, "%s", cfg->preset ? cfg->preset : "");
     sum->sample_interval = cfg->sample_interval;
+    sum->speed = cfg->speed;
+    sum->hz = cfg->hz;
+    sum->purge_every = cfg->purge_every;
+    rs.speed = cfg->speed;
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
              be->version ? be->version(be_state) : "");
     if (be->settings != NULL) be->settings(be_state, collect_setting, sum);
+    if (cfg->speed > 0 && be->time_scale != NULL &&
+        be->time_scale(be_state, cfg->speed, collect_setting, sum, err) != 0)
+        goto done;
 
     if (results_dir_begin(&rd, cfg->out_dir, err) != 0) goto done;
     for (; nopen < NWRITERS; nopen++)
@@ -147,9 +183,15 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     uint64_t rss0;
     if (procmem_rss(&rss0, err) != 0) goto done;
     rs.baseline_rss = rss0 - emem_resident();
-    if (engine_init(&e, be, be_state, (int64_t)(cfg->sample_interval * TRACE_US_PER_S + 0.5),
-                    on_sample, &rs, err) != 0)
-        goto done;
+    engine_config ec = {
+        .sample_interval_us = (int64_t)(cfg->sample_interval * TRACE_US_PER_S + 0.5),
+        .tick_interval_us = cfg->hz > 0 ? (int64_t)(TRACE_US_PER_S / cfg->hz + 0.5) : 0,
+        .purge_interval_us = (int64_t)(cfg->purge_every * TRACE_US_PER_S + 0.5),
+        .on_sample = on_sample,
+        .pace = pace,
+        .arg = &rs,
+    };
+    if (engine_init(&e, be, be_state, &ec, err) != 0) goto done;
     engine_ready = 1;
     rs.wall_start = now_s();
     if (replay(&rs, &tr, &e, err) != 0) goto done;

@@ -15,6 +15,9 @@ typedef struct run_config {
     const char *allocator;  /* as the user named it ("jemalloc", "preload:/x.so") */
     const char *allocator_options; /* the option string applied, or NULL */
     double sample_interval; /* virtual seconds */
+    double speed;           /* virtual seconds per wall second; 0: as fast as possible */
+    double hz;              /* cron ticks per virtual second; 0: none */
+    double purge_every;     /* virtual seconds between purges; 0: none */
     int progress;           /* progress lines on stderr */
     int print_info;         /* the INFO block on stdout at the end */
 } run_config;

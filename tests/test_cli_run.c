@@ -18,17 +18,22 @@ static void teardown(void) {
 
 TestSuite(cli_run, .init = setup, .fini = teardown, .timeout = 600);
 
-/* Runs fragsim with args (NULL-terminated) and asserts success. */
-static void run_ok(const char *const *args) {
+/* Runs fragsim with args (NULL-terminated) and asserts success.  Unless
+ * `paced`, the replay runs unpaced (--speed max): these tests are about
+ * what the engine replays, not about decay over time. */
+static void run_args(const char *const *args, int paced) {
     const char *argv[32] = {FRAGSIM_BIN};
     int n = 1;
-    for (; args[n - 1] != NULL && n < 31; n++) argv[n] = args[n - 1];
+    for (; args[n - 1] != NULL && n < 28; n++) argv[n] = args[n - 1];
+    if (!paced && strcmp(args[0], "run") == 0) argv[n++] = "--speed", argv[n++] = "max";
     argv[n] = NULL;
     tu_result r;
     cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
     cr_assert_eq(r.exit_code, 0, "fragsim failed (%d): %s", r.exit_code, r.err);
     tu_result_free(&r);
 }
+
+static void run_ok(const char *const *args) { run_args(args, 0); }
 
 static char *summary_digest(const char *results) {
     char *json = tu_read_file(tu_path(results, "summary.json"), NULL);
@@ -41,8 +46,10 @@ static char *summary_digest(const char *results) {
 }
 
 Test(cli_run, seed_blog_shows_the_seeds_phenomenon) {
-    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "40000", "-o", "r", "-q",
-                            "--no-progress", NULL});
+    /* At the default speed: paced, with jemalloc's decay scaled to it, so
+     * empty pages are purged as a server's would be. */
+    run_args((const char *[]){"run", "--preset", "seed-blog", "--keys", "40000", "-o", "r", "-q",
+                              "--no-progress", NULL}, 1);
     tu_csv c;
     cr_assert_eq(tu_csv_load(&c, tu_path(dir, "r/series.csv")), 0);
     cr_assert_gt(c.nrows, 50);
@@ -66,18 +73,19 @@ Test(cli_run, seed_blog_shows_the_seeds_phenomenon) {
                      tu_csv_get(&c, i, "virtual_time"), ratio);
     }
     /* After most keys have expired: used_memory has fallen by more than
-     * half, RSS much less, and the ratio is above 1.5. */
+     * half, RSS much less (the freed values sit in slabs that still hold
+     * live ones), and the ratio is above 1.5. */
     size_t late = 0;
     for (size_t i = peak_row; i < c.nrows; i++)
-        if (tu_csv_get(&c, i, "keys") <= 0.3 * peak_keys) {
+        if (tu_csv_get(&c, i, "keys") <= 0.45 * peak_keys) {
             late = i;
             break;
         }
-    cr_assert_gt(late, peak_row, "no sample with 30%% of the keys left");
+    cr_assert_gt(late, peak_row, "no sample with 45%% of the keys left");
     double used = tu_csv_get(&c, late, "used_memory"), rss = tu_csv_get(&c, late, "used_memory_rss");
     double used_fall = 1 - used / peak_used, rss_fall = 1 - rss / peak_rss;
     cr_assert_gt(used_fall, 0.5, "used_memory fell only %.0f%%", 100 * used_fall);
-    cr_assert_lt(rss_fall, 0.5 * used_fall, "RSS fell %.0f%%, used_memory %.0f%%", 100 * rss_fall,
+    cr_assert_lt(rss_fall, 0.6 * used_fall, "RSS fell %.0f%%, used_memory %.0f%%", 100 * rss_fall,
                  100 * used_fall);
     double ratio = tu_csv_get(&c, late, "mem_fragmentation_ratio");
     cr_assert_gt(ratio, 1.5, "ratio %.3f after most keys expired", ratio);
@@ -157,7 +165,7 @@ Test(cli_run, reads_standard_input_and_prints_the_info_block) {
                                "3 DEL user%3A2\n"
                                "9 TICK\n"),
                  0);
-    const char *argv[] = {FRAGSIM_BIN, "run", "-", "-o", "s", "--no-progress", NULL};
+    const char *argv[] = {FRAGSIM_BIN, "run", "-", "-o", "s", "--no-progress", "--speed", "max", NULL};
     tu_result r;
     cr_assert_eq(tu_run(&r, dir, tu_path(dir, "in.trace"), argv), 0);
     cr_assert_eq(r.exit_code, 0, "%s", r.err);

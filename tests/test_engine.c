@@ -37,7 +37,8 @@ static void setup(void) {
     memset(&got, 0, sizeof got);
     fs_err err;
     cr_assert_eq(test_backend.init(&be_state, &err), 0);
-    cr_assert_eq(engine_init(&eng, &test_backend, be_state, S(10), record, &got, &err), 0);
+    engine_config cfg = {.sample_interval_us = S(10), .on_sample = record, .arg = &got};
+    cr_assert_eq(engine_init(&eng, &test_backend, be_state, &cfg, &err), 0);
 }
 
 static void teardown(void) { engine_destroy(&eng); }
