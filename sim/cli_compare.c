@@ -7,26 +7,20 @@
  * happened, and the other allocators' results stand. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../analysis/compare.h"
 #include "../analysis/results.h"
+#include "children.h"
 #include "cli.h"
 #include "fragsim_config.h"
 #include "units.h"
-
-extern char **environ;
 
 #define MAX_ALLOCATORS 32
 #define MAX_OPTIONS 32
@@ -54,52 +48,6 @@ static void compare_usage(void) {
            "\nExit status: 0 when every allocator ran, 1 when any failed (the table says\n"
            "which and why; the others' results are kept), 2 on a usage error.\n",
            FRAGSIM_BACKENDS);
-}
-
-typedef struct child {
-    pid_t pid;
-    double started;
-    char errfile[1300];
-} child;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* The last non-empty line of a child's stderr, without "fragsim run: ". */
-static void last_error_line(const char *path, char *out, size_t n) {
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    out[0] = '\0';
-    if (f == NULL) return;
-    while (fgets(line, sizeof line, f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '\0') continue;
-        const char *msg = strncmp(line, "fragsim run: ", 13) == 0 ? line + 13 : line;
-        snprintf(out, n, "%s", msg);
-    }
-    fclose(f);
-}
-
-static void describe_exit(compare_entry *e, int status, const char *errfile) {
-    char msg[480];
-    last_error_line(errfile, msg, sizeof msg);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        snprintf(e->status, sizeof e->status, "ok");
-        e->ok = 1;
-    } else if (WIFEXITED(status)) {
-        snprintf(e->status, sizeof e->status, "failed (exit %d): %s", WEXITSTATUS(status),
-                 msg[0] ? msg : "no message");
-    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-        snprintf(e->status, sizeof e->status, "killed (SIGKILL: out of memory?)");
-    } else if (WIFSIGNALED(status)) {
-        snprintf(e->status, sizeof e->status, "crashed (signal %d, %s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    } else {
-        snprintf(e->status, sizeof e->status, "ended with status %d", status);
-    }
 }
 
 /* A directory name for an allocator's results: its name, or for
@@ -238,80 +186,51 @@ int cli_compare(int argc, char **argv) {
 
     /* The children: `fragsim run` with the workload, one allocator each. */
     char self[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[k > 0 ? k : 0] = '\0';
-    child *kids = calloc(n, sizeof *kids);
-    size_t next = 0, running = 0, failed = 0;
-    while (next < n || running > 0) {
-        if (next < n && running < jobs) {
-            compare_entry *e = &entries[next];
-            char sub[600];
-            entry_dirname(e->allocator, sub, sizeof sub);
-            snprintf(e->dir, sizeof e->dir, "%s/%s", rd.partial, sub);
-            snprintf(kids[next].errfile, sizeof kids[next].errfile, "%s/.stderr-%zu", rd.partial, next);
-            const char *args[64];
-            int m = 0;
-            args[m++] = self;
-            args[m++] = "run";
-            if (trace) args[m++] = trace;
-            const char *const gen_names[] = {"--preset", "--seed", "--keys", "--rate",
-                                             "--insert-seconds", "--sizes", "--ttl", "--observe",
-                                             "--key-prefix"};
-            const char *const gen_vals[] = {g.preset, g.seed, g.keys, g.rate, g.insert_seconds,
-                                            g.sizes, g.ttl, g.observe, g.key_prefix};
-            for (size_t i = 0; i < sizeof gen_vals / sizeof *gen_vals; i++)
-                if (gen_vals[i]) args[m++] = gen_names[i], args[m++] = gen_vals[i];
-            if (format) args[m++] = "--format", args[m++] = format;
-            if (t.speed) args[m++] = "--speed", args[m++] = t.speed;
-            if (t.hz) args[m++] = "--hz", args[m++] = t.hz;
-            if (t.purge_every) args[m++] = "--purge-every", args[m++] = t.purge_every;
-            if (interval) args[m++] = "--sample-interval", args[m++] = interval;
-            size_t alen = strlen(e->allocator);
-            for (int o = 0; o < noptions; o++)
-                if (strncmp(options[o], e->allocator, alen) == 0 && options[o][alen] == '=')
-                    args[m++] = "--allocator-options", args[m++] = options[o] + alen + 1;
-            args[m++] = "--allocator";
-            args[m++] = e->allocator;
-            args[m++] = "-o";
-            args[m++] = e->dir;
-            args[m++] = "-q";
-            args[m++] = "--no-progress";
-            args[m] = NULL;
-            posix_spawn_file_actions_t fa;
-            posix_spawn_file_actions_init(&fa);
-            posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-            posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, kids[next].errfile,
-                                             O_WRONLY | O_CREAT | O_TRUNC, 0666);
-            int rc = posix_spawn(&kids[next].pid, self, &fa, NULL, (char *const *)args, environ);
-            posix_spawn_file_actions_destroy(&fa);
-            if (rc != 0) {
-                snprintf(e->status, sizeof e->status, "could not start: %s", strerror(rc));
-                failed++;
-            } else {
-                kids[next].started = now_s();
-                running++;
-                if (progress) fprintf(stderr, "fragsim compare: %s started\n", e->allocator);
-            }
-            next++;
-            continue;
-        }
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (kids[i].pid != pid) continue;
-            describe_exit(&entries[i], status, kids[i].errfile);
-            unlink(kids[i].errfile);
-            failed += !entries[i].ok;
-            running--;
-            if (progress)
-                fprintf(stderr, "fragsim compare: %s %s after %.1f s\n", entries[i].allocator,
-                        entries[i].ok ? "finished" : entries[i].status, now_s() - kids[i].started);
-        }
+    if (children_self(self, sizeof self) != 0) {
+        results_dir_abort(&rd);
+        free(entries);
+        return cli_error("compare", CLI_FAIL, "cannot find this executable");
+    }
+    child_job *kids = calloc(n, sizeof *kids);
+    const char *const gen_names[] = {"--preset", "--seed", "--keys", "--rate", "--insert-seconds",
+                                     "--sizes", "--ttl", "--observe", "--key-prefix"};
+    const char *const gen_vals[] = {g.preset, g.seed, g.keys, g.rate, g.insert_seconds,
+                                    g.sizes, g.ttl, g.observe, g.key_prefix};
+    for (size_t i = 0; i < n; i++) {
+        compare_entry *e = &entries[i];
+        child_job *j = &kids[i];
+        char sub[600];
+        entry_dirname(e->allocator, sub, sizeof sub);
+        snprintf(e->dir, sizeof e->dir, "%s/%s", rd.partial, sub);
+        snprintf(j->errfile, sizeof j->errfile, "%s/.stderr-%zu", rd.partial, i);
+        j->label = e->allocator;
+        int m = 0;
+        j->argv[m++] = self;
+        j->argv[m++] = "run";
+        if (trace) j->argv[m++] = trace;
+        for (size_t k = 0; k < sizeof gen_vals / sizeof *gen_vals; k++)
+            if (gen_vals[k]) j->argv[m++] = gen_names[k], j->argv[m++] = gen_vals[k];
+        if (format) j->argv[m++] = "--format", j->argv[m++] = format;
+        if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
+        if (t.speed) j->argv[m++] = "--speed", j->argv[m++] = t.speed;
+        if (t.hz) j->argv[m++] = "--hz", j->argv[m++] = t.hz;
+        if (t.purge_every) j->argv[m++] = "--purge-every", j->argv[m++] = t.purge_every;
+        size_t alen = strlen(e->allocator);
+        for (int o = 0; o < noptions; o++)
+            if (strncmp(options[o], e->allocator, alen) == 0 && options[o][alen] == '=')
+                j->argv[m++] = "--allocator-options", j->argv[m++] = options[o] + alen + 1;
+        j->argv[m++] = "--allocator";
+        j->argv[m++] = e->allocator;
+        j->argv[m++] = "-o";
+        j->argv[m++] = e->dir;
+        j->argv[m++] = "-q";
+        j->argv[m++] = "--no-progress";
+        j->argv[m] = NULL;
+    }
+    size_t failed = children_run(kids, n, (unsigned)jobs, progress, "compare");
+    for (size_t i = 0; i < n; i++) {
+        entries[i].ok = kids[i].ok;
+        snprintf(entries[i].status, sizeof entries[i].status, "%s", kids[i].status);
     }
     free(kids);
 

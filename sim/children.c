@@ -1,0 +1,119 @@
+#define _GNU_SOURCE
+#include "children.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int children_self(char *buf, size_t n) {
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0) return -1;
+    buf[k] = '\0';
+    return 0;
+}
+
+/* The last non-empty line of a child's stderr, without its "fragsim CMD: ". */
+static void last_error_line(const char *path, char *out, size_t n) {
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    out[0] = '\0';
+    if (f == NULL) return;
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0') continue;
+        const char *msg = line;
+        if (strncmp(line, "fragsim ", 8) == 0) {
+            const char *colon = strstr(line, ": ");
+            if (colon != NULL) msg = colon + 2;
+        }
+        snprintf(out, n, "%s", msg);
+    }
+    fclose(f);
+}
+
+static void describe_exit(child_job *j, int status) {
+    char msg[400];
+    last_error_line(j->errfile, msg, sizeof msg);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        snprintf(j->status, sizeof j->status, "ok");
+        j->ok = 1;
+    } else if (WIFEXITED(status)) {
+        snprintf(j->status, sizeof j->status, "failed (exit %d): %s", WEXITSTATUS(status),
+                 msg[0] ? msg : "no message");
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+        snprintf(j->status, sizeof j->status, "killed (SIGKILL: out of memory?)");
+    } else if (WIFSIGNALED(status)) {
+        snprintf(j->status, sizeof j->status, "crashed (signal %d, %s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    } else {
+        snprintf(j->status, sizeof j->status, "ended with status %d", status);
+    }
+}
+
+size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, const char *who) {
+    pid_t *pids = calloc(n, sizeof *pids);
+    double *started = calloc(n, sizeof *started);
+    size_t next = 0, running = 0, failed = 0;
+    if (parallel == 0) parallel = 1;
+    while (next < n || running > 0) {
+        if (next < n && running < parallel) {
+            child_job *j = &jobs[next];
+            posix_spawn_file_actions_t fa;
+            posix_spawn_file_actions_init(&fa);
+            posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+            posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, j->errfile,
+                                             O_WRONLY | O_CREAT | O_TRUNC, 0666);
+            int rc = posix_spawn(&pids[next], j->argv[0], &fa, NULL, (char *const *)j->argv,
+                                 environ);
+            posix_spawn_file_actions_destroy(&fa);
+            if (rc != 0) {
+                snprintf(j->status, sizeof j->status, "could not start: %s", strerror(rc));
+                pids[next] = 0;
+                failed++;
+            } else {
+                started[next] = now_s();
+                running++;
+                if (progress) fprintf(stderr, "fragsim %s: %s started\n", who, j->label);
+            }
+            next++;
+            continue;
+        }
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (pids[i] != pid) continue;
+            child_job *j = &jobs[i];
+            j->wall = now_s() - started[i];
+            describe_exit(j, status);
+            unlink(j->errfile);
+            failed += !j->ok;
+            running--;
+            if (progress)
+                fprintf(stderr, "fragsim %s: %s %s after %.1f s\n", who, j->label,
+                        j->ok ? "finished" : j->status, j->wall);
+        }
+    }
+    free(pids);
+    free(started);
+    return failed;
+}
