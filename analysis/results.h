@@ -49,6 +49,7 @@ typedef struct run_summary {
     uint64_t samples;
     sample_row peak;        /* each column's maximum over the samples */
     sample_row final;       /* the last sample */
+    sample_row mean;        /* each column's mean over the samples */
     uint64_t baseline_rss;  /* process RSS before the replay, less engine memory */
     double wall_time;       /* seconds for the whole replay */
     double pace_max_behind; /* virtual seconds the replay fell behind its pace, at most */

@@ -114,6 +114,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_row(em, "final", "Memory at the end of the trace", &s->final);
     emit_row(em, "peak", "Peak (each field's maximum over the samples; ratios only "
              "while used_memory is at least 10% of its peak)", &s->peak);
+    if (!info) emit_row(em, "mean", NULL, &s->mean);
 
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);

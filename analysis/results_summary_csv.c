@@ -3,8 +3,9 @@
  * Fixed columns, whatever the allocator, so that rows of several runs stack
  * into one table (fragsim compare does exactly that):
  *   allocator, allocator_options, trace, trace_digest, events, samples,
- *   wall_time, events_per_second, then final_<column> and peak_<column> for
- *   every column of series.csv.  An unreported value is an empty field. */
+ *   wall_time, events_per_second, then final_<column>, peak_<column> and
+ *   mean_<column> (the time average) for every column of series.csv.  An
+ *   unreported value is an empty field. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,8 +41,8 @@ void results_csv_value(outbuf *ob, const sample_column *c, double v) {
 void results_summary_csv_header(outbuf *ob) {
     outbuf_puts(ob, "allocator,allocator_options,trace,trace_digest,events,samples,wall_time,"
                     "events_per_second");
-    static const char *const which[] = {"final", "peak"};
-    for (int w = 0; w < 2; w++)
+    static const char *const which[] = {"final", "peak", "mean"};
+    for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++)
             outbuf_printf(ob, ",%s_%s", which[w], sample_columns[i].name);
     outbuf_write(ob, "\n", 1);
@@ -56,8 +57,8 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
     outbuf_printf(ob, ",%016llx,%llu,%llu,%.6f,%.0f", (unsigned long long)s->trace_digest,
                   (unsigned long long)s->counters.events, (unsigned long long)s->samples,
                   s->wall_time, s->events_per_second);
-    const sample_row *rows[] = {&s->final, &s->peak};
-    for (int w = 0; w < 2; w++)
+    const sample_row *rows[] = {&s->final, &s->peak, &s->mean};
+    for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++) {
             outbuf_write(ob, ",", 1);
             results_csv_value(ob, &sample_columns[i], sample_value(rows[w], &sample_columns[i]));

@@ -36,6 +36,7 @@ typedef struct run_state {
     uint64_t baseline_rss;
     uint64_t total_events; /* known for the generator, else 0 */
     sample_peaks peaks;
+    sample_means means;
     double speed;          /* 0: not paced */
     double max_behind;     /* wall seconds behind the pace, at most */
     uint64_t pace_checks, pace_behind;
@@ -85,6 +86,7 @@ static int on_sample(void *arg, engine *e, fs_err *err) {
     if (rs->sum->samples++ == 0) rs->sum->peak = row;
     else sample_peak_update(&rs->sum->peak, &row);
     if (sample_peaks_add(&rs->peaks, &row, err) != 0) return -1;
+    sample_means_add(&rs->means, &row);
     rs->sum->final = row;
     progress(rs, e, row.used_memory_rss, 0);
     return 0;
@@ -118,6 +120,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     }
     if (rc < 0 || engine_finish(e, err) != 0) return -1;
     sample_peaks_ratios(&rs->peaks, &sum->peak);
+    sample_means_row(&rs->means, &sum->mean);
     sum->trace_digest = digest;
     sum->trace_duration = engine_virtual_time(e);
     sum->counters = e->c;

@@ -186,3 +186,41 @@ void sample_peaks_free(sample_peaks *sp) {
     sp->rows = NULL;
     sp->n = sp->cap = 0;
 }
+
+void sample_means_add(sample_means *m, const sample_row *row) {
+    m->have = m->started ? m->have & row->alloc.have : row->alloc.have;
+    m->started = 1;
+    for (size_t i = 0; i < sample_ncolumns && i < SAMPLE_MAX_COLUMNS; i++) {
+        double v = sample_value(row, &sample_columns[i]);
+        if (isnan(v)) continue;
+        m->sum[i] += v;
+        m->n[i]++;
+    }
+}
+
+void sample_means_row(const sample_means *m, sample_row *out) {
+    memset(out, 0, sizeof *out);
+    out->alloc.have = m->have;
+    for (size_t i = 0; i < sample_ncolumns && i < SAMPLE_MAX_COLUMNS; i++) {
+        const sample_column *c = &sample_columns[i];
+        char *dst = (char *)out + c->offset;
+        double mean = m->n[i] ? m->sum[i] / (double)m->n[i] : NAN;
+        switch (c->type) {
+        case SAMPLE_RATIO: break; /* below, from the mean bytes */
+        case SAMPLE_SECONDS: memcpy(dst, &mean, sizeof mean); break;
+        case SAMPLE_U64: {
+            uint64_t v = isnan(mean) ? 0 : (uint64_t)llround(mean);
+            memcpy(dst, &v, sizeof v);
+            break;
+        }
+        case SAMPLE_I64: {
+            int64_t v = isnan(mean) ? 0 : (int64_t)llround(mean);
+            memcpy(dst, &v, sizeof v);
+            break;
+        }
+        }
+    }
+    /* The mean of a ratio of small numbers at start-up and drain-out says
+     * nothing; the ratio of the means is the average fragmentation. */
+    sample_ratios(out);
+}

@@ -65,6 +65,22 @@ double sample_value(const sample_row *row, const sample_column *col);
  * peaks need the whole series (sample_peaks below). */
 void sample_peak_update(sample_row *peak, const sample_row *row);
 
+/* Means over the samples (samples are evenly spaced in virtual time, so
+ * this is the time average): sums per column, NAN values left out. */
+#define SAMPLE_MAX_COLUMNS 64
+
+typedef struct sample_means {
+    double sum[SAMPLE_MAX_COLUMNS];
+    uint64_t n[SAMPLE_MAX_COLUMNS];
+    uint32_t have; /* fields reported in every sample */
+    int started;
+} sample_means;
+
+void sample_means_add(sample_means *m, const sample_row *row);
+/* Writes the means into *out (whole numbers rounded); its ratios are the
+ * ratios of the mean bytes (mean RSS over mean used_memory ...). */
+void sample_means_row(const sample_means *m, sample_row *out);
+
 /* Peaks of the ratios.  A ratio over a nearly empty dataset says nothing
  * (one key at start-up, the last few keys before everything has expired:
  * 4 MB of RSS over 7 KB of data is a ratio of 580), so a ratio's peak is
