@@ -1,98 +1,12 @@
 #include "compare.h"
 
+#include "result_rows.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
-#define MAX_FIELDS 256
-
-int compare_csv_split(char *line, char **fields, int max) {
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == max) return n;
-        if (*p == '"') {
-            /* Quoted: "" is a quote; the field ends at the closing quote. */
-            char *out = ++p;
-            fields[n++] = out;
-            while (*p && !(*p == '"' && p[1] != '"')) {
-                if (*p == '"') p++;
-                *out++ = *p++;
-            }
-            if (*p == '"') p++;
-            *out = '\0';
-            if (*p == ',') *p++ = '\0';
-            else return n;
-            continue;
-        }
-        fields[n++] = p;
-        char *comma = strchr(p, ',');
-        if (comma == NULL) {
-            p[strcspn(p, "\r\n")] = '\0';
-            return n;
-        }
-        *comma = '\0';
-        p = comma + 1;
-    }
-}
-
-static char *read_all(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf != NULL) {
-        buf[fread(buf, 1, (size_t)n, f)] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
-/* One run's summary.csv: the header and the row, split. */
-typedef struct run_row {
-    char *text;
-    char *names[MAX_FIELDS], *values[MAX_FIELDS];
-    int nnames, nvalues;
-} run_row;
-
-static int load_row(run_row *r, const char *dir, fs_err *err) {
-    char path[1300];
-    snprintf(path, sizeof path, "%s/summary.csv", dir);
-    memset(r, 0, sizeof *r);
-    r->text = read_all(path);
-    char *nl = r->text ? strchr(r->text, '\n') : NULL;
-    if (nl == NULL) return fs_errf(err, "cannot read %s", path);
-    *nl = '\0';
-    r->nnames = compare_csv_split(r->text, r->names, MAX_FIELDS);
-    r->nvalues = compare_csv_split(nl + 1, r->values, MAX_FIELDS);
-    if (r->nvalues != r->nnames)
-        return fs_errf(err, "%s: %d fields under a header of %d", path, r->nvalues, r->nnames);
-    return 0;
-}
-
-static double row_get(const run_row *r, const char *name) {
-    for (int i = 0; i < r->nnames; i++)
-        if (strcmp(r->names[i], name) == 0)
-            return *r->values[i] ? strtod(r->values[i], NULL) : NAN;
-    return NAN;
-}
-
-static void put_field(FILE *f, const char *s) {
-    if (strpbrk(s, ",\"\n\r") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static const char *mib(double bytes, char *buf) {
     if (isnan(bytes)) return "-";
@@ -106,15 +20,15 @@ static const char *ratio(double v, char *buf) {
     return buf;
 }
 
-static void print_table(FILE *f, const compare_entry *e, const run_row *rows, size_t n) {
+static void print_table(FILE *f, const compare_entry *e, const result_row *rows, size_t n) {
     fprintf(f, "%-24s %9s %9s %9s %9s %9s %9s %8s %8s %8s %10s  %s\n", "allocator", "rss_peak",
             "rss_final", "act_peak", "act_final", "res_peak", "res_final", "frag_pk", "frag_fin",
             "wall_s", "events/s", "status");
     for (size_t i = 0; i < n; i++) {
         char b[10][32];
-        const run_row *r = &rows[i];
+        const result_row *r = &rows[i];
         double nan = NAN;
-#define G(name) (e[i].ok ? row_get(r, name) : nan)
+#define G(name) (e[i].ok ? result_row_get(r, name) : nan)
         char eps[32];
         if (isnan(G("events_per_second"))) snprintf(eps, sizeof eps, "-");
         else snprintf(eps, sizeof eps, "%.0f", G("events_per_second"));
@@ -148,7 +62,7 @@ static int merge_series(FILE *out, const compare_entry *e, size_t n, fs_err *err
         if (!e[i].ok) continue;
         char path[1300];
         snprintf(path, sizeof path, "%s/series.csv", e[i].dir);
-        char *text = read_all(path);
+        char *text = result_read_file(path);
         if (text == NULL) {
             free(header);
             return fs_errf(err, "cannot read %s", path);
@@ -171,7 +85,7 @@ static int merge_series(FILE *out, const compare_entry *e, size_t n, fs_err *err
         for (char *line = nl + 1, *next; *line; line = next) {
             next = strchr(line, '\n');
             next = next ? next + 1 : line + strlen(line);
-            put_field(out, e[i].allocator);
+            csv_put_field(out, e[i].allocator);
             fputc(',', out);
             fwrite(line, 1, (size_t)(next - line), out);
         }
@@ -182,15 +96,15 @@ static int merge_series(FILE *out, const compare_entry *e, size_t n, fs_err *err
 }
 
 int compare_write(const char *dir, const compare_entry *e, size_t n, int quiet, fs_err *err) {
-    run_row *rows = calloc(n, sizeof *rows);
+    result_row *rows = calloc(n, sizeof *rows);
     int rc = -1;
     FILE *sum = NULL, *series = NULL, *table = NULL;
-    const run_row *model = NULL;
+    const result_row *model = NULL;
     char path[1300];
     if (rows == NULL) return fs_errf(err, "out of memory");
     for (size_t i = 0; i < n; i++) {
         if (!e[i].ok) continue;
-        if (load_row(&rows[i], e[i].dir, err) != 0) goto out;
+        if (result_row_load(&rows[i], e[i].dir, err) != 0) goto out;
         if (model == NULL) model = &rows[i];
     }
     snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -200,13 +114,13 @@ int compare_write(const char *dir, const compare_entry *e, size_t n, int quiet, 
         for (int k = 1; k < model->nnames; k++) fprintf(sum, ",%s", model->names[k]);
     fputc('\n', sum);
     for (size_t i = 0; i < n; i++) {
-        put_field(sum, e[i].allocator);
+        csv_put_field(sum, e[i].allocator);
         fputc(',', sum);
-        put_field(sum, e[i].status);
+        csv_put_field(sum, e[i].status);
         if (model != NULL)
             for (int k = 1; k < model->nnames; k++) {
                 fputc(',', sum);
-                if (e[i].ok) put_field(sum, rows[i].values[k]);
+                if (e[i].ok) csv_put_field(sum, rows[i].values[k]);
             }
         fputc('\n', sum);
     }
@@ -226,7 +140,7 @@ out:
     if (sum && fclose(sum) != 0 && rc == 0) rc = fs_errf(err, "cannot write summary.csv");
     if (series && fclose(series) != 0 && rc == 0) rc = fs_errf(err, "cannot write series.csv");
     if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write compare.txt");
-    for (size_t i = 0; i < n; i++) free(rows[i].text);
+    for (size_t i = 0; i < n; i++) result_row_free(&rows[i]);
     free(rows);
     return rc;
 }

@@ -27,8 +27,4 @@ typedef struct compare_entry {
 int compare_write(const char *dir, const compare_entry *entries, size_t n, int quiet,
                   fs_err *err);
 
-/* Splits one CSV line in place into at most max fields (quotes honoured);
- * returns the number of fields. */
-int compare_csv_split(char *line, char **fields, int max);
-
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analysis/compare.h"
+#include "../analysis/result_rows.h"
 #include "test_util.h"
 
 static char *dir;
@@ -37,7 +37,7 @@ static char *status_of(const char *summary_csv, const char *allocator) {
     char *found = NULL, *save;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *f[256];
-        int n = compare_csv_split(line, f, 256);
+        int n = csv_split(line, f, 256);
         if (n >= 2 && strcmp(f[0], allocator) == 0) found = strdup(f[1]);
     }
     free(text);

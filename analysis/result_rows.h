@@ -1,0 +1,34 @@
+/* result_rows: reading back what runs wrote (their summary.csv), for the
+ * tables that gather several runs (compare, sweep).  Front end only: it
+ * uses malloc and stdio. */
+#ifndef FRAGSIM_RESULT_ROWS_H
+#define FRAGSIM_RESULT_ROWS_H
+
+#include <stdio.h>
+
+#include "../sim/fs_err.h"
+
+#define RESULT_ROW_MAX_FIELDS 1024
+
+/* One run's summary.csv: its header and its row, split. */
+typedef struct result_row {
+    char *text;
+    char *names[RESULT_ROW_MAX_FIELDS], *values[RESULT_ROW_MAX_FIELDS];
+    int nnames, nvalues;
+} result_row;
+
+/* Loads dir/summary.csv.  Returns 0 or -1. */
+int result_row_load(result_row *r, const char *dir, fs_err *err);
+/* A column as a number; NAN when empty or absent. */
+double result_row_get(const result_row *r, const char *name);
+void result_row_free(result_row *r);
+
+/* Splits one CSV line in place into at most max fields (quotes honoured);
+ * returns the number of fields. */
+int csv_split(char *line, char **fields, int max);
+/* Writes a CSV field, quoted when it must be. */
+void csv_put_field(FILE *f, const char *s);
+/* A whole small file (malloc'd, NUL-terminated), or NULL. */
+char *result_read_file(const char *path);
+
+#endif
