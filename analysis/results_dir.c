@@ -12,7 +12,8 @@
 /* Only files fragsim writes may be removed when a directory is replaced:
  * anything else in it means the user pointed -o at the wrong place. */
 static const char *const known_files[] = {"series.csv", "summary.json", "summary.csv",
-                                          "info.txt", "compare.txt"};
+                                          "info.txt",   "compare.txt",  "points.csv",
+                                          "sweep.csv",  "sweep.txt"};
 
 static int is_known(const char *name) {
     for (size_t i = 0; i < sizeof known_files / sizeof *known_files; i++)

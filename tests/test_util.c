@@ -117,9 +117,20 @@ int tu_csv_load(tu_csv *c, const char *path) {
         double *row = &c->v[c->nrows * (size_t)c->ncols];
         char *p = line;
         for (int col = 0; col < c->ncols; col++) {
+            /* A quoted field (text with commas) is not a number: NAN. */
+            if (*p == '"') {
+                for (p++; *p && !(*p == '"' && p[1] != '"'); p += *p == '"' ? 2 : 1) {
+                }
+                if (*p == '"') p++;
+                row[col] = NAN;
+                p += *p == ',';
+                continue;
+            }
             char *end = strchr(p, ',');
             if (end) *end = '\0';
-            row[col] = *p ? strtod(p, NULL) : NAN;
+            char *num_end;
+            row[col] = *p ? strtod(p, &num_end) : NAN;
+            if (*p && *num_end != '\0') row[col] = NAN; /* text, not a number */
             p = end ? end + 1 : p + strlen(p);
         }
         c->nrows++;

@@ -1,0 +1,234 @@
+#include "sweep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result_rows.h"
+
+int sweep_plan_add(sweep_plan *p, const char *spec, fs_err *err) {
+    const char *eq = strchr(spec, '=');
+    if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof p->axes[0].key || eq[1] == '\0')
+        return fs_errf(err, "--grid '%s': expected KEY=V1,V2,... (or V1|V2|... when values "
+                       "hold commas)", spec);
+    if (p->naxes == SWEEP_MAX_AXES) return fs_errf(err, "at most %d --grid keys", SWEEP_MAX_AXES);
+    sweep_axis a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.key, spec, (size_t)(eq - spec));
+    for (int i = 0; i < p->naxes; i++)
+        if (strcmp(p->axes[i].key, a.key) == 0)
+            return fs_errf(err, "--grid key '%s' is given twice", a.key);
+    a.buf = strdup(eq + 1);
+    const char *sep = strchr(a.buf, '|') ? "|" : ",";
+    char *save;
+    for (char *v = strtok_r(a.buf, sep, &save); v; v = strtok_r(NULL, sep, &save)) {
+        if (a.nvalues == SWEEP_MAX_VALUES) {
+            free(a.buf);
+            return fs_errf(err, "--grid %s: at most %d values", a.key, SWEEP_MAX_VALUES);
+        }
+        a.values[a.nvalues++] = v;
+    }
+    size_t n = p->naxes == 0 ? 1 : p->npoints;
+    if (a.nvalues == 0 || n * (size_t)a.nvalues > SWEEP_MAX_POINTS) {
+        free(a.buf);
+        return a.nvalues == 0 ? fs_errf(err, "--grid %s: no values", a.key)
+                              : fs_errf(err, "the grid would have more than %d points",
+                                        SWEEP_MAX_POINTS);
+    }
+    p->axes[p->naxes++] = a;
+    p->npoints = n * (size_t)a.nvalues;
+    return 0;
+}
+
+void sweep_plan_free(sweep_plan *p) {
+    for (int i = 0; i < p->naxes; i++) free(p->axes[i].buf);
+    memset(p, 0, sizeof *p);
+}
+
+const char *sweep_value(const sweep_plan *p, size_t point, int axis) {
+    for (int a = p->naxes - 1; a > axis; a--) point /= (size_t)p->axes[a].nvalues;
+    return p->axes[axis].values[point % (size_t)p->axes[axis].nvalues];
+}
+
+void sweep_point_id(size_t point, char *buf) { snprintf(buf, 16, "p%04zu", point + 1); }
+
+int sweep_write_points(const sweep_plan *p, const char *dir, fs_err *err) {
+    char path[1300];
+    snprintf(path, sizeof path, "%s/points.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return fs_errf(err, "cannot create %s", path);
+    fputs("id", f);
+    for (int a = 0; a < p->naxes; a++) {
+        fputc(',', f);
+        csv_put_field(f, p->axes[a].key);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < p->npoints; i++) {
+        char id[16];
+        sweep_point_id(i, id);
+        fputs(id, f);
+        for (int a = 0; a < p->naxes; a++) {
+            fputc(',', f);
+            csv_put_field(f, sweep_value(p, i, a));
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) return fs_errf(err, "cannot write %s", path);
+    return 0;
+}
+
+/* ---- gathering ---- */
+
+typedef struct point_row {
+    char *fields[SWEEP_MAX_AXES + 1]; /* id, then the grid values */
+    const char *status;
+    result_row result;
+    int found;
+} point_row;
+
+static const char *mib(double bytes, char *buf) {
+    if (isnan(bytes)) return "-";
+    snprintf(buf, 32, "%.1f", bytes / (1024.0 * 1024.0));
+    return buf;
+}
+
+static const char *num(double v, const char *fmt, char *buf) {
+    if (isnan(v)) return "-";
+    snprintf(buf, 32, fmt, v);
+    return buf;
+}
+
+static void print_table(FILE *f, char **names, int nnames, const point_row *rows, size_t n) {
+    /* Widths: the grid columns fit their longest value. */
+    int width[SWEEP_MAX_AXES + 1];
+    for (int c = 0; c < nnames; c++) {
+        width[c] = (int)strlen(names[c]);
+        for (size_t i = 0; i < n; i++)
+            if ((int)strlen(rows[i].fields[c]) > width[c]) width[c] = (int)strlen(rows[i].fields[c]);
+    }
+    for (int c = 0; c < nnames; c++) fprintf(f, "%-*s ", width[c], names[c]);
+    fprintf(f, "%9s %9s %9s %10s %8s %9s %8s  %s\n", "rss_mean", "rss_peak", "rss_final",
+            "purged", "npurge", "nmadvise", "wall_s", "status");
+    for (size_t i = 0; i < n; i++) {
+        const point_row *r = &rows[i];
+        char b[7][32];
+        double nan = NAN;
+#define G(name) (r->found ? result_row_get(&r->result, name) : nan)
+        for (int c = 0; c < nnames; c++) fprintf(f, "%-*s ", width[c], r->fields[c]);
+        fprintf(f, "%9s %9s %9s %10s %8s %9s %8s  %s\n", mib(G("mean_used_memory_rss"), b[0]),
+                mib(G("peak_used_memory_rss"), b[1]), mib(G("final_used_memory_rss"), b[2]),
+                mib(G("final_allocator_purged"), b[3]), num(G("final_allocator_npurge"), "%.0f", b[4]),
+                num(G("final_allocator_nmadvise"), "%.0f", b[5]), num(G("wall_time"), "%.2f", b[6]),
+                r->status);
+#undef G
+    }
+    fprintf(f, "# MiB.  rss = used_memory_rss (process RSS): mean over the samples, peak, final;\n"
+               "# purged = allocator_purged, npurge / nmadvise = allocator_npurge / _nmadvise "
+               "at the end ('-': the allocator does not report it)\n");
+}
+
+int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
+                  const char *const *status, int quiet, size_t *missing, fs_err *err) {
+    char path[1300];
+    snprintf(path, sizeof path, "%s/points.csv", dirs[0]);
+    char *text = result_read_file(path);
+    if (text == NULL) return fs_errf(err, "cannot read %s: is %s a sweep directory?", path, dirs[0]);
+    char *save, *line = strtok_r(text, "\n", &save);
+    char *names[SWEEP_MAX_AXES + 1];
+    int nnames = line ? csv_split(line, names, SWEEP_MAX_AXES + 1) : 0;
+    if (nnames < 1 || strcmp(names[0], "id") != 0) {
+        free(text);
+        return fs_errf(err, "%s: expected a header starting with 'id'", path);
+    }
+    size_t cap = 64, n = 0;
+    point_row *rows = calloc(cap, sizeof *rows);
+    int rc = -1;
+    FILE *csv = NULL, *table = NULL;
+    const result_row *model = NULL;
+    char csv_path[1300], table_path[1300];
+    *missing = 0;
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        if (n == cap) {
+            rows = realloc(rows, 2 * cap * sizeof *rows);
+            memset(rows + cap, 0, cap * sizeof *rows);
+            cap *= 2;
+        }
+        point_row *r = &rows[n];
+        if (csv_split(line, r->fields, SWEEP_MAX_AXES + 1) != nnames) {
+            fs_errf(err, "%s:%zu: expected %d fields", path, n + 2, nnames);
+            goto out;
+        }
+        for (int d = 0; d < ndirs && !r->found; d++) {
+            char pdir[1300];
+            snprintf(pdir, sizeof pdir, "%s/%s", dirs[d], r->fields[0]);
+            fs_err ignore;
+            if (result_row_load(&r->result, pdir, &ignore) == 0) r->found = 1;
+            else result_row_free(&r->result);
+        }
+        r->status = status ? status[n] : r->found ? "ok" : "missing";
+        if (!r->found) (*missing)++;
+        if (r->found && model == NULL) model = &r->result;
+        n++;
+    }
+    /* Both files are written beside their names and renamed at the end, so
+     * a failed gathering leaves no half-written table behind. */
+    snprintf(csv_path, sizeof csv_path, "%s/sweep.csv.partial", out_dir);
+    snprintf(table_path, sizeof table_path, "%s/sweep.txt.partial", out_dir);
+    snprintf(path, sizeof path, "%s", csv_path);
+    if ((csv = fopen(path, "w")) == NULL) goto io;
+    for (int c = 0; c < nnames; c++) {
+        if (c) fputc(',', csv);
+        csv_put_field(csv, names[c]);
+    }
+    fputs(",status", csv);
+    if (model)
+        for (int k = 0; k < model->nnames; k++) {
+            fputc(',', csv);
+            csv_put_field(csv, model->names[k]);
+        }
+    fputc('\n', csv);
+    for (size_t i = 0; i < n; i++) {
+        for (int c = 0; c < nnames; c++) {
+            if (c) fputc(',', csv);
+            csv_put_field(csv, rows[i].fields[c]);
+        }
+        fputc(',', csv);
+        csv_put_field(csv, rows[i].status);
+        if (model)
+            for (int k = 0; k < model->nnames; k++) {
+                fputc(',', csv);
+                if (rows[i].found && k < rows[i].result.nvalues)
+                    csv_put_field(csv, rows[i].result.values[k]);
+            }
+        fputc('\n', csv);
+    }
+    snprintf(path, sizeof path, "%s", table_path);
+    if ((table = fopen(path, "w")) == NULL) goto io;
+    print_table(table, names, nnames, rows, n);
+    if (!quiet) print_table(stdout, names, nnames, rows, n);
+    if (ferror(csv) || ferror(table)) goto io;
+    rc = 0;
+    goto out;
+io:
+    fs_errf(err, "cannot write %s", path);
+out:
+    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.csv");
+    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.txt");
+    if (csv != NULL) {
+        char final[1300];
+        snprintf(final, sizeof final, "%s/sweep.csv", out_dir);
+        if (rc == 0 && rename(csv_path, final) != 0) rc = fs_errf(err, "cannot write %s", final);
+        snprintf(final, sizeof final, "%s/sweep.txt", out_dir);
+        if (rc == 0 && table != NULL && rename(table_path, final) != 0)
+            rc = fs_errf(err, "cannot write %s", final);
+        if (rc != 0) {
+            remove(csv_path);
+            remove(table_path);
+        }
+    }
+    for (size_t i = 0; i < n; i++) result_row_free(&rows[i].result);
+    free(rows);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,382 @@
+/* `fragsim sweep`: one run per point of a grid of options, run here
+ * (--jobs), or written out as command lines for GNU parallel or a Slurm
+ * array (--emit-jobs), then gathered into one table (--collect).
+ *
+ * A grid key is a `run` option without its dashes (allocator, speed, hz,
+ * purge-every, sample-interval, keys, seed, sizes, ttl, ...), or
+ * ALLOCATOR.OPTION for one of the allocator's own options
+ * (jemalloc.dirty_decay_ms), joined into --allocator-options in that
+ * allocator's syntax for the points that run it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analysis/results.h"
+#include "../analysis/sweep.h"
+#include "children.h"
+#include "cli.h"
+#include "fragsim_config.h"
+#include "units.h"
+
+/* Grid keys that are `run` options taking a value. */
+static const char *const run_keys[] = {
+    "allocator", "speed", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
+    "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix",
+};
+
+static void sweep_usage(void) {
+    printf("usage: fragsim sweep [TRACE | --preset NAME] --grid KEY=V1,V2,... [--grid ...]\n"
+           "                     [--jobs N | --emit-jobs FILE] [-o DIR] [run options]\n"
+           "       fragsim sweep --collect DIR [DIR...] [-o OUT]\n\n"
+           "Runs the trace once per point of the grid (every combination of the values),\n"
+           "each point in its own process, and gathers one table: average, peak and final\n"
+           "RSS and the allocator's purge counts per point.\n\n"
+           "grid keys: a run option without its dashes (allocator, speed, hz, purge-every,\n"
+           "sample-interval, preset, keys, seed, rate, sizes, ttl, observe ...), or\n"
+           "ALLOCATOR.OPTION for the allocator's own options, e.g.\n"
+           "  --grid jemalloc.dirty_decay_ms=0,1000,10000,-1 --grid jemalloc.muzzy_decay_ms=0,10000\n"
+           "Values holding commas are separated by | instead: --grid 'sizes=fixed:100|uniform:1,9'\n\n"
+           "options:\n"
+           "  --jobs N              points run side by side (default 1)\n"
+           "  --emit-jobs FILE      do not run: write one command line per point to FILE\n"
+           "                        (parallel < FILE; parallel --sshloginfile; a Slurm array\n"
+           "                        running line $SLURM_ARRAY_TASK_ID), then --collect DIR\n"
+           "  --collect DIR...      gather the points' results from one or more directories\n"
+           "                        (copies of the sweep directory from several machines)\n"
+           "  -o, --output DIR      the sweep directory (default results/sweep-NAME); with\n"
+           "                        --collect, where sweep.csv and sweep.txt go (default: the\n"
+           "                        first DIR)\n"
+           "  --allocator NAME      the allocator when the grid has none (default %s)\n"
+           "  --allocator-options NAME=SPEC  fixed options for one allocator\n"
+           "  --format, --sample-interval, --speed, --hz, --purge-every: as for run\n"
+           "  --progress, --no-progress, -q: as for compare\n\n" CLI_GEN_HELP
+           "\nWrites DIR/points.csv (id and grid values), DIR/pNNNN/ (each point's results),\n"
+           "DIR/sweep.csv (the grid values, a status, then every summary.csv column) and\n"
+           "DIR/sweep.txt.  Exit status 1 when a point failed or is missing.\n",
+           FRAGSIM_DEFAULT_ALLOCATOR);
+}
+
+static int is_run_key(const char *k) {
+    for (size_t i = 0; i < sizeof run_keys / sizeof *run_keys; i++)
+        if (strcmp(run_keys[i], k) == 0) return 1;
+    return 0;
+}
+
+/* jemalloc's options are MALLOC_CONF pairs (name:value); the others'
+ * name=value. */
+static char option_separator(const char *allocator) {
+    return strcmp(allocator, "jemalloc") == 0 ? ':' : '=';
+}
+
+/* Single-quotes s for a POSIX shell. */
+static void shell_quote(FILE *f, const char *s) {
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputs("'\\''", f);
+        else fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+typedef struct point_args {
+    child_job job;
+    char *owned[CHILD_MAX_ARGS]; /* strings made for this point */
+    int nowned;
+} point_args;
+
+static const char *own(point_args *pa, char *s) {
+    if (pa->nowned < CHILD_MAX_ARGS) pa->owned[pa->nowned++] = s;
+    return s;
+}
+
+typedef struct sweep_cli {
+    const char *trace, *format, *interval, *allocator;
+    cli_gen_opts g;
+    cli_time_opts t;
+    const char *options[32];
+    int noptions;
+} sweep_cli;
+
+/* Builds point i's command line: `fragsim run`, the fixed options not on
+ * the grid, the grid values, its allocator options, -o outdir/ID. */
+static int build_point(point_args *pa, const sweep_cli *c, const sweep_plan *p, size_t i,
+                       const char *self, const char *outdir, fs_err *err) {
+    const char **a = pa->job.argv;
+    int m = 0;
+    a[m++] = self;
+    a[m++] = "run";
+    if (c->trace) a[m++] = c->trace;
+    /* The fixed options, unless the grid sets them. */
+    const char *const fixed_names[] = {"preset", "seed", "keys", "rate", "insert-seconds", "sizes",
+                                       "ttl", "observe", "key-prefix", "format", "sample-interval",
+                                       "speed", "hz", "purge-every"};
+    const char *const fixed_vals[] = {c->g.preset, c->g.seed, c->g.keys, c->g.rate,
+                                      c->g.insert_seconds, c->g.sizes, c->g.ttl, c->g.observe,
+                                      c->g.key_prefix, c->format, c->interval, c->t.speed, c->t.hz,
+                                      c->t.purge_every};
+    const char *allocator = c->allocator ? c->allocator : FRAGSIM_DEFAULT_ALLOCATOR;
+    for (int x = 0; x < p->naxes; x++)
+        if (strcmp(p->axes[x].key, "allocator") == 0) allocator = sweep_value(p, i, x);
+    for (size_t k = 0; k < sizeof fixed_vals / sizeof *fixed_vals; k++) {
+        if (fixed_vals[k] == NULL) continue;
+        int on_grid = 0;
+        for (int x = 0; x < p->naxes; x++) on_grid |= strcmp(p->axes[x].key, fixed_names[k]) == 0;
+        if (on_grid) continue;
+        char *flag;
+        if (asprintf(&flag, "--%s", fixed_names[k]) < 0) return fs_errf(err, "out of memory");
+        a[m++] = own(pa, flag);
+        a[m++] = fixed_vals[k];
+    }
+    /* The grid's run options. */
+    for (int x = 0; x < p->naxes; x++) {
+        if (strchr(p->axes[x].key, '.') != NULL) continue;
+        char *flag;
+        if (asprintf(&flag, "--%s", p->axes[x].key) < 0) return fs_errf(err, "out of memory");
+        a[m++] = own(pa, flag);
+        a[m++] = sweep_value(p, i, x);
+    }
+    /* The allocator's options: the fixed ones, then the grid's. */
+    size_t alen = strlen(allocator);
+    char spec[2048] = "";
+    for (int o = 0; o < c->noptions; o++)
+        if (strncmp(c->options[o], allocator, alen) == 0 && c->options[o][alen] == '=')
+            snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%s", *spec ? "," : "",
+                     c->options[o] + alen + 1);
+    for (int x = 0; x < p->naxes; x++) {
+        const char *key = p->axes[x].key, *dot = strchr(key, '.');
+        if (dot == NULL || (size_t)(dot - key) != alen || strncmp(key, allocator, alen) != 0)
+            continue;
+        snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%s%c%s", *spec ? "," : "",
+                 dot + 1, option_separator(allocator), sweep_value(p, i, x));
+    }
+    if (*spec) {
+        a[m++] = "--allocator-options";
+        a[m++] = own(pa, strdup(spec));
+    }
+    if (c->allocator != NULL) {
+        int on_grid = 0;
+        for (int x = 0; x < p->naxes; x++) on_grid |= strcmp(p->axes[x].key, "allocator") == 0;
+        if (!on_grid) a[m++] = "--allocator", a[m++] = c->allocator;
+    }
+    char id[16], *dir;
+    sweep_point_id(i, id);
+    if (asprintf(&dir, "%s/%s", outdir, id) < 0) return fs_errf(err, "out of memory");
+    a[m++] = "-o";
+    a[m++] = own(pa, dir);
+    a[m++] = "-q";
+    a[m++] = "--no-progress";
+    a[m] = NULL;
+    pa->job.label = own(pa, strdup(id));
+    return 0;
+}
+
+static int collect_main(int argc, char **argv, const char *out, int quiet) {
+    if (argc < 1) return cli_error("sweep", CLI_USAGE, "--collect needs at least one DIR");
+    fs_err err;
+    size_t missing = 0;
+    if (sweep_collect((const char *const *)argv, argc, out ? out : argv[0], NULL, quiet, &missing,
+                      &err) != 0)
+        return cli_error("sweep", CLI_FAIL, "%s", err.msg);
+    if (missing > 0)
+        return cli_error("sweep", CLI_FAIL, "%zu points have no results yet (status 'missing')",
+                         missing);
+    return CLI_OK;
+}
+
+int cli_sweep(int argc, char **argv) {
+    static const struct option longopts[] = {
+        CLI_GEN_LONGOPTS,
+        CLI_TIME_LONGOPTS,
+        {"grid", required_argument, 0, OPT_GRID},
+        {"jobs", required_argument, 0, OPT_JOBS},
+        {"emit-jobs", required_argument, 0, OPT_EMIT_JOBS},
+        {"collect", no_argument, 0, OPT_COLLECT},
+        {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
+        {"output", required_argument, 0, 'o'},
+        {"progress", no_argument, 0, OPT_PROGRESS},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    sweep_cli c;
+    memset(&c, 0, sizeof c);
+    sweep_plan plan;
+    memset(&plan, 0, sizeof plan);
+    const char *out = NULL, *emit = NULL;
+    int collect = 0, progress = isatty(STDERR_FILENO), quiet = 0, rc = CLI_USAGE;
+    uint64_t jobs = 1;
+    fs_err err;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        if (cli_gen_opt(&c.g, opt, optarg) || cli_time_opt(&c.t, opt, optarg)) continue;
+        switch (opt) {
+        case OPT_GRID:
+            if (sweep_plan_add(&plan, optarg, &err) != 0) {
+                rc = cli_error("sweep", CLI_USAGE, "%s", err.msg);
+                goto out;
+            }
+            break;
+        case OPT_JOBS:
+            if (units_parse_u64(optarg, &jobs) != 0 || jobs == 0 || jobs > 256) {
+                rc = cli_error("sweep", CLI_USAGE, "--jobs '%s': expected 1 to 256", optarg);
+                goto out;
+            }
+            break;
+        case OPT_EMIT_JOBS: emit = optarg; break;
+        case OPT_COLLECT: collect = 1; break;
+        case OPT_ALLOCATOR: c.allocator = optarg; break;
+        case OPT_ALLOCATOR_OPTIONS:
+            if (c.noptions == 32 || strchr(optarg, '=') == NULL) {
+                rc = cli_error("sweep", CLI_USAGE, "--allocator-options '%s': expected NAME=SPEC "
+                               "(at most 32)", optarg);
+                goto out;
+            }
+            c.options[c.noptions++] = optarg;
+            break;
+        case OPT_FORMAT: c.format = optarg; break;
+        case OPT_SAMPLE_INTERVAL: c.interval = optarg; break;
+        case 'o': out = optarg; break;
+        case OPT_PROGRESS: progress = 1; break;
+        case OPT_NO_PROGRESS: progress = 0; break;
+        case 'q': quiet = 1; break;
+        case 'h': sweep_usage(); rc = CLI_OK; goto out;
+        default: rc = cli_bad_option("sweep", argc, argv); goto out;
+        }
+    }
+    if (collect) {
+        rc = collect_main(argc - optind, argv + optind, out, quiet);
+        goto out;
+    }
+
+    /* Check the plan before anything runs. */
+    if (plan.naxes == 0) {
+        rc = cli_error("sweep", CLI_USAGE, "expected at least one --grid KEY=V1,V2,...");
+        goto out;
+    }
+    for (int x = 0; x < plan.naxes; x++) {
+        const char *k = plan.axes[x].key, *dot = strchr(k, '.');
+        char alloc[64] = "", path[PATH_MAX];
+        if (dot != NULL) snprintf(alloc, sizeof alloc, "%.*s", (int)(dot - k), k);
+        if (dot == NULL ? !is_run_key(k)
+                        : (dot[1] == '\0' || cli_worker_path(alloc, path, sizeof path) != 0)) {
+            rc = cli_error("sweep", CLI_USAGE, "--grid key '%s': expected a run option (allocator, "
+                           "speed, hz, purge-every, keys, seed, sizes, ttl, ...) or "
+                           "ALLOCATOR.OPTION for an allocator of this build (%s)", k,
+                           FRAGSIM_BACKENDS);
+            goto out;
+        }
+    }
+    int grid_preset = 0;
+    for (int x = 0; x < plan.naxes; x++) grid_preset |= strcmp(plan.axes[x].key, "preset") == 0;
+    if (optind < argc - 1) {
+        rc = cli_error("sweep", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
+        goto out;
+    }
+    c.trace = optind < argc ? argv[optind] : NULL;
+    if ((c.trace == NULL) == (c.g.preset == NULL && !grid_preset)) {
+        rc = cli_error("sweep", CLI_USAGE, "expected a TRACE file or --preset NAME (one of them)");
+        goto out;
+    }
+    if (c.trace != NULL && strcmp(c.trace, "-") == 0) {
+        rc = cli_error("sweep", CLI_USAGE, "standard input cannot be replayed once per point: "
+                       "write the trace to a file");
+        goto out;
+    }
+    if (c.trace != NULL && access(c.trace, R_OK) != 0) {
+        rc = cli_error("sweep", CLI_FAIL, "cannot open trace '%s': %s", c.trace, strerror(errno));
+        goto out;
+    }
+
+    char outbuf_dir[1024], self[PATH_MAX];
+    if (out == NULL) {
+        char base[512];
+        snprintf(base, sizeof base, "%s", c.trace ? c.trace : c.g.preset ? c.g.preset : "grid");
+        snprintf(outbuf_dir, sizeof outbuf_dir, "results/sweep-%.400s", basename(base));
+        out = outbuf_dir;
+    }
+    if (children_self(self, sizeof self) != 0) {
+        rc = cli_error("sweep", CLI_FAIL, "cannot find this executable");
+        goto out;
+    }
+    results_dir rd;
+    if (results_dir_begin(&rd, out, &err) != 0 || sweep_write_points(&plan, rd.partial, &err) != 0) {
+        results_dir_abort(&rd);
+        rc = cli_error("sweep", CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    point_args *pts = calloc(plan.npoints, sizeof *pts);
+    size_t failed = 0;
+    if (emit != NULL) {
+        /* The command lines name the sweep directory where it will be, by
+         * its absolute path, so they can run from anywhere. */
+        char abs_out[PATH_MAX + 64];
+        if (results_dir_commit(&rd, &err) != 0) {
+            rc = cli_error("sweep", CLI_FAIL, "%s", err.msg);
+            free(pts);
+            goto out;
+        }
+        if (realpath(out, abs_out) == NULL) snprintf(abs_out, sizeof abs_out, "%s", out);
+        char tmp[PATH_MAX + 32];
+        snprintf(tmp, sizeof tmp, "%s.partial-%ld", emit, (long)getpid());
+        FILE *f = fopen(tmp, "w");
+        for (size_t i = 0; f != NULL && i < plan.npoints; i++) {
+            if (build_point(&pts[i], &c, &plan, i, self, abs_out, &err) != 0) break;
+            for (int k = 0; pts[i].job.argv[k] != NULL; k++) {
+                if (k) fputc(' ', f);
+                shell_quote(f, pts[i].job.argv[k]);
+            }
+            fputc('\n', f);
+        }
+        if (f == NULL || fclose(f) != 0 || rename(tmp, emit) != 0) {
+            unlink(tmp);
+            rc = cli_error("sweep", CLI_FAIL, "cannot write '%s': %s", emit, strerror(errno));
+        } else {
+            if (!quiet)
+                printf("%zu command lines in %s; run them (parallel < %s), then:\n"
+                       "  %s sweep --collect %s\n", plan.npoints, emit, emit, self, abs_out);
+            rc = CLI_OK;
+        }
+    } else {
+        const char **status = calloc(plan.npoints, sizeof *status);
+        for (size_t i = 0; i < plan.npoints; i++) {
+            if (build_point(&pts[i], &c, &plan, i, self, rd.partial, &err) != 0) break;
+            snprintf(pts[i].job.errfile, sizeof pts[i].job.errfile, "%s/.stderr-%zu", rd.partial, i);
+        }
+        child_job *jobsv = calloc(plan.npoints, sizeof *jobsv);
+        for (size_t i = 0; i < plan.npoints; i++) jobsv[i] = pts[i].job;
+        failed = children_run(jobsv, plan.npoints, (unsigned)jobs, progress, "sweep");
+        for (size_t i = 0; i < plan.npoints; i++) status[i] = jobsv[i].status;
+        size_t missing = 0;
+        const char *dirs[1] = {rd.partial};
+        if (sweep_collect(dirs, 1, rd.partial, status, quiet, &missing, &err) != 0 ||
+            results_dir_commit(&rd, &err) != 0) {
+            results_dir_abort(&rd);
+            rc = cli_error("sweep", CLI_FAIL, "%s", err.msg);
+        } else {
+            if (!quiet) printf("# results in %s/ (sweep.csv, sweep.txt, points.csv, pNNNN/)\n", out);
+            rc = failed ? cli_error("sweep", CLI_FAIL, "%zu of %zu points did not finish (see the "
+                                    "status column)", failed, plan.npoints)
+                        : CLI_OK;
+        }
+        free(jobsv);
+        free(status);
+    }
+    for (size_t i = 0; i < plan.npoints; i++)
+        for (int k = 0; k < pts[i].nowned; k++) free(pts[i].owned[k]);
+    free(pts);
+out:
+    sweep_plan_free(&plan);
+    return rc;
+}
