@@ -329,6 +329,42 @@ static int mi_be_purge(void *state, fs_err *err) {
     return 0;
 }
 
+/* mimalloc's delays run on the wall clock (milliseconds): scale them so a
+ * 25 ms decommit delay lasts 25 virtual ms at the replay's speed.  0 stays
+ * 0 (at once); a scaled delay never reaches 0, which would change its
+ * meaning. */
+static int mi_be_time_scale(void *state, double speed, backend_setting_fn fn, void *arg,
+                            fs_err *err) {
+    (void)state, (void)err;
+    static const struct {
+        mi_option_t option;
+        const char *name;
+    } delays[] = {
+        {mi_option_decommit_delay, "decommit_delay_wall"},
+        {mi_option_segment_decommit_delay, "segment_decommit_delay_wall"},
+        {mi_option_decommit_extend_delay, "decommit_extend_delay_wall"},
+    };
+    char buf[32];
+    for (size_t i = 0; i < sizeof delays / sizeof *delays; i++) {
+        long v = mi_option_get(delays[i].option);
+        long scaled = v <= 0 ? v : (long)((double)v / speed + 0.5);
+        if (v > 0 && scaled < 1) scaled = 1;
+        mi_option_set(delays[i].option, scaled);
+        snprintf(buf, sizeof buf, "%ld", scaled);
+        fn(arg, delays[i].name, buf);
+    }
+    return 0;
+}
+
+/* A server's cron allocates and frees on every tick; mimalloc applies its
+ * delayed decommits only when something runs through the heap, so an idle
+ * trace would keep every emptied page committed forever.  A normal (not
+ * forced) collection applies what is due and nothing more. */
+static void mi_be_tick(void *state) {
+    (void)state;
+    mi_collect(false);
+}
+
 static const char *mi_be_version(void *state) {
     (void)state;
     /* mi_version() is major*100 + minor*10 + patch: 209 is 2.0.9. */
@@ -377,6 +413,8 @@ static const backend_ops mimalloc_ops = {
     .free = mi_be_free,
     .stats = mi_be_stats,
     .purge = mi_be_purge,
+    .time_scale = mi_be_time_scale,
+    .tick = mi_be_tick,
     .version = mi_be_version,
     .settings = mi_be_settings,
     .fini = NULL,
