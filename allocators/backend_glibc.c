@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "backend_options.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GLB_ASAN 1
@@ -162,64 +163,52 @@ static const glb_tunable *glb_find_tunable(const char *name) {
     return NULL;
 }
 
-/* Every option is checked before fn() is called, so a bad spec sets
- * nothing. */
-static int glb_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
-    if (*spec == '\0')
-        return fs_errf(err, "glibc options: empty; expected name=value,..., e.g. trim_threshold=0");
+/* The tunables parsed so far, joined into one GLIBC_TUNABLES value; every
+ * one is checked before the variable is set, so a bad spec sets nothing. */
+typedef struct glb_parsed {
     const glb_tunable *seen[GLB_NTUNABLES];
-    size_t n = 0;
+    size_t n;
     char out[GLB_NTUNABLES * 64];
-    size_t outlen = 0;
-    out[0] = '\0';
-    const char *p = spec;
-    while (*p != '\0') {
-        size_t len = strcspn(p, ",");
-        char item[128];
-        if (len == 0) { /* ",," or a trailing comma: nothing to set */
-            p++;
-            continue;
-        }
-        if (len >= sizeof item)
-            return fs_errf(err, "glibc option '%.40s...' is too long: expected name=value, e.g. "
-                           "trim_threshold=0", p);
-        memcpy(item, p, len);
-        item[len] = '\0';
-        p += len + (p[len] == ',');
-        char *eq = strchr(item, '=');
-        if (eq == NULL)
-            return fs_errf(err, "glibc option '%s' has no value: expected name=value, e.g. "
-                           "trim_threshold=0", item);
-        *eq = '\0';
-        const char *name = item, *value = eq + 1;
-        /* The full tunable name is accepted too. */
-        if (strncmp(name, "glibc.malloc.", 13) == 0) name += 13;
-        if (strcmp(name, "check") == 0)
-            return fs_errf(err, "glibc option 'check' is not accepted: since glibc 2.34 it only works "
-                           "with libc_malloc_debug.so preloaded, and it measures the debugging "
-                           "allocator, not glibc's");
-        const glb_tunable *t = glb_find_tunable(name);
-        if (t == NULL)
-            return fs_errf(err, "unknown glibc option '%s'; glibc 2.36's malloc tunables are "
-                           "trim_threshold, mmap_threshold, top_pad, mmap_max, arena_max, arena_test, "
-                           "tcache_max, tcache_count, tcache_unsorted_limit, mxfast, perturb, hugetlb",
-                           name);
-        for (size_t i = 0; i < n; i++)
-            if (seen[i] == t) return fs_errf(err, "glibc option '%s' is given twice", t->name);
-        /* Decimal digits only: glibc would also read 0x hex and ignore what
-         * follows the number. */
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = isdigit((unsigned char)value[0]) ? strtoull(value, &end, 10) : 0;
-        if (end == NULL || *end != '\0' || errno != 0 || v < t->min || v > t->max)
-            return fs_errf(err, "glibc option %s=%s: expected %s", t->name, value, t->words);
-        seen[n++] = t;
-        outlen += (size_t)snprintf(out + outlen, sizeof out - outlen, "%sglibc.malloc.%s=%llu",
-                                   outlen ? ":" : "", t->name, v);
-    }
-    if (n == 0)
+    size_t outlen;
+} glb_parsed;
+
+static int glb_option_item(void *arg, const char *name, const char *value, fs_err *err) {
+    glb_parsed *g = arg;
+    /* The full tunable name is accepted too. */
+    if (strncmp(name, "glibc.malloc.", 13) == 0) name += 13;
+    if (strcmp(name, "check") == 0)
+        return fs_errf(err, "glibc option 'check' is not accepted: since glibc 2.34 it only works "
+                       "with libc_malloc_debug.so preloaded, and it measures the debugging "
+                       "allocator, not glibc's");
+    const glb_tunable *t = glb_find_tunable(name);
+    if (t == NULL)
+        return fs_errf(err, "unknown glibc option '%s'; glibc 2.36's malloc tunables are "
+                       "trim_threshold, mmap_threshold, top_pad, mmap_max, arena_max, arena_test, "
+                       "tcache_max, tcache_count, tcache_unsorted_limit, mxfast, perturb, hugetlb",
+                       name);
+    for (size_t i = 0; i < g->n; i++)
+        if (g->seen[i] == t) return fs_errf(err, "glibc option '%s' is given twice", t->name);
+    /* Decimal digits only: glibc would also read 0x hex and ignore what
+     * follows the number. */
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = isdigit((unsigned char)value[0]) ? strtoull(value, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || errno != 0 || v < t->min || v > t->max)
+        return fs_errf(err, "glibc option %s=%s: expected %s", t->name, value, t->words);
+    g->seen[g->n++] = t;
+    g->outlen += (size_t)snprintf(g->out + g->outlen, sizeof g->out - g->outlen,
+                                  "%sglibc.malloc.%s=%llu", g->outlen ? ":" : "", t->name, v);
+    return 0;
+}
+
+static int glb_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
+    glb_parsed g = {.n = 0, .outlen = 0};
+    g.out[0] = '\0';
+    if (backend_options_split(spec, '=', "glibc", "trim_threshold=0", glb_option_item, &g, err) != 0)
+        return -1;
+    if (g.n == 0)
         return fs_errf(err, "glibc options: nothing set; expected name=value,..., e.g. trim_threshold=0");
-    fn(arg, "GLIBC_TUNABLES", out);
+    fn(arg, "GLIBC_TUNABLES", g.out);
     return 0;
 }
 

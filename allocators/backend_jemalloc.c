@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "backend_options.h"
 
 static int read_size(const char *name, uint64_t *out, fs_err *err) {
     size_t v, len = sizeof v;
@@ -270,31 +271,25 @@ static const char *je_type_words(const je_opt *o) {
     return "";
 }
 
+static int je_option_item(void *arg, const char *name, const char *value, fs_err *err) {
+    (void)arg;
+    const je_opt *o = NULL;
+    for (size_t i = 0; i < sizeof je_opts / sizeof *je_opts && o == NULL; i++)
+        if (strcmp(je_opts[i].name, name) == 0) o = &je_opts[i];
+    if (o == NULL)
+        return fs_errf(err, "unknown jemalloc option '%s' (known: dirty_decay_ms, "
+                       "muzzy_decay_ms, background_thread, narenas, tcache, tcache_max, "
+                       "retain, oversize_threshold, percpu_arena, thp, metadata_thp, ...)", name);
+    if (!je_value_ok(o, value, strlen(value)))
+        return fs_errf(err, "jemalloc option %s: '%s' is not %s", o->name, value, je_type_words(o));
+    return 0;
+}
+
+/* MALLOC_CONF is passed on as given, once every pair has been checked. */
 static int je_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
-    const char *p = spec;
-    if (*p == '\0') return fs_errf(err, "jemalloc options: empty; expected MALLOC_CONF syntax "
-                                         "such as dirty_decay_ms:1000,muzzy_decay_ms:0");
-    while (*p != '\0') {
-        const char *end = strchr(p, ','), *colon;
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        colon = memchr(p, ':', len);
-        if (colon == NULL)
-            return fs_errf(err, "jemalloc option '%.*s': expected NAME:VALUE (MALLOC_CONF syntax)",
-                           (int)len, p);
-        size_t nl = (size_t)(colon - p);
-        const je_opt *o = NULL;
-        for (size_t i = 0; i < sizeof je_opts / sizeof *je_opts && o == NULL; i++)
-            if (strlen(je_opts[i].name) == nl && strncmp(je_opts[i].name, p, nl) == 0) o = &je_opts[i];
-        if (o == NULL)
-            return fs_errf(err, "unknown jemalloc option '%.*s' (known: dirty_decay_ms, "
-                           "muzzy_decay_ms, background_thread, narenas, tcache, tcache_max, "
-                           "retain, oversize_threshold, percpu_arena, thp, metadata_thp, ...)",
-                           (int)nl, p);
-        if (!je_value_ok(o, colon + 1, len - nl - 1))
-            return fs_errf(err, "jemalloc option %s: '%.*s' is not %s", o->name,
-                           (int)(len - nl - 1), colon + 1, je_type_words(o));
-        p += len + (end != NULL);
-    }
+    if (backend_options_split(spec, ':', "jemalloc", "dirty_decay_ms:1000,muzzy_decay_ms:0",
+                              je_option_item, NULL, err) != 0)
+        return -1;
     fn(arg, "MALLOC_CONF", spec);
     return 0;
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "backend_options.h"
 
 extern char **environ; /* POSIX; <unistd.h> declares it only for _GNU_SOURCE */
 
@@ -199,47 +200,41 @@ static int mi_be_unknown(const char *name, fs_err *err) {
                    "reset_delay, abandoned_page_reset)", name, known);
 }
 
-/* Every option is checked before the first fn() call, so a bad spec sets
- * no variable at all. */
-static int mi_be_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
+/* The options parsed so far: every one is checked before the first
+ * variable is set, so a bad spec sets none at all. */
+typedef struct mi_be_parsed {
     struct {
         const mi_be_option *o;
         char value[32];
-    } parsed[MI_BE_NOPTIONS];
-    size_t n = 0;
-    const char *p = spec;
-    while (*p != '\0') {
-        size_t len = strcspn(p, ",");
-        char item[256];
-        if (len == 0) { /* ",," or a trailing comma: nothing to set */
-            p++;
-            continue;
-        }
-        if (len >= sizeof item)
-            return fs_errf(err, "mimalloc option '%.40s...' is too long: expected name=value, e.g. "
-                           "decommit_delay=0", p);
-        memcpy(item, p, len);
-        item[len] = '\0';
-        p += len + (p[len] == ',');
-        char *eq = strchr(item, '=');
-        if (eq == NULL)
-            return fs_errf(err, "mimalloc option '%s' has no value: expected name=value, e.g. decommit_delay=0",
-                           item);
-        *eq = '\0';
-        const mi_be_option *o = mi_be_find_option(item);
-        if (o == NULL) return mi_be_unknown(item, err);
-        for (size_t i = 0; i < n; i++)
-            if (parsed[i].o == o)
-                return fs_errf(err, "mimalloc option '%s' is given twice (reset_delay is decommit_delay, "
-                               "abandoned_page_reset is abandoned_page_decommit)", o->name);
-        if (mi_be_check_value(o, eq + 1, parsed[n].value, sizeof parsed[n].value, err) != 0) return -1;
-        parsed[n++].o = o;
-    }
-    for (size_t i = 0; i < n; i++) {
+    } item[MI_BE_NOPTIONS];
+    size_t n;
+} mi_be_parsed;
+
+static int mi_be_option_item(void *arg, const char *name, const char *value, fs_err *err) {
+    mi_be_parsed *parsed = arg;
+    const mi_be_option *o = mi_be_find_option(name);
+    if (o == NULL) return mi_be_unknown(name, err);
+    for (size_t i = 0; i < parsed->n; i++)
+        if (parsed->item[i].o == o)
+            return fs_errf(err, "mimalloc option '%s' is given twice (reset_delay is decommit_delay, "
+                           "abandoned_page_reset is abandoned_page_decommit)", o->name);
+    if (mi_be_check_value(o, value, parsed->item[parsed->n].value,
+                          sizeof parsed->item[parsed->n].value, err) != 0)
+        return -1;
+    parsed->item[parsed->n++].o = o;
+    return 0;
+}
+
+static int mi_be_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
+    mi_be_parsed parsed = {.n = 0};
+    if (backend_options_split(spec, '=', "mimalloc", "decommit_delay=0", mi_be_option_item,
+                              &parsed, err) != 0)
+        return -1;
+    for (size_t i = 0; i < parsed.n; i++) {
         char var[64];
-        int len = snprintf(var, sizeof var, "MIMALLOC_%s", parsed[i].o->name);
+        int len = snprintf(var, sizeof var, "MIMALLOC_%s", parsed.item[i].o->name);
         for (int j = 0; j < len; j++) var[j] = (char)toupper((unsigned char)var[j]);
-        fn(arg, var, parsed[i].value);
+        fn(arg, var, parsed.item[i].value);
     }
     return 0;
 }

@@ -51,6 +51,7 @@
 #include <strings.h>
 
 #include "backend.h"
+#include "backend_options.h"
 
 extern char **environ; /* POSIX; <unistd.h> declares it only for _GNU_SOURCE */
 
@@ -318,46 +319,38 @@ static int tcb_check_value(const tcb_option *o, const char *value, char *out, si
     return fs_errf(err, "tcmalloc option %s: '%s' is not %s", o->name, value, o->words);
 }
 
-/* Every option is checked before the first fn() call, so a bad spec sets
- * no variable at all. */
-static int tcb_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
+/* The options parsed so far: every one is checked before the first
+ * variable is set, so a bad spec sets none at all. */
+typedef struct tcb_parsed {
     struct {
         const tcb_option *o;
         char value[32];
-    } parsed[TCB_NOPTIONS];
-    size_t n = 0;
-    const char *p = spec;
-    if (*p == '\0')
-        return fs_errf(err, "tcmalloc options: empty; expected name=value,..., e.g. release_rate=10");
-    while (*p != '\0') {
-        size_t len = strcspn(p, ",");
-        char item[256];
-        if (len == 0) { /* ",," or a trailing comma: nothing to set */
-            p++;
-            continue;
-        }
-        if (len >= sizeof item)
-            return fs_errf(err, "tcmalloc option '%.40s...' is too long: expected name=value, e.g. "
-                           "release_rate=10", p);
-        memcpy(item, p, len);
-        item[len] = '\0';
-        p += len + (p[len] == ',');
-        char *eq = strchr(item, '=');
-        if (eq == NULL)
-            return fs_errf(err, "tcmalloc option '%s' has no value: expected name=value, e.g. "
-                           "release_rate=10", item);
-        *eq = '\0';
-        const tcb_option *o = tcb_find_option(item);
-        if (o == NULL)
-            return fs_errf(err, "unknown tcmalloc option '%s'; known: release_rate, "
-                           "max_total_thread_cache_bytes, aggressive_decommit, transfer_num_objects, "
-                           "heap_limit_mb", item);
-        for (size_t i = 0; i < n; i++)
-            if (parsed[i].o == o) return fs_errf(err, "tcmalloc option '%s' is given twice", o->name);
-        if (tcb_check_value(o, eq + 1, parsed[n].value, sizeof parsed[n].value, err) != 0) return -1;
-        parsed[n++].o = o;
-    }
-    for (size_t i = 0; i < n; i++) fn(arg, parsed[i].o->var, parsed[i].value);
+    } item[TCB_NOPTIONS];
+    size_t n;
+} tcb_parsed;
+
+static int tcb_option_item(void *arg, const char *name, const char *value, fs_err *err) {
+    tcb_parsed *parsed = arg;
+    const tcb_option *o = tcb_find_option(name);
+    if (o == NULL)
+        return fs_errf(err, "unknown tcmalloc option '%s'; known: release_rate, "
+                       "max_total_thread_cache_bytes, aggressive_decommit, transfer_num_objects, "
+                       "heap_limit_mb", name);
+    for (size_t i = 0; i < parsed->n; i++)
+        if (parsed->item[i].o == o) return fs_errf(err, "tcmalloc option '%s' is given twice", o->name);
+    if (tcb_check_value(o, value, parsed->item[parsed->n].value,
+                        sizeof parsed->item[parsed->n].value, err) != 0)
+        return -1;
+    parsed->item[parsed->n++].o = o;
+    return 0;
+}
+
+static int tcb_options_env(const char *spec, backend_setting_fn fn, void *arg, fs_err *err) {
+    tcb_parsed parsed = {.n = 0};
+    if (backend_options_split(spec, '=', "tcmalloc", "release_rate=10", tcb_option_item, &parsed,
+                              err) != 0)
+        return -1;
+    for (size_t i = 0; i < parsed.n; i++) fn(arg, parsed.item[i].o->var, parsed.item[i].value);
     return 0;
 }
 
