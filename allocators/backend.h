@@ -53,6 +53,18 @@ typedef struct backend_stats {
  * text ("dirty_decay_ms", "10000"). */
 typedef void (*backend_setting_fn)(void *arg, const char *name, const char *value);
 
+/* One small size class (jemalloc's "bin") at a moment, in jemalloc's
+ * vocabulary: n* and plain names are fixed, cur* are gauges. */
+typedef struct backend_bin {
+    uint64_t size;          /* bytes per region */
+    uint64_t nregs;         /* regions per slab */
+    uint64_t slab_size;     /* bytes per slab */
+    uint64_t curslabs;      /* slabs in use */
+    uint64_t curregs;       /* regions holding a live allocation */
+    uint64_t nonfull_slabs; /* slabs in use with a free region */
+} backend_bin;
+typedef void (*backend_bin_fn)(void *arg, const backend_bin *bin);
+
 typedef struct backend_ops {
     const char *name;        /* "jemalloc": what --allocator takes */
     const char *description;
@@ -95,6 +107,10 @@ typedef struct backend_ops {
     /* Reports the settings in force, one call of fn per setting.  May be NULL. */
     void (*settings)(void *state, backend_setting_fn fn, void *arg);
     void (*fini)(void *state);
+    /* Reports every small size class, one fn call each, smallest first
+     * (page maps and size-class tables).  NULL: the allocator does not
+     * say.  Returns 0 or -1. */
+    int (*bins)(void *state, backend_bin_fn fn, void *arg, fs_err *err);
 } backend_ops;
 
 /* The backend compiled into this executable, or NULL in the front end. */

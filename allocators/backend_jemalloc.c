@@ -155,6 +155,49 @@ static int je_purge(void *state, fs_err *err) {
     return 0;
 }
 
+/* Per-bin figures summed over all arenas (MALLCTL_ARENAS_ALL), after an
+ * epoch refresh.  Types as jemalloc 5.3 declares them: nregs is uint32_t,
+ * the rest size_t. */
+static int je_bins(void *state, backend_bin_fn fn, void *arg, fs_err *err) {
+    (void)state;
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    if (mallctl("epoch", &epoch, &len, &epoch, len) != 0)
+        return fs_errf(err, "jemalloc mallctl('epoch') failed");
+    unsigned nbins = 0;
+    len = sizeof nbins;
+    if (mallctl("arenas.nbins", &nbins, &len, NULL, 0) != 0)
+        return fs_errf(err, "jemalloc mallctl('arenas.nbins') failed");
+    for (unsigned j = 0; j < nbins; j++) {
+        backend_bin b;
+        char name[96];
+        uint32_t nregs;
+        len = sizeof nregs;
+        snprintf(name, sizeof name, "arenas.bin.%u.nregs", j);
+        if (mallctl(name, &nregs, &len, NULL, 0) != 0)
+            return fs_errf(err, "jemalloc mallctl('%s') failed", name);
+        b.nregs = nregs;
+        static const char *const fixed[] = {"size", "slab_size"};
+        static const char *const live[] = {"curslabs", "curregs", "nonfull_slabs"};
+        uint64_t *fixed_out[] = {&b.size, &b.slab_size};
+        uint64_t *live_out[] = {&b.curslabs, &b.curregs, &b.nonfull_slabs};
+        for (int k = 0; k < 5; k++) {
+            size_t v;
+            len = sizeof v;
+            if (k < 2)
+                snprintf(name, sizeof name, "arenas.bin.%u.%s", j, fixed[k]);
+            else
+                snprintf(name, sizeof name, "stats.arenas.%u.bins.%u.%s",
+                         (unsigned)MALLCTL_ARENAS_ALL, j, live[k - 2]);
+            if (mallctl(name, &v, &len, NULL, 0) != 0)
+                return fs_errf(err, "jemalloc mallctl('%s') failed", name);
+            *(k < 2 ? fixed_out[k] : live_out[k - 2]) = v;
+        }
+        fn(arg, &b);
+    }
+    return 0;
+}
+
 static const char *je_version(void *state) {
     (void)state;
     const char *v = NULL;
@@ -310,6 +353,7 @@ static const backend_ops jemalloc_ops = {
     .version = je_version,
     .settings = je_settings,
     .fini = NULL,
+    .bins = je_bins,
 };
 
 const backend_ops *const backend_self = &jemalloc_ops;

@@ -41,6 +41,7 @@ typedef struct run_summary {
     double speed;           /* 0: max (not paced) */
     double hz;
     double purge_every;
+    int fill_on_miss;       /* GET misses of known size were filled */
     /* the trace as replayed */
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */
@@ -52,6 +53,7 @@ typedef struct run_summary {
     sample_row mean;        /* each column's mean over the samples */
     uint64_t baseline_rss;  /* process RSS before the replay, less engine memory */
     double wall_time;       /* seconds for the whole replay */
+    double cpu_time;        /* CPU seconds (user + system) of the run's process */
     double pace_max_behind; /* virtual seconds the replay fell behind its pace, at most */
     double pace_behind_share; /* share of pace checks at which it was behind */
     double events_per_second;

@@ -15,9 +15,19 @@ static const char *const known_files[] = {"series.csv", "summary.json", "summary
                                           "info.txt",   "compare.txt",  "points.csv",
                                           "sweep.csv",  "sweep.txt"};
 
+/* Snapshots are named by their moment: pagemap-300.csv, bins-779.999.csv. */
+static const char *const known_prefixes[] = {"pagemap-", "bins-"};
+
 static int is_known(const char *name) {
     for (size_t i = 0; i < sizeof known_files / sizeof *known_files; i++)
         if (strcmp(name, known_files[i]) == 0) return 1;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof known_prefixes / sizeof *known_prefixes; i++) {
+        size_t k = strlen(known_prefixes[i]);
+        if (n > k + 4 && strncmp(name, known_prefixes[i], k) == 0 &&
+            strcmp(name + n - 4, ".csv") == 0 && strchr(name, '/') == NULL)
+            return 1;
+    }
     return 0;
 }
 

@@ -75,6 +75,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         else emit_str(em, "speed", "max");
         emit_double(em, "hz", s->hz, 3);
         emit_double(em, "purge_every", s->purge_every, 3);
+        emit_bool(em, "fill_on_miss", s->fill_on_miss);
         emit_str(em, "expiry", "exact");
         emit_str(em, "object_model", "raw");
         emit_object_begin(em, "allocator_settings", NULL);
@@ -102,6 +103,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "deleted_keys", s->counters.deleted_keys);
         emit_u64(em, "keyspace_hits", s->counters.keyspace_hits);
         emit_u64(em, "keyspace_misses", s->counters.keyspace_misses);
+        emit_u64(em, "fills", s->counters.fills);
+        emit_u64(em, "skipped_writes", s->counters.skipped_writes);
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);
@@ -118,6 +121,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
 
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);
+    emit_double(em, "cpu_time", s->cpu_time, 3);
     emit_double(em, "events_per_second", s->events_per_second, 0);
     if (s->speed > 0) {
         emit_double(em, "speed", s->speed, 3);

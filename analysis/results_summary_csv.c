@@ -3,7 +3,7 @@
  * Fixed columns, whatever the allocator, so that rows of several runs stack
  * into one table (fragsim compare does exactly that):
  *   allocator, allocator_options, trace, trace_digest, events, samples,
- *   wall_time, events_per_second, then final_<column>, peak_<column> and
+ *   wall_time, cpu_time, events_per_second, then final_<column>, peak_<column> and
  *   mean_<column> (the time average) for every column of series.csv.  An
  *   unreported value is an empty field. */
 #include <fcntl.h>
@@ -40,7 +40,7 @@ void results_csv_value(outbuf *ob, const sample_column *c, double v) {
 
 void results_summary_csv_header(outbuf *ob) {
     outbuf_puts(ob, "allocator,allocator_options,trace,trace_digest,events,samples,wall_time,"
-                    "events_per_second");
+                    "cpu_time,events_per_second");
     static const char *const which[] = {"final", "peak", "mean"};
     for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++)
@@ -54,9 +54,9 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
     results_csv_field(ob, s->allocator_options);
     outbuf_write(ob, ",", 1);
     results_csv_field(ob, s->trace_source);
-    outbuf_printf(ob, ",%016llx,%llu,%llu,%.6f,%.0f", (unsigned long long)s->trace_digest,
+    outbuf_printf(ob, ",%016llx,%llu,%llu,%.6f,%.3f,%.0f", (unsigned long long)s->trace_digest,
                   (unsigned long long)s->counters.events, (unsigned long long)s->samples,
-                  s->wall_time, s->events_per_second);
+                  s->wall_time, s->cpu_time, s->events_per_second);
     const sample_row *rows[] = {&s->final, &s->peak, &s->mean};
     for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++) {

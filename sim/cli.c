@@ -156,6 +156,11 @@ static int usage(FILE *f) {
             "  compare     replay one trace on several allocators, one table\n"
             "  sweep       one run per point of a grid of options, one table\n"
             "  gen         write a synthetic trace (deterministic by --seed)\n"
+            "  trace       convert a trace (text, binary); its statistics (stats)\n"
+            "  import      a Redis server's traffic as a trace (import monitor)\n"
+            "  report      an HTML report (plots, page maps) from results directories\n"
+            "  doctor      MEMORY DOCTOR, the alerts and advice, with times and numbers\n"
+            "  export      a run's samples for Prometheus (redis_exporter's names)\n"
             "  presets     list the built-in workloads\n"
             "  allocators  list the allocators this build can run\n"
             "  help        this text\n"
@@ -188,6 +193,8 @@ static int cmd_run(int argc, char **argv) {
 
 static const cli_command commands[] = {
     {"run", cmd_run},           {"compare", cli_compare}, {"sweep", cli_sweep}, {"gen", cli_gen},         {"presets", cmd_presets},
+    {"trace", cli_trace},       {"import", cli_import},
+    {"report", cli_report},     {"doctor", cli_doctor},   {"export", cli_export},
     {"allocators", cmd_allocators}, {"help", cmd_help},   {"--help", cmd_help},
     {"-h", cmd_help},           {"version", cmd_version}, {"--version", cmd_version},
 };

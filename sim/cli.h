@@ -16,13 +16,23 @@ int cli_run(int argc, char **argv);
 int cli_gen(int argc, char **argv);
 int cli_compare(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
+int cli_trace(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
+int cli_export(int argc, char **argv);
+
+/* --page-map-at T1,T2,...: virtual seconds, sorted and without repeats
+ * into at[] (at most max).  Returns the count, or -1 with err set. */
+int cli_page_map_times(const char *spec, double *at, size_t max, fs_err *err);
 
 /* getopt_long values of the long options; the generator's are shared. */
 enum {
     OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
     OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
     OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS, OPT_SPEED, OPT_HZ,
-    OPT_PURGE_EVERY, OPT_GRID, OPT_EMIT_JOBS, OPT_COLLECT,
+    OPT_PURGE_EVERY, OPT_GRID, OPT_EMIT_JOBS, OPT_COLLECT, OPT_FILL_ON_MISS,
+    OPT_PAGE_MAP_AT,
 };
 
 /* The time options, shared by run, compare and sweep. */

@@ -20,6 +20,7 @@
 #include "children.h"
 #include "cli.h"
 #include "fragsim_config.h"
+#include "run.h"
 #include "units.h"
 
 #define MAX_ALLOCATORS 32
@@ -41,7 +42,9 @@ static void compare_usage(void) {
            "                        another, so they do not share the machine)\n"
            "  -o, --output DIR      results directory (default results/compare-NAME)\n"
            "  --format NAME         trace format (default: detected)\n"
+           "  --fill-on-miss        a GET miss of known size stores it (fragsim run --help)\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
+           "  --page-map-at T,...   page maps at these virtual seconds (fragsim run --help)\n"
            CLI_TIME_HELP
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
            "  -q, --quiet           do not print the table\n\n" CLI_GEN_HELP
@@ -69,7 +72,9 @@ int cli_compare(int argc, char **argv) {
         CLI_TIME_LONGOPTS,
         {"jobs", required_argument, 0, OPT_JOBS},
         {"format", required_argument, 0, OPT_FORMAT},
+        {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
+        {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
         {"output", required_argument, 0, 'o'},
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
@@ -80,8 +85,9 @@ int cli_compare(int argc, char **argv) {
     cli_gen_opts g = {0};
     cli_time_opts t = {0};
     const char *list = FRAGSIM_BACKENDS, *format = NULL, *interval = NULL, *out = NULL;
+    const char *page_maps = NULL;
     const char *options[MAX_OPTIONS];
-    int noptions = 0, progress = isatty(STDERR_FILENO), quiet = 0;
+    int noptions = 0, progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0;
     uint64_t jobs = 1;
     int opt;
     opterr = 0;
@@ -101,7 +107,9 @@ int cli_compare(int argc, char **argv) {
                                  MAX_ALLOCATORS);
             break;
         case OPT_FORMAT: format = optarg; break;
+        case OPT_FILL_ON_MISS: fill_on_miss = 1; break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
+        case OPT_PAGE_MAP_AT: page_maps = optarg; break;
         case 'o': out = optarg; break;
         case OPT_PROGRESS: progress = 1; break;
         case OPT_NO_PROGRESS: progress = 0; break;
@@ -128,6 +136,9 @@ int cli_compare(int argc, char **argv) {
     double speed, hz, purge_every;
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
         cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0)
+        return cli_error("compare", CLI_USAGE, "%s", err.msg);
+    double page_map_at[RUN_MAX_PAGE_MAPS];
+    if (page_maps != NULL && cli_page_map_times(page_maps, page_map_at, RUN_MAX_PAGE_MAPS, &err) < 0)
         return cli_error("compare", CLI_USAGE, "%s", err.msg);
 
     /* The allocators, checked before anything runs. */
@@ -211,7 +222,9 @@ int cli_compare(int argc, char **argv) {
         for (size_t k = 0; k < sizeof gen_vals / sizeof *gen_vals; k++)
             if (gen_vals[k]) j->argv[m++] = gen_names[k], j->argv[m++] = gen_vals[k];
         if (format) j->argv[m++] = "--format", j->argv[m++] = format;
+        if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
         if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
+        if (page_maps) j->argv[m++] = "--page-map-at", j->argv[m++] = page_maps;
         if (t.speed) j->argv[m++] = "--speed", j->argv[m++] = t.speed;
         if (t.hz) j->argv[m++] = "--hz", j->argv[m++] = t.hz;
         if (t.purge_every) j->argv[m++] = "--purge-every", j->argv[m++] = t.purge_every;

@@ -40,6 +40,28 @@ static int reexec_with_options(const char *spec) {
                      strerror(errno));
 }
 
+int cli_page_map_times(const char *spec, double *at, size_t max, fs_err *err) {
+    char buf[1024];
+    size_t n = 0;
+    if (strlen(spec) >= sizeof buf) return fs_errf(err, "--page-map-at: too long");
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save, *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        double t;
+        if (units_parse_double(v, &t) != 0 || t > 3e9)
+            return fs_errf(err, "--page-map-at '%s': '%s' is not virtual seconds (0 or more)",
+                           spec, v);
+        size_t i = n;
+        while (i > 0 && at[i - 1] > t) i--;
+        if (i > 0 && at[i - 1] == t) continue; /* a repeat */
+        if (n == max) return fs_errf(err, "--page-map-at: at most %zu times", max);
+        memmove(&at[i + 1], &at[i], (n - i) * sizeof *at);
+        at[i] = t;
+        n++;
+    }
+    if (n == 0) return fs_errf(err, "--page-map-at '%s': expected T1,T2,... in virtual seconds", spec);
+    return (int)n;
+}
+
 int cli_time_opt(cli_time_opts *t, int opt, const char *arg) {
     switch (opt) {
     case OPT_SPEED: t->speed = arg; return 1;
@@ -115,8 +137,15 @@ static void run_usage(void) {
            "                        preload:PATH.so runs any allocator under LD_PRELOAD\n"
            "  --allocator-options S the allocator's options in its own syntax, checked\n"
            "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
-           "  --format NAME         trace format (default: detected; 'text')\n"
+           "  --format NAME         trace format (default: detected): text, binary,\n"
+           "                        cachelib, twitter, oracleGeneral; .zst read as is\n"
+           "  --fill-on-miss        a GET miss whose size the trace knows stores a value\n"
+           "                        of that size (look-aside caching; traces/FORMAT.md)\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
+           "  --page-map-at T,...   at these virtual seconds, write pagemap-T.csv (the\n"
+           "                        heap's pages and the live bytes in each) and, for\n"
+           "                        jemalloc, bins-T.csv (size classes); fragsim report\n"
+           "                        draws them\n"
            CLI_TIME_HELP
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
@@ -133,7 +162,9 @@ int cli_run(int argc, char **argv) {
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
         CLI_TIME_LONGOPTS,
         {"format", required_argument, 0, OPT_FORMAT},
+        {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
+        {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
         {"output", required_argument, 0, 'o'},
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
@@ -142,6 +173,8 @@ int cli_run(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     cli_gen_opts g = {0};
+    fs_err err;
+    int nmaps;
     run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
     cli_time_opts t = {0};
     const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL;
@@ -154,7 +187,13 @@ int cli_run(int argc, char **argv) {
         case OPT_ALLOCATOR: allocator = optarg; break;
         case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
         case OPT_FORMAT: cfg.format = optarg; break;
+        case OPT_FILL_ON_MISS: cfg.fill_on_miss = 1; break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
+        case OPT_PAGE_MAP_AT:
+            if ((nmaps = cli_page_map_times(optarg, cfg.page_map_at, RUN_MAX_PAGE_MAPS, &err)) < 0)
+                return cli_error("run", CLI_USAGE, "%s", err.msg);
+            cfg.npage_map_at = (size_t)nmaps;
+            break;
         case 'o': cfg.out_dir = optarg; break;
         case OPT_PROGRESS: cfg.progress = 1; break;
         case OPT_NO_PROGRESS: cfg.progress = 0; break;
@@ -175,7 +214,6 @@ int cli_run(int argc, char **argv) {
                              cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
         return cli_error("run", CLI_USAGE,
                          "--sample-interval '%s': expected virtual seconds above 0", interval);
-    fs_err err;
     if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0)
         return cli_error("run", CLI_USAGE, "%s", err.msg);
     if (optind < argc - 1)

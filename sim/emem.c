@@ -151,3 +151,7 @@ uint64_t emem_mapped(void) {
     for (size_t i = 0; i < nregions; i++) total += regions[i].bytes;
     return total;
 }
+
+void emem_each_region(void (*fn)(void *arg, const void *addr, size_t bytes), void *arg) {
+    for (size_t i = 0; i < nregions; i++) fn(arg, regions[i].addr, regions[i].bytes);
+}

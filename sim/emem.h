@@ -37,4 +37,8 @@ void emem_free(void *p, size_t n);
 uint64_t emem_resident(void);
 uint64_t emem_mapped(void);
 
+/* Calls fn(arg, addr, bytes) for every live engine region (page maps leave
+ * them out: they are not the heap).  fn must not map or unmap. */
+void emem_each_region(void (*fn)(void *arg, const void *addr, size_t bytes), void *arg);
+
 #endif

@@ -11,6 +11,10 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     if (cfg->tick_interval_us < 0 || cfg->tick_interval_us > TRACE_TTL_MAX_US ||
         cfg->purge_interval_us < 0 || cfg->purge_interval_us > TRACE_TTL_MAX_US)
         return fs_errf(err, "timer intervals must be 0 (off) or at most 100 years");
+    for (size_t i = 0; i < cfg->nsnapshots; i++)
+        if (cfg->snapshot_at_us[i] < 0 || cfg->snapshot_at_us[i] > TRACE_TTL_MAX_US ||
+            (i > 0 && cfg->snapshot_at_us[i] < cfg->snapshot_at_us[i - 1]))
+            return fs_errf(err, "snapshot times must be ascending, from 0 to 100 years");
     e->be = be;
     e->be_state = be_state;
     e->cfg = *cfg;
@@ -58,6 +62,7 @@ static int64_t next_timer(const engine *e) {
     int64_t t = e->next_sample_us;
     if (e->next_tick_us < t) t = e->next_tick_us;
     if (e->next_purge_us < t) t = e->next_purge_us;
+    if (e->next_snapshot_us < t) t = e->next_snapshot_us;
     return t;
 }
 
@@ -81,6 +86,12 @@ static int fire_timers(engine *e, int64_t t, fs_err *err) {
         e->next_sample_us += e->cfg.sample_interval_us;
         if (e->cfg.on_sample != NULL && e->cfg.on_sample(e->cfg.arg, e, err) != 0) return -1;
     }
+    if (e->next_snapshot_us == t) {
+        size_t i = ++e->next_snapshot;
+        e->next_snapshot_us =
+            i < e->cfg.nsnapshots ? e->start_us + e->cfg.snapshot_at_us[i] : INT64_MAX;
+        if (e->cfg.on_snapshot != NULL && e->cfg.on_snapshot(e->cfg.arg, e, err) != 0) return -1;
+    }
     return 0;
 }
 
@@ -94,6 +105,7 @@ static int advance(engine *e, int64_t t, fs_err *err) {
         /* The first tick and purge come one period after the start. */
         e->next_tick_us = e->cfg.tick_interval_us ? t + e->cfg.tick_interval_us : INT64_MAX;
         e->next_purge_us = e->cfg.purge_interval_us ? t + e->cfg.purge_interval_us : INT64_MAX;
+        e->next_snapshot_us = e->cfg.nsnapshots ? t + e->cfg.snapshot_at_us[0] : INT64_MAX;
     }
     int64_t due;
     while ((due = next_timer(e)) < t)
@@ -104,34 +116,72 @@ static int advance(engine *e, int64_t t, fs_err *err) {
     return 0;
 }
 
-static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
-    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
-    if (slot == KS_NONE && (slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE)
-        return -1;
-    /* Like a server: the new value is allocated and written before the old
-     * one is freed. */
+/* Gives the key in slot a new value of `size` bytes.  Like a server: the new
+ * value is allocated and written before the old one is freed. */
+static int replace_value(engine *e, uint32_t slot, uint64_t size, fs_err *err) {
     void *block = NULL;
     size_t usable = 0;
-    if (ev->size > 0) {
-        block = e->be->alloc(e->be_state, ev->size, &usable);
+    if (size > 0) {
+        block = e->be->alloc(e->be_state, size, &usable);
         if (block == NULL)
             return fs_errf(err, "the allocator refused %llu bytes (out of memory)",
-                           (unsigned long long)ev->size);
+                           (unsigned long long)size);
         /* A fill byte that varies by key keeps pages from being all zero. */
-        memset(block, 'A' + (int)(ks_get(&e->ks, slot)->hash % 26), ev->size);
+        memset(block, 'A' + (int)(ks_get(&e->ks, slot)->hash % 26), size);
     }
     ks_entry *ent = ks_get(&e->ks, slot);
     drop_value(e, ent);
     ent->block = block;
-    ent->requested = ev->size;
+    ent->requested = size;
     ent->usable = usable;
-    e->c.requested_bytes += ev->size;
+    e->c.requested_bytes += size;
     e->c.used_memory += usable;
+    return 0;
+}
+
+static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
+    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
+    if (ev->cond != TRACE_COND_NONE && (slot != KS_NONE) != (ev->cond == TRACE_COND_XX)) {
+        e->c.skipped_writes++;
+        return 0;
+    }
+    if (slot == KS_NONE && (slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE)
+        return -1;
+    if (replace_value(e, slot, ev->size, err) != 0) return -1;
+    ks_entry *ent = ks_get(&e->ks, slot);
     /* SET without a TTL clears an old one, as Redis's SET does. */
     int64_t expire = ev->ttl_us == TRACE_TTL_NONE ? KS_NO_EXPIRE : ev->time_us + ev->ttl_us;
     if (expire != ent->expire_us || expire != KS_NO_EXPIRE)
         return ks_set_expire(&e->ks, slot, expire, err);
     return 0;
+}
+
+/* The value grows by ev->size bytes, as memcached's append builds a new
+ * item of the joined size and frees the old: a new block of the whole size,
+ * written in full, then the old one freed.  The expiry stays.  A missing
+ * key is created (Redis's APPEND) unless the condition is XX (memcached's). */
+static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
+    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
+    if (slot == KS_NONE) {
+        if (ev->cond == TRACE_COND_XX) {
+            e->c.skipped_writes++;
+            return 0;
+        }
+        if ((slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE) return -1;
+    }
+    uint64_t size = ks_get(&e->ks, slot)->requested + ev->size;
+    if (size > TRACE_SIZE_MAX)
+        return fs_errf(err, "APPEND makes the value %llu bytes: expected at most %llu",
+                       (unsigned long long)size, (unsigned long long)TRACE_SIZE_MAX);
+    return replace_value(e, slot, size, err);
+}
+
+/* A miss the client fills: a SET of the size the trace says the value has. */
+static int fill(engine *e, const trace_event *ev, fs_err *err) {
+    trace_event set = {.time_us = ev->time_us, .op = TRACE_OP_SET, .key = ev->key,
+                       .keylen = ev->keylen, .size = ev->size, .ttl_us = TRACE_TTL_NONE};
+    e->c.fills++;
+    return apply_set(e, &set, err);
 }
 
 int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
@@ -165,9 +215,13 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
             return ks_set_expire(&e->ks, slot, KS_NO_EXPIRE, err);
         return 0;
     case TRACE_OP_GET:
-        if (ks_find(&e->ks, ev->key, ev->keylen) != KS_NONE) e->c.keyspace_hits++;
-        else e->c.keyspace_misses++;
-        return 0;
+        if (ks_find(&e->ks, ev->key, ev->keylen) != KS_NONE) {
+            e->c.keyspace_hits++;
+            return 0;
+        }
+        e->c.keyspace_misses++;
+        return e->cfg.fill_on_miss && ev->size > 0 ? fill(e, ev, err) : 0;
+    case TRACE_OP_APPEND: return apply_append(e, ev, err);
     case TRACE_OP_PURGE: return purge(e, err);
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;

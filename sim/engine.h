@@ -47,6 +47,18 @@ typedef struct engine_config {
     engine_sample_fn on_sample; /* may be NULL */
     engine_pace_fn pace;        /* may be NULL: as fast as possible */
     void *arg;                  /* for on_sample and pace */
+    int fill_on_miss;           /* a GET miss with a known size (> 0) stores a
+                                   value of that size, no TTL: look-aside
+                                   caching, where the client fills what it
+                                   missed */
+    /* Snapshots (page maps and the like): on_snapshot is called when the
+     * clock reaches each of snapshot_at_us[0..nsnapshots) (virtual us since
+     * the first event, ascending), a timer of its own that fires after the
+     * tick, purge and sample of the same instant.  Times after the last
+     * event never fire (next_snapshot says how many did). */
+    const int64_t *snapshot_at_us;
+    size_t nsnapshots;
+    engine_sample_fn on_snapshot; /* may be NULL when nsnapshots is 0 */
 } engine_config;
 
 typedef struct engine_counters {
@@ -56,6 +68,8 @@ typedef struct engine_counters {
     uint64_t deleted_keys;    /* keys removed by DEL (or EXPIRE with ttl 0) */
     uint64_t keyspace_hits;   /* GETs of a live key */
     uint64_t keyspace_misses; /* GETs of a missing key */
+    uint64_t fills;           /* misses that stored a value (fill_on_miss) */
+    uint64_t skipped_writes;  /* SET / APPEND whose NX or XX condition failed */
     uint64_t requested_bytes; /* sum of requested sizes of live values */
     uint64_t used_memory;     /* sum of usable sizes of live values */
     uint64_t purges;          /* purge requests made to the allocator (events and timer) */
@@ -74,6 +88,8 @@ struct engine {
     int64_t next_sample_us, next_tick_us, next_purge_us; /* INT64_MAX: never */
     int64_t last_sample_us;   /* INT64_MIN before the first sample */
     uint64_t samples;
+    size_t next_snapshot;     /* index of the next snapshot time */
+    int64_t next_snapshot_us; /* INT64_MAX: none left */
 };
 
 /* Returns 0, or -1 with err set. */

@@ -6,12 +6,14 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../traces/trace_digest.h"
 #include "emem.h"
 #include "procmem.h"
+#include "snapshot.h"
 #include "units.h"
 
 static const result_writer_ops *const writers[] = {
@@ -35,6 +37,9 @@ typedef struct run_state {
     double wall_start, last_progress;
     uint64_t baseline_rss;
     uint64_t total_events; /* known for the generator, else 0 */
+    double total_virtual;  /* the trace's virtual length, when known (generator), else 0 */
+    const char *dir;       /* where the results are being written */
+    int64_t snapshot_us[RUN_MAX_PAGE_MAPS];
     sample_peaks peaks;
     sample_means means;
     double speed;          /* 0: not paced */
@@ -65,16 +70,27 @@ static void pace(void *arg, int64_t t_us) {
     }
 }
 
+/* One line on stderr, rewritten in place: where the replay is, how fast it
+ * goes and, when the trace's length is known, how long it has left.  A
+ * paced replay's end is set by virtual time (the observation phase has no
+ * events); an unpaced one's by the events left. */
 static void progress(run_state *rs, const engine *e, uint64_t rss, int force) {
     double t = now_s();
     if (!rs->cfg->progress || (!force && t - rs->last_progress < 1.0)) return;
     rs->last_progress = t;
-    char h[32], pct[32] = "";
-    if (rs->total_events)
+    char h[32], pct[32] = "", eta[48] = "";
+    double wall = t - rs->wall_start, vt = engine_virtual_time(e);
+    double rate = wall > 0 ? (double)e->c.events / wall : 0, done = 0;
+    if (rs->total_events) {
         snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)e->c.events / (double)rs->total_events);
-    fprintf(stderr, "\rfragsim: virtual %.0f s, %llu events%s, %llu keys, RSS %s   ",
-            engine_virtual_time(e), (unsigned long long)e->c.events, pct,
-            (unsigned long long)e->ks.count, units_human_bytes((double)rss, h));
+        done = rs->speed > 0 && rs->total_virtual > 0 ? vt / rs->total_virtual
+                                                       : (double)e->c.events / (double)rs->total_events;
+    }
+    if (done > 0 && done < 1 && !force)
+        snprintf(eta, sizeof eta, ", ETA %.0f s", wall * (1 - done) / done);
+    fprintf(stderr, "\rfragsim: virtual %.0f s, %llu events%s, %.0f events/s, %llu keys, RSS %s%s   ",
+            vt, (unsigned long long)e->c.events, pct, rate, (unsigned long long)e->ks.count,
+            units_human_bytes((double)rss, h), eta);
 }
 
 static int on_sample(void *arg, engine *e, fs_err *err) {
@@ -90,6 +106,22 @@ static int on_sample(void *arg, engine *e, fs_err *err) {
     rs->sum->final = row;
     progress(rs, e, row.used_memory_rss, 0);
     return 0;
+}
+
+/* A page map and the size classes at one of the chosen times. */
+static int on_snapshot(void *arg, engine *e, fs_err *err) {
+    run_state *rs = arg;
+    char label[32];
+    snapshot_label(rs->cfg->page_map_at[e->next_snapshot - 1], label);
+    if (snapshot_pagemap(rs->dir, label, e, err) != 0) return -1;
+    return snapshot_bins(rs->dir, label, e, err);
+}
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 static void collect_setting(void *arg, const char *name, const char *value) {
@@ -125,6 +157,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     sum->trace_duration = engine_virtual_time(e);
     sum->counters = e->c;
     sum->wall_time = now_s() - rs->wall_start;
+    sum->cpu_time = cpu_seconds();
     sum->events_per_second = sum->wall_time > 0 ? (double)e->c.events / sum->wall_time : 0;
     sum->baseline_rss = rs->baseline_rss;
     sum->pace_max_behind = rs->max_behind * rs->speed;
@@ -157,6 +190,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         sum->has_gen = 1;
         sum->gen = cfg->gen;
         rs.total_events = cfg->gen.keys + 1;
+        rs.total_virtual = (double)(cfg->gen.keys - 1) / gen_effective_rate(&cfg->gen) + cfg->gen.observe;
         snprintf(sum->trace_source, sizeof sum->trace_source, "preset:%s",
                  cfg->preset && *cfg->preset ? cfg->preset : "(generator)");
     }
@@ -169,6 +203,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     sum->speed = cfg->speed;
     sum->hz = cfg->hz;
     sum->purge_every = cfg->purge_every;
+    sum->fill_on_miss = cfg->fill_on_miss;
     rs.speed = cfg->speed;
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
              be->version ? be->version(be_state) : "");
@@ -178,6 +213,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         goto done;
 
     if (results_dir_begin(&rd, cfg->out_dir, err) != 0) goto done;
+    rs.dir = rd.partial;
     for (; nopen < NWRITERS; nopen++)
         if (writers[nopen]->open(&rs.wstate[nopen], rd.partial, err) != 0) goto done;
 
@@ -193,13 +229,27 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .on_sample = on_sample,
         .pace = pace,
         .arg = &rs,
+        .fill_on_miss = cfg->fill_on_miss,
+        .snapshot_at_us = rs.snapshot_us,
+        .nsnapshots = cfg->npage_map_at < RUN_MAX_PAGE_MAPS ? cfg->npage_map_at : RUN_MAX_PAGE_MAPS,
+        .on_snapshot = on_snapshot,
     };
+    for (size_t i = 0; i < ec.nsnapshots; i++)
+        rs.snapshot_us[i] = (int64_t)(cfg->page_map_at[i] * TRACE_US_PER_S + 0.5);
     if (engine_init(&e, be, be_state, &ec, err) != 0) goto done;
     engine_ready = 1;
     rs.wall_start = now_s();
     if (replay(&rs, &tr, &e, err) != 0) goto done;
+    /* The size classes at the end; page maps asked for after the trace's
+     * end cannot be drawn, and the user is told so. */
+    char label[32];
+    if (snapshot_bins(rd.partial, snapshot_label(sum->trace_duration, label), &e, err) != 0)
+        goto done;
     progress(&rs, &e, sum->final.used_memory_rss, 1);
     if (cfg->progress) fputc('\n', stderr);
+    for (size_t i = e.next_snapshot; i < ec.nsnapshots; i++)
+        fprintf(stderr, "fragsim run: no page map at %s s: the trace ends at %.3f s\n",
+                snapshot_label(cfg->page_map_at[i], label), sum->trace_duration);
 
     for (; nopen > 0; nopen--)
         if (writers[nopen - 1]->close(rs.wstate[nopen - 1], sum, err) != 0) {

@@ -6,6 +6,8 @@
 #include "../analysis/results.h"
 #include "../traces/trace_gen.h"
 
+#define RUN_MAX_PAGE_MAPS 32
+
 typedef struct run_config {
     const char *trace_path; /* a trace file, "-" for stdin; NULL: the generator */
     const char *format;     /* NULL or "auto": detect */
@@ -20,6 +22,10 @@ typedef struct run_config {
     double purge_every;     /* virtual seconds between purges; 0: none */
     int progress;           /* progress lines on stderr */
     int print_info;         /* the INFO block on stdout at the end */
+    int fill_on_miss;       /* a GET miss of known size stores it (engine.h) */
+    double page_map_at[RUN_MAX_PAGE_MAPS]; /* virtual seconds, ascending: a page
+                                   map (and size classes) at each (snapshot.h) */
+    size_t npage_map_at;
 } run_config;
 
 /* Replays and writes the results directory.  On error nothing is left on

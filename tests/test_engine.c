@@ -191,3 +191,114 @@ Test(engine, many_keys_drain_to_exactly_zero) {
     cr_assert_eq(eng.c.requested_bytes, 0);
     cr_assert_eq(test_counts.live_bytes, 0);
 }
+
+/* ---- conditions, APPEND and fill on miss (events from cache traces) ---- */
+
+static void apply_ev(trace_event ev) {
+    fs_err err;
+    if (ev.key != NULL) ev.keylen = (uint32_t)strlen(ev.key);
+    cr_assert_eq(engine_apply(&eng, &ev, &err), 0, "engine_apply: %s", err.msg);
+}
+
+static uint64_t requested_of(const char *key) {
+    uint32_t slot = ks_find(&eng.ks, key, (uint32_t)strlen(key));
+    cr_assert_neq(slot, KS_NONE, "%s is missing", key);
+    return ks_get(&eng.ks, slot)->requested;
+}
+
+Test(engine, set_nx_applies_only_to_a_missing_key) {
+    apply_ev((trace_event){.time_us = 0, .op = TRACE_OP_SET, .key = "k", .size = 100,
+                           .ttl_us = TRACE_TTL_NONE, .cond = TRACE_COND_NX});
+    cr_assert_eq(requested_of("k"), 100);
+    apply_ev((trace_event){.time_us = 1, .op = TRACE_OP_SET, .key = "k", .size = 300,
+                           .ttl_us = TRACE_TTL_NONE, .cond = TRACE_COND_NX});
+    cr_assert_eq(requested_of("k"), 100, "NX on a present key stores nothing");
+    cr_assert_eq(eng.c.skipped_writes, 1);
+    cr_assert_eq(test_counts.allocs, 1);
+    cr_assert_eq(eng.c.ops[TRACE_OP_SET], 2, "a skipped write still counts as an event");
+}
+
+Test(engine, set_xx_applies_only_to_a_present_key) {
+    apply_ev((trace_event){.time_us = 0, .op = TRACE_OP_SET, .key = "k", .size = 100,
+                           .ttl_us = TRACE_TTL_NONE, .cond = TRACE_COND_XX});
+    cr_assert(!exists("k"), "XX on a missing key creates nothing");
+    cr_assert_eq(eng.c.skipped_writes, 1);
+    apply(S(1), TRACE_OP_SET, "k", 10, TRACE_TTL_NONE);
+    apply_ev((trace_event){.time_us = S(2), .op = TRACE_OP_SET, .key = "k", .size = 50,
+                           .ttl_us = S(5), .cond = TRACE_COND_XX});
+    cr_assert_eq(requested_of("k"), 50);
+    cr_assert_eq(eng.c.requested_bytes, 50);
+    apply(S(7), TRACE_OP_TICK, NULL, 0, TRACE_TTL_NONE);
+    cr_assert(!exists("k"), "the XX write set its TTL");
+    cr_assert_eq(eng.c.skipped_writes, 1);
+}
+
+Test(engine, append_grows_the_value_and_keeps_the_ttl) {
+    apply(S(0), TRACE_OP_SET, "k", 100, S(10));
+    apply_ev((trace_event){.time_us = S(1), .op = TRACE_OP_APPEND, .key = "k", .size = 28,
+                           .ttl_us = TRACE_TTL_NONE, .cond = TRACE_COND_XX});
+    cr_assert_eq(requested_of("k"), 128);
+    cr_assert_eq(eng.c.requested_bytes, 128);
+    cr_assert_eq(eng.c.used_memory, 128);
+    cr_assert_eq(test_counts.allocs, 2, "a new block of the joined size");
+    cr_assert_eq(test_counts.frees, 1, "the old block is freed");
+    cr_assert_eq(test_counts.live_bytes, 128);
+    apply(S(10), TRACE_OP_TICK, NULL, 0, TRACE_TTL_NONE);
+    cr_assert(!exists("k"), "APPEND kept the expiry at 10 s");
+}
+
+Test(engine, append_to_a_missing_key) {
+    apply_ev((trace_event){.time_us = 0, .op = TRACE_OP_APPEND, .key = "m", .size = 20,
+                           .ttl_us = TRACE_TTL_NONE, .cond = TRACE_COND_XX});
+    cr_assert(!exists("m"), "memcached's append (XX) needs the key");
+    cr_assert_eq(eng.c.skipped_writes, 1);
+    apply_ev((trace_event){.time_us = 0, .op = TRACE_OP_APPEND, .key = "m", .size = 20,
+                           .ttl_us = TRACE_TTL_NONE});
+    cr_assert_eq(requested_of("m"), 20, "Redis's APPEND creates the key");
+}
+
+Test(engine, append_past_the_size_limit_is_an_error) {
+    apply(S(0), TRACE_OP_SET, "k", TRACE_SIZE_MAX, TRACE_TTL_NONE);
+    trace_event ev = {.time_us = S(1), .op = TRACE_OP_APPEND, .key = "k", .keylen = 1,
+                      .size = 1, .ttl_us = TRACE_TTL_NONE};
+    fs_err err;
+    cr_assert_eq(engine_apply(&eng, &ev, &err), -1);
+    cr_assert(strstr(err.msg, "APPEND") != NULL, "%s", err.msg);
+    cr_assert_eq(requested_of("k"), TRACE_SIZE_MAX);
+}
+
+Test(engine, a_get_miss_allocates_nothing_without_fill_on_miss) {
+    apply_ev((trace_event){.time_us = 0, .op = TRACE_OP_GET, .key = "g", .size = 500,
+                           .ttl_us = TRACE_TTL_NONE});
+    cr_assert(!exists("g"));
+    cr_assert_eq(eng.c.keyspace_misses, 1);
+    cr_assert_eq(eng.c.fills, 0);
+    cr_assert_eq(test_counts.allocs, 0);
+}
+
+Test(engine, fill_on_miss_stores_the_missed_size) {
+    engine_destroy(&eng);
+    fs_err err;
+    engine_config cfg = {.sample_interval_us = S(10), .on_sample = record, .arg = &got,
+                         .fill_on_miss = 1};
+    cr_assert_eq(engine_init(&eng, &test_backend, be_state, &cfg, &err), 0);
+    apply(S(0), TRACE_OP_SET, "ttl", 10, S(1));
+    apply_ev((trace_event){.time_us = S(0), .op = TRACE_OP_GET, .key = "g", .size = 500,
+                           .ttl_us = TRACE_TTL_NONE});
+    cr_assert_eq(requested_of("g"), 500);
+    cr_assert_eq(eng.c.fills, 1);
+    cr_assert_eq(eng.c.keyspace_misses, 1);
+    cr_assert_eq(eng.c.ops[TRACE_OP_GET], 1);
+    cr_assert_eq(eng.c.ops[TRACE_OP_SET], 1, "a fill is not counted as a SET event");
+    apply_ev((trace_event){.time_us = S(0), .op = TRACE_OP_GET, .key = "g", .size = 900,
+                           .ttl_us = TRACE_TTL_NONE});
+    cr_assert_eq(requested_of("g"), 500, "a hit changes nothing");
+    cr_assert_eq(eng.c.keyspace_hits, 1);
+    apply_ev((trace_event){.time_us = S(0), .op = TRACE_OP_GET, .key = "unknown-size",
+                           .ttl_us = TRACE_TTL_NONE});
+    cr_assert(!exists("unknown-size"), "a miss of unknown size (0) is not filled");
+    cr_assert_eq(eng.c.fills, 1);
+    apply(S(100), TRACE_OP_TICK, NULL, 0, TRACE_TTL_NONE);
+    cr_assert(exists("g"), "a fill has no TTL");
+    cr_assert_eq(eng.c.requested_bytes, 500);
+}

@@ -717,3 +717,45 @@ Test(trace_text, round_trip_through_the_writer) {
     EXPECT(text, "\n60 PURGE\n600 TICK\n");
     free(text);
 }
+
+/* ---- conditions, APPEND and GET sizes (from cache traces) ---- */
+
+Test(trace_text, conditions_append_and_get_sizes) {
+    got g;
+    read_ok(&g, "fragsim-trace v1\n"
+                "0 SET a 10 NX\n"
+                "0 SET a 10 5 xx\n"
+                "0 APPEND a 7\n"
+                "0 APPEND a 7 XX\n"
+                "0 GET a 300\n"
+                "0 GET a\n");
+    cr_assert_eq(g.n, 6);
+    cr_assert_eq(g.ev[0].size, 10);
+    cr_assert_eq(g.ev[0].ttl_us, TRACE_TTL_NONE);
+    cr_assert_eq(g.ev[1].ttl_us, US(5));
+    cr_assert_eq(g.ev[2].op, TRACE_OP_APPEND);
+    cr_assert_eq(g.ev[2].size, 7);
+    cr_assert_eq(g.ev[4].op, TRACE_OP_GET);
+    cr_assert_eq(g.ev[4].size, 300);
+    cr_assert_eq(g.ev[5].size, 0);
+    got_free(&g);
+    /* The conditions themselves (got_event keeps no condition). */
+    trace_reader r;
+    fs_err err;
+    trace_event ev;
+    const trace_cond want[] = {TRACE_COND_NX, TRACE_COND_XX, TRACE_COND_NONE, TRACE_COND_XX,
+                               TRACE_COND_NONE, TRACE_COND_NONE};
+    cr_assert_eq(trace_open(&r, tu_path(dir, "t.trace"), NULL, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(trace_next(&r, &ev, &err), 1);
+        cr_assert_eq(ev.cond, want[i], "event %d: condition %d", i, (int)ev.cond);
+    }
+    trace_close(&r);
+    read_fails_at("fragsim-trace v1\n0 APPEND a 7 NX\n", 2, "unexpected 'NX' after APPEND's");
+    read_fails_at("fragsim-trace v1\n0 SET a 7 NX 5\n", 2, "unexpected '5'");
+    read_fails_at("fragsim-trace v1\n0 SET a 7 NX XX\n", 2, "unexpected 'XX'");
+    read_fails_at("fragsim-trace v1\n0 GET a 10 NX\n", 2, "unexpected 'NX'");
+    read_fails_at("fragsim-trace v1\n0 GET a -1\n", 2, "unexpected '-1'");
+    read_fails_at("fragsim-trace v1\n0 APPEND a\n", 2, "APPEND expects a value size");
+    read_fails_at("fragsim-trace v1\n0 GET a 999999999999\n", 2, "absurd");
+}

@@ -100,6 +100,7 @@ int tu_csv_load(tu_csv *c, const char *path) {
     char *text = tu_read_file(path, NULL);
     if (text == NULL) return -1;
     char *save_line, *line = strtok_r(text, "\n", &save_line);
+    while (line != NULL && line[0] == '#') line = strtok_r(NULL, "\n", &save_line); /* comments */
     if (line == NULL) {
         free(text);
         return -1;

@@ -28,7 +28,8 @@ int tu_exists(const char *path);
 /* "DIR/NAME" in a static ring of buffers (valid for a few calls). */
 const char *tu_path(const char *dir, const char *name);
 
-/* A CSV file of numbers with a header row; empty fields are NAN. */
+/* A CSV file of numbers with a header row (after any '#' comment lines);
+ * empty fields are NAN. */
 typedef struct tu_csv {
     int ncols;
     char **names;

@@ -1,7 +1,8 @@
 /* trace_digest: a 64-bit FNV-1a digest of an event stream, so summary.json
  * can say which events a run replayed.  It covers what the engine sees
- * (time, op, key, size, ttl), not file bytes: a preset replayed directly and
- * the same preset written to a file and read back have the same digest. */
+ * (time, op, key, size, ttl, condition), not file bytes: a preset replayed
+ * directly and the same preset written to a file (text or binary) and read
+ * back have the same digest. */
 #ifndef FRAGSIM_TRACE_DIGEST_H
 #define FRAGSIM_TRACE_DIGEST_H
 
@@ -22,7 +23,14 @@ static inline uint64_t trace_digest_event(uint64_t h, const trace_event *ev) {
     uint32_t keylen = ev->key != NULL ? ev->keylen : 0;
     h = trace_digest_bytes(h, fields, sizeof fields);
     h = trace_digest_bytes(h, &keylen, sizeof keylen);
-    return trace_digest_bytes(h, ev->key, keylen);
+    h = trace_digest_bytes(h, ev->key, keylen);
+    /* Only a condition that is there counts, so that the digests of traces
+     * written before conditions existed stay what they were. */
+    if (ev->cond != TRACE_COND_NONE) {
+        uint8_t c = (uint8_t)ev->cond;
+        h = trace_digest_bytes(h, &c, 1);
+    }
+    return h;
 }
 
 #endif

@@ -13,15 +13,27 @@ typedef enum trace_op {
     TRACE_OP_DEL,     /* key: remove the key                                */
     TRACE_OP_EXPIRE,  /* key ttl: the key expires ttl seconds from now      */
     TRACE_OP_PERSIST, /* key: remove the key's expiry                       */
-    TRACE_OP_GET,     /* key: an access (no memory effect in the raw model) */
+    TRACE_OP_GET,     /* key [size]: an access; a miss stores `size` bytes
+                         with --fill-on-miss, else nothing               */
     TRACE_OP_PURGE,   /* ask the allocator to return free memory            */
     TRACE_OP_TICK,    /* advance the clock only: idle time                  */
+    TRACE_OP_APPEND,  /* key size: the value grows by `size` bytes          */
     TRACE_OP__COUNT
 } trace_op;
 
 #define TRACE_US_PER_S 1000000LL
 /* No expiry (SET without a ttl). */
 #define TRACE_TTL_NONE (-1LL)
+
+/* When a write applies (SET, APPEND), as Redis's SET NX / XX say it:
+ * memcached's add is SET NX; replace, cas, append and prepend are XX. */
+typedef enum trace_cond {
+    TRACE_COND_NONE, /* always                                   */
+    TRACE_COND_NX,   /* only if the key does not exist           */
+    TRACE_COND_XX,   /* only if the key exists                   */
+    TRACE_COND__COUNT
+} trace_cond;
+
 /* Bounds the text format enforces.  Sizes: Redis's proto-max-bulk-len
  * default (512 MB).  Keys: 64 KiB is far past any real key and keeps the
  * engine's key store simple.  TTLs: 100 years. */
@@ -35,13 +47,18 @@ typedef struct trace_event {
     const char *key;  /* raw key bytes (not NUL-terminated); valid until the
                          next read; NULL for PURGE and TICK */
     uint32_t keylen;
-    uint64_t size;    /* SET: value size in bytes */
+    uint64_t size;    /* SET: value size in bytes; APPEND: bytes added;
+                         GET: the value's size when the trace knows it
+                         (0: unknown), what --fill-on-miss stores on a miss */
     int64_t ttl_us;   /* SET: TRACE_TTL_NONE or > 0; EXPIRE: >= 0 */
+    trace_cond cond;  /* SET, APPEND: when the write applies; else NONE */
 } trace_event;
 
 /* "SET", "DEL", ...; NULL for an out-of-range op. */
 const char *trace_op_name(trace_op op);
 /* Case-insensitive lookup of an operation name; -1 when unknown. */
 int trace_op_parse(const char *name, uint32_t len);
+/* "", "NX", "XX"; NULL for an out-of-range condition. */
+const char *trace_cond_name(trace_cond c);
 
 #endif

@@ -9,14 +9,26 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "trace_binary.h"
+#include "trace_cachelib.h"
+#include "trace_oracle.h"
 #include "trace_text.h"
+#include "trace_twitter.h"
 
 static const char *const op_names[TRACE_OP__COUNT] = {
     [TRACE_OP_SET] = "SET",         [TRACE_OP_DEL] = "DEL",
     [TRACE_OP_EXPIRE] = "EXPIRE",   [TRACE_OP_PERSIST] = "PERSIST",
     [TRACE_OP_GET] = "GET",         [TRACE_OP_PURGE] = "PURGE",
-    [TRACE_OP_TICK] = "TICK",
+    [TRACE_OP_TICK] = "TICK",       [TRACE_OP_APPEND] = "APPEND",
 };
+
+static const char *const cond_names[TRACE_COND__COUNT] = {
+    [TRACE_COND_NONE] = "", [TRACE_COND_NX] = "NX", [TRACE_COND_XX] = "XX",
+};
+
+const char *trace_cond_name(trace_cond c) {
+    return (unsigned)c < TRACE_COND__COUNT ? cond_names[c] : NULL;
+}
 
 const char *trace_op_name(trace_op op) {
     return (unsigned)op < TRACE_OP__COUNT ? op_names[op] : NULL;
@@ -29,10 +41,19 @@ int trace_op_parse(const char *name, uint32_t len) {
     return -1;
 }
 
-/* One row per file format; the first whose detect() accepts the head wins. */
+/* One row per file format; the first whose detect() accepts the head wins,
+ * so formats with a magic or a header come before the heuristic ones. */
 static const trace_format formats[] = {
     {"text", "fragsim text trace, version 1 (traces/FORMAT.md)",
      trace_text_detect, trace_text_open},
+    {"binary", "fragsim binary trace, version 1 (traces/FORMAT.md)",
+     trace_binary_detect, trace_binary_open},
+    {"cachelib", "CacheLib kvcache CSV (header row naming op_time, key, op, size ...)",
+     trace_cachelib_detect, trace_cachelib_open},
+    {"twitter", "Twitter cache-trace CSV (timestamp,key,key size,value size,client,op,ttl)",
+     trace_twitter_detect, trace_twitter_open},
+    {"oracleGeneral", "libCacheSim oracleGeneral binary (24-byte records)",
+     trace_oracle_detect, trace_oracle_open},
 };
 
 const trace_format *trace_formats(size_t *count) {
@@ -61,32 +82,28 @@ int trace_open(trace_reader *r, const char *path, const char *format, fs_err *er
             return fs_errf(err, "unknown trace format '%s' (known: %s)", format, names);
         }
     }
-    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fs_errf(err, "cannot open trace '%s': %s", path, strerror(errno));
-    unsigned char head[TRACE_HEAD_BYTES];
-    size_t n = 0;
-    while (n < sizeof head) {
-        ssize_t k = read(fd, head + n, sizeof head - n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) {
-            int e = errno;
-            close(fd);
-            return fs_errf(err, "cannot read trace '%s': %s", path, strerror(e));
-        }
-        if (k == 0) break;
-        n += (size_t)k;
-    }
+    trace_source *src = trace_source_open(path, err);
+    if (src == NULL) return -1;
     if (f == NULL) {
+        ssize_t n = trace_source_fill(src, TRACE_HEAD_BYTES, err);
+        if (n < 0) {
+            fs_err_prefix(err, "%s", src->path);
+            trace_source_close(src);
+            return -1;
+        }
+        size_t head = (size_t)n < TRACE_HEAD_BYTES ? (size_t)n : TRACE_HEAD_BYTES;
         for (size_t i = 0; i < sizeof formats / sizeof formats[0] && f == NULL; i++)
-            if (formats[i].detect(head, n)) f = &formats[i];
+            if (formats[i].detect(trace_source_peek(src), head)) f = &formats[i];
         if (f == NULL) {
-            close(fd);
-            return fs_errf(err, "%s:1: not a trace fragsim knows: expected a first line "
-                           "'fragsim-trace v1' (or name the format with --format)", path);
+            fs_errf(err, "%s:1: not a trace fragsim knows: expected a first line "
+                    "'fragsim-trace v1', a fragsim binary trace, a CacheLib or Twitter CSV, "
+                    "or libCacheSim oracleGeneral records%s (or name the format with "
+                    "--format)", src->path, trace_source_compressed(src) ? " (after zstd)" : "");
+            trace_source_close(src);
+            return -1;
         }
     }
-    return f->open(r, path, fd, head, n, err);
+    return f->open(r, src, err);
 }
 
 int trace_next(trace_reader *r, trace_event *ev, fs_err *err) {
@@ -99,11 +116,21 @@ int trace_next(trace_reader *r, trace_event *ev, fs_err *err) {
                        "non-decreasing", where, (double)ev->time_us / TRACE_US_PER_S,
                        (double)r->last_time_us / TRACE_US_PER_S);
     }
-    if (ev->op == TRACE_OP_SET && ev->size > TRACE_SIZE_MAX) {
+    if ((ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND || ev->op == TRACE_OP_GET) &&
+        ev->size > TRACE_SIZE_MAX) {
         r->ops->where(r, where, sizeof where);
         return fs_errf(err, "%s: value size %llu is absurd: expected at most %llu bytes",
                        where, (unsigned long long)ev->size,
                        (unsigned long long)TRACE_SIZE_MAX);
+    }
+    if ((unsigned)ev->cond >= TRACE_COND__COUNT ||
+        (ev->cond != TRACE_COND_NONE && ev->op != TRACE_OP_SET &&
+         !(ev->op == TRACE_OP_APPEND && ev->cond == TRACE_COND_XX))) {
+        r->ops->where(r, where, sizeof where);
+        return fs_errf(err, "%s: condition %s on %s: expected NX or XX on SET, XX on APPEND, "
+                       "none on anything else", where,
+                       trace_cond_name(ev->cond) ? trace_cond_name(ev->cond) : "?",
+                       trace_op_name(ev->op) ? trace_op_name(ev->op) : "?");
     }
     if ((ev->op == TRACE_OP_SET && ev->ttl_us != TRACE_TTL_NONE &&
          (ev->ttl_us <= 0 || ev->ttl_us > TRACE_TTL_MAX_US)) ||

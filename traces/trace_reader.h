@@ -16,11 +16,12 @@
 
 #include "../sim/fs_err.h"
 #include "trace_event.h"
+#include "trace_source.h"
 
 typedef struct trace_reader trace_reader;
 
 typedef struct trace_reader_ops {
-    const char *name; /* format name: "text", "gen" ... */
+    const char *name; /* format name: "text", "gen", "twitter" ... */
     /* Reads the next event into *ev.  Returns 1 for an event, 0 at the end
      * of the stream, -1 on error (err names the place and what was expected). */
     int (*next)(trace_reader *r, trace_event *ev, fs_err *err);
@@ -38,8 +39,9 @@ struct trace_reader {
 };
 
 /* Opens `path` ("-" for standard input) as a trace of the given format, or
- * detects it from the first bytes when format is NULL or "auto".
- * Returns 0, or -1 with err set. */
+ * detects it from the first bytes when format is NULL or "auto".  A file
+ * starting with the zstd magic is decompressed on the fly, whatever its
+ * format.  Returns 0, or -1 with err set. */
 int trace_open(trace_reader *r, const char *path, const char *format, fs_err *err);
 
 /* Returns 1 / 0 / -1 like ops->next, after the common checks. */
@@ -47,20 +49,23 @@ int trace_next(trace_reader *r, trace_event *ev, fs_err *err);
 
 void trace_close(trace_reader *r);
 
-/* The format table: readers that can open a file. */
+/* The format table: readers that can open a file.  Each reads its bytes
+ * from a trace_source, so a zstd-compressed file of any format reads like
+ * the plain one. */
 typedef struct trace_format {
     const char *name;
     const char *description;
-    /* Does this format recognise these first bytes of a file? */
+    /* Does this format recognise these first bytes of a stream (after
+     * decompression)?  n is less than TRACE_HEAD_BYTES only when the
+     * stream is that short. */
     int (*detect)(const unsigned char *head, size_t n);
-    /* Starts reading from fd (owned by the reader from now on, even on
-     * error), whose first n bytes were already read into head: they are the
-     * start of the stream.  `path` is for messages. */
-    int (*open)(trace_reader *r, const char *path, int fd,
-                const unsigned char *head, size_t n, fs_err *err);
+    /* Starts reading from src (owned by the reader from now on, even on
+     * error), positioned at the start of the stream.  src->path is for
+     * messages.  Returns 0, or -1 with err set. */
+    int (*open)(trace_reader *r, trace_source *src, fs_err *err);
 } trace_format;
 
-/* How many bytes trace_open reads before detecting a format. */
+/* How many bytes trace_open looks at to detect a format. */
 #define TRACE_HEAD_BYTES 256
 
 const trace_format *trace_format_find(const char *name);

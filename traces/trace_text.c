@@ -1,7 +1,7 @@
 /* Reader and writer for the text trace, version 1.  The reader is a
- * streaming line splitter over a buffer in engine memory: one read() fills
- * it, lines are parsed in place, and a partial last line moves to the front
- * before the next read. */
+ * streaming line splitter over a buffer in engine memory: one read from the
+ * trace source fills it, lines are parsed in place, and a partial last line
+ * moves to the front before the next read. */
 #include "trace_text.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 #define TEXT_BUF ((size_t)1 << 20)
 
 typedef struct text_state {
-    int fd;
+    trace_source *src;
     char path[512];
     char *buf;        /* TEXT_BUF bytes */
     size_t pos, len;  /* unparsed bytes are buf[pos..len) */
@@ -38,7 +38,7 @@ static void text_where(trace_reader *r, char *buf, size_t n) {
 static void text_close(trace_reader *r) {
     text_state *s = r->state;
     if (s == NULL) return;
-    if (s->fd >= 0) close(s->fd);
+    trace_source_close(s->src);
     emem_unmap(s->buf, TEXT_BUF);
     emem_unmap(s->key, TRACE_KEY_MAX);
     emem_unmap(s, sizeof *s);
@@ -77,12 +77,10 @@ static char *next_line(text_state *s, int *rc, fs_err *err) {
         memmove(s->buf, start, rest);
         s->pos = 0;
         s->len = rest;
-        ssize_t k;
-        do k = read(s->fd, s->buf + s->len, TEXT_BUF - 1 - s->len);
-        while (k < 0 && errno == EINTR);
+        ssize_t k = trace_source_read(s->src, s->buf + s->len, TEXT_BUF - 1 - s->len, err);
         if (k < 0) {
             *rc = -1;
-            fs_errf(err, "%s: read error: %s", s->path, strerror(errno));
+            fs_err_prefix(err, "%s:%llu", s->path, (unsigned long long)s->line + 1);
             return NULL;
         }
         if (k == 0) s->eof = 1;
@@ -141,6 +139,14 @@ static int parse_size(const char *f, size_t n, uint64_t *out) {
     return 0;
 }
 
+/* NX or XX (either case); TRACE_COND_NONE for anything else. */
+static trace_cond parse_cond(const char *f, size_t n) {
+    if (n != 2 || (f[1] != 'x' && f[1] != 'X')) return TRACE_COND_NONE;
+    if (f[0] == 'n' || f[0] == 'N') return TRACE_COND_NX;
+    if (f[0] == 'x' || f[0] == 'X') return TRACE_COND_XX;
+    return TRACE_COND_NONE;
+}
+
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -193,7 +199,7 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
         int op = trace_op_parse(f, (uint32_t)n);
         if (op < 0)
             return LINE_ERR("unknown operation '%.*s': expected SET, DEL, EXPIRE, PERSIST, "
-                            "GET, PURGE or TICK", (int)(n > 40 ? 40 : n), f);
+                            "GET, APPEND, PURGE or TICK", (int)(n > 40 ? 40 : n), f);
         ev->op = (trace_op)op;
         const char *opname = trace_op_name(ev->op);
 
@@ -208,15 +214,32 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
             ev->key = s->key;
             ev->keylen = (uint32_t)k;
         }
-        if (op == TRACE_OP_SET) {
+        if (op == TRACE_OP_SET || op == TRACE_OP_APPEND) {
             n = next_field(&p, &f);
             if (n == 0 || parse_size(f, n, &ev->size) != 0)
-                return LINE_ERR("SET expects a value size in bytes (a whole number), found "
-                                "'%.*s'", (int)(n > 40 ? 40 : n), f);
+                return LINE_ERR("%s expects a value size in bytes (a whole number), found "
+                                "'%.*s'", opname, (int)(n > 40 ? 40 : n), f);
+            char *rest = p;
             n = next_field(&p, &f);
-            if (n > 0 && parse_seconds(f, n, &ev->ttl_us) != 0)
-                return LINE_ERR("SET expects an optional ttl in seconds, found '%.*s'",
-                                (int)(n > 40 ? 40 : n), f);
+            if (op == TRACE_OP_SET && n > 0 && parse_cond(f, n) == TRACE_COND_NONE) {
+                if (parse_seconds(f, n, &ev->ttl_us) != 0)
+                    return LINE_ERR("SET expects an optional ttl in seconds (then NX or XX), "
+                                    "found '%.*s'", (int)(n > 40 ? 40 : n), f);
+                rest = p;
+                n = next_field(&p, &f);
+            }
+            /* The condition comes last; anything else is left for the
+             * "unexpected" check below. */
+            if (n > 0 && parse_cond(f, n) != TRACE_COND_NONE &&
+                (op == TRACE_OP_SET || parse_cond(f, n) == TRACE_COND_XX))
+                ev->cond = parse_cond(f, n);
+            else
+                p = rest;
+        } else if (op == TRACE_OP_GET) {
+            /* An optional value size, for --fill-on-miss. */
+            char *rest = p;
+            n = next_field(&p, &f);
+            if (n == 0 || parse_size(f, n, &ev->size) != 0) p = rest;
         } else if (op == TRACE_OP_EXPIRE) {
             n = next_field(&p, &f);
             if (n == 0 || parse_seconds(f, n, &ev->ttl_us) != 0)
@@ -233,25 +256,24 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
 
 static const trace_reader_ops text_ops = {"text", text_next, text_where, text_close};
 
-int trace_text_open(trace_reader *r, const char *path, int fd,
-                    const unsigned char *head, size_t n, fs_err *err) {
+int trace_text_open(trace_reader *r, trace_source *src, fs_err *err) {
     text_state *s = emem_map(sizeof *s);
     if (s == NULL) {
-        close(fd);
-        return fs_errf(err, "cannot map reader state for '%s'", path);
+        fs_errf(err, "cannot map reader state for '%s'", src->path);
+        trace_source_close(src);
+        return -1;
     }
-    s->fd = fd;
-    snprintf(s->path, sizeof s->path, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
+    s->src = src;
+    snprintf(s->path, sizeof s->path, "%s", src->path);
     s->buf = emem_map(TEXT_BUF);
     s->key = emem_map(TRACE_KEY_MAX);
     r->ops = &text_ops;
     r->state = s;
     if (s->buf == NULL || s->key == NULL) {
+        fs_errf(err, "cannot map read buffers for '%s'", s->path);
         trace_close(r);
-        return fs_errf(err, "cannot map read buffers for '%s'", path);
+        return -1;
     }
-    memcpy(s->buf, head, n);
-    s->len = n;
     int rc;
     char *first = next_line(s, &rc, err);
     if (first == NULL || strncmp(first, TRACE_TEXT_MAGIC, strlen(TRACE_TEXT_MAGIC)) != 0 ||
@@ -316,12 +338,16 @@ void trace_text_write_event(outbuf *ob, const trace_event *ev) {
             outbuf_write(ob, enc, trace_text_encode_key(ev->key + off, k, enc));
         }
     }
-    if (ev->op == TRACE_OP_SET) {
+    if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND) {
         outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
-        if (ev->ttl_us != TRACE_TTL_NONE) {
+        if (ev->op == TRACE_OP_SET && ev->ttl_us != TRACE_TTL_NONE) {
             trace_text_format_time(ev->ttl_us, ttl);
             outbuf_printf(ob, " %s", ttl);
         }
+        if (ev->cond == TRACE_COND_NX) outbuf_write(ob, " NX", 3);
+        else if (ev->cond == TRACE_COND_XX) outbuf_write(ob, " XX", 3);
+    } else if (ev->op == TRACE_OP_GET && ev->size > 0) {
+        outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
     } else if (ev->op == TRACE_OP_EXPIRE) {
         trace_text_format_time(ev->ttl_us, ttl);
         outbuf_printf(ob, " %s", ttl);

@@ -2,8 +2,10 @@
  *
  *   fragsim-trace v1
  *   # comment
- *   <seconds> SET <key> <size> [<ttl seconds>]
- *   <seconds> DEL|GET|PERSIST <key>
+ *   <seconds> SET <key> <size> [<ttl seconds>] [NX|XX]
+ *   <seconds> APPEND <key> <size> [XX]
+ *   <seconds> GET <key> [<size>]
+ *   <seconds> DEL|PERSIST <key>
  *   <seconds> EXPIRE <key> <ttl seconds>
  *   <seconds> PURGE | TICK
  *
@@ -18,8 +20,7 @@
 #define TRACE_TEXT_MAGIC "fragsim-trace v1"
 
 int trace_text_detect(const unsigned char *head, size_t n);
-int trace_text_open(trace_reader *r, const char *path, int fd,
-                    const unsigned char *head, size_t n, fs_err *err);
+int trace_text_open(trace_reader *r, trace_source *src, fs_err *err);
 
 /* Writing: the header line, then one line per event. */
 void trace_text_write_header(outbuf *ob);

@@ -1,0 +1,223 @@
+/* The report's page: one HTML file, CSS inline, pictures as inline SVG. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doctor.h"
+#include "pagemap.h"
+#include "report.h"
+
+static const char css[] =
+    "body{font-family:sans-serif;margin:20px;color:#222;max-width:1340px}"
+    "h1{font-size:24px}h2{font-size:20px;border-bottom:2px solid #ccc;padding-bottom:4px;"
+    "margin-top:36px}h3{font-size:16px;margin-top:24px}"
+    "pre{background:#f6f6f6;padding:10px;font-size:12px;white-space:pre-wrap}"
+    ".row{display:flex;flex-wrap:wrap;gap:16px}.note{color:#555;font-size:13px}"
+    "table.bins{border-collapse:collapse;font-size:12px}"
+    "table.bins td,table.bins th{border:1px solid #ddd;padding:2px 8px;text-align:right}"
+    ".bar{display:inline-block;width:100px;height:9px;background:#eee;vertical-align:middle}"
+    ".bar span{display:block;height:9px;background:#1a9850}"
+    "tr.total td{font-weight:bold}details{margin:12px 0}summary{font-size:17px;cursor:pointer}";
+
+static void text_block(FILE *f, const char *s) {
+    fputs("<pre>", f);
+    report_escape(f, s);
+    fputs("</pre>\n", f);
+}
+
+/* The doctor's text, captured and escaped into the page. */
+static void doctor_block(FILE *f, const rs_run *r, rs_run *const *all, size_t nall,
+                         const report_opts *o) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m == NULL) return;
+    doctor_opts d = {.container_limit = o->container_limit};
+    doctor_run(m, r, all, nall, &d);
+    fclose(m);
+    fputs("<h3>Doctor</h3>\n", f);
+    text_block(f, buf);
+    free(buf);
+}
+
+static void pagemaps(FILE *f, const rs_run *r) {
+    size_t shown = 0;
+    for (size_t i = 0; i < r->nsnaps; i++) {
+        if (!r->snaps[i].pagemap) continue;
+        char path[1400], title[128];
+        pagemap m;
+        fs_err err;
+        if (pagemap_load(&m, rs_snapshot_path(r, &r->snaps[i], "pagemap", path, sizeof path),
+                         &err) != 0) {
+            fprintf(f, "<p class=\"note\">");
+            report_escape(f, err.msg);
+            fputs("</p>\n", f);
+            pagemap_free(&m);
+            continue;
+        }
+        if (shown++ == 0) {
+            fputs("<h3>Heap page map</h3>\n<p class=\"note\">Each cell is a page of the "
+                  "allocator's memory (several pages when the heap is large), in address order; "
+                  "only pages holding live values and resident pages without any, in the same "
+                  "mappings, are drawn: unmapped address space and pages already returned to the "
+                  "kernel are left out, so the maps are compact.</p>\n", f);
+            pagemap_svg_legend(f);
+            fputs("<div class=\"row\">\n", f);
+        }
+        snprintf(title, sizeof title, "at %s s", r->snaps[i].label);
+        fputs("<div>", f);
+        pagemap_svg(f, &m, title, 560);
+        fputs("<p class=\"note\" style=\"max-width:560px\">", f);
+        char *d = NULL;
+        size_t dl = 0;
+        FILE *ms = open_memstream(&d, &dl);
+        if (ms) {
+            pagemap_describe(ms, &m);
+            fclose(ms);
+            report_escape(f, d);
+            free(d);
+        }
+        fputs("</p></div>\n", f);
+        pagemap_free(&m);
+    }
+    if (shown) fputs("</div>\n", f);
+}
+
+static void bins(FILE *f, const rs_run *r) {
+    size_t shown = 0;
+    for (size_t i = 0; i < r->nsnaps; i++) {
+        if (!r->snaps[i].bins) continue;
+        if (shown++ == 0)
+            fputs("<h3>Size classes (jemalloc bins)</h3>\n<p class=\"note\">Per bin in use: "
+                  "regions holding a value over the regions of its slabs, and the bytes of the "
+                  "free regions (Redis 7.4's allocator_frag_bytes, per bin).</p>\n"
+                  "<div class=\"row\">\n", f);
+        char path[1400];
+        fs_err err;
+        fprintf(f, "<div><p><b>at %s s</b></p>\n", r->snaps[i].label);
+        if (report_bins_table(f, rs_snapshot_path(r, &r->snaps[i], "bins", path, sizeof path),
+                              &err) != 0) {
+            fprintf(f, "<p class=\"note\">");
+            report_escape(f, err.msg);
+            fputs("</p>", f);
+        }
+        fputs("</div>\n", f);
+    }
+    if (shown) fputs("</div>\n", f);
+}
+
+static void run_section(FILE *f, const rs_run *r, rs_run *const *all, size_t nall,
+                        const report_opts *o) {
+    fputs("<div class=\"row\">\n", f);
+    report_plot_memory(f, r, o->container_limit);
+    report_plot_ratios(f, r);
+    fputs("</div>\n", f);
+    /* Active defrag plugs in here: a run whose series has the defrag
+     * columns gets its effort and hits drawn. */
+    if (!report_plot_defrag(f, r))
+        fputs("<p class=\"note\">Defrag effort and hits: this run has no active-defrag "
+              "columns (fragsim does not model active defrag yet).</p>\n", f);
+    pagemaps(f, r);
+    bins(f, r);
+    doctor_block(f, r, all, nall, o);
+}
+
+static void group_title(FILE *f, const rs_group *g, size_t k) {
+    static const char *const kinds[] = {"Run", "Comparison", "Sweep"};
+    fprintf(f, "<h2 id=\"g%zu\">%s: ", k, kinds[g->kind]);
+    report_escape(f, g->dir);
+    fputs("</h2>\n", f);
+}
+
+static void compare_section(FILE *f, const rs_group *g, const report_opts *o) {
+    rs_run **runs = malloc((g->nruns ? g->nruns : 1) * sizeof *runs);
+    if (runs == NULL) return;
+    for (size_t i = 0; i < g->nruns; i++) runs[i] = &g->runs[i];
+    char path[1400];
+    snprintf(path, sizeof path, "%s/compare.txt", g->dir);
+    char *table_text = result_read_file(path);
+    if (table_text) text_block(f, table_text);
+    free(table_text);
+    fputs("<div class=\"row\">\n", f);
+    report_plot_overlay(f, runs, g->nruns, "used_memory_rss", "RSS of each allocator",
+                        SVG_BYTES, 0);
+    report_plot_overlay(f, runs, g->nruns, "allocator_active", "allocator_active of each allocator",
+                        SVG_BYTES, 0);
+    report_plot_overlay(f, runs, g->nruns, "mem_fragmentation_ratio",
+                        "Process fragmentation (RSS / used_memory)", SVG_PLAIN, 1);
+    report_plot_overlay(f, runs, g->nruns, "allocator_frag_ratio",
+                        "Allocator fragmentation (active / allocated)", SVG_PLAIN, 1);
+    fputs("</div>\n", f);
+    for (size_t i = 0; i < g->nruns; i++) {
+        /* The first allocator's details are open: the page shows one full
+         * example without a click. */
+        fputs(i == 0 ? "<details open><summary>" : "<details><summary>", f);
+        report_escape(f, g->runs[i].label);
+        fputs("</summary>\n", f);
+        run_section(f, &g->runs[i], runs, g->nruns, o);
+        fputs("</details>\n", f);
+    }
+    free(runs);
+}
+
+static void sweep_section(FILE *f, const rs_group *g) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/sweep.txt", g->dir);
+    char *text = result_read_file(path);
+    if (text) text_block(f, text);
+    free(text);
+    fputs("<p class=\"note\">Each point is one run of the grid; the Pareto front joins the "
+          "points no other point beats on both axes.</p>\n", f);
+    fputs("<div class=\"row\">\n", f);
+    report_plot_tradeoff(f, g, "cpu_time", "CPU seconds of the run", SVG_PLAIN,
+                         "mean_used_memory_rss", "mean RSS");
+    report_plot_tradeoff(f, g, "final_allocator_nmadvise", "madvise calls (purges)", SVG_PLAIN,
+                         "mean_used_memory_rss", "mean RSS");
+    report_plot_tradeoff(f, g, "final_allocator_nmadvise", "madvise calls (purges)", SVG_PLAIN,
+                         "peak_used_memory_rss", "peak RSS");
+    fputs("</div>\n", f);
+    rs_run **runs = malloc((g->nruns ? g->nruns : 1) * sizeof *runs);
+    if (runs == NULL) return;
+    for (size_t i = 0; i < g->nruns; i++) runs[i] = &g->runs[i];
+    if (g->nruns > 0)
+        report_plot_overlay(f, runs, g->nruns < 10 ? g->nruns : 10, "used_memory_rss",
+                            "RSS of the grid's points (the first ten)", SVG_BYTES, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m) {
+        doctor_runs_at_hand(m, runs, g->nruns, NULL);
+        fclose(m);
+        if (len) text_block(f, buf);
+        free(buf);
+    }
+    free(runs);
+}
+
+int report_html(FILE *f, rs_group *groups, size_t ngroups, const report_opts *o) {
+    size_t nall = 0;
+    rs_run **all = rs_all_runs(groups, ngroups, &nall);
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<title>fragsim report</title>\n<style>%s</style>\n</head>\n<body>\n"
+               "<h1>fragsim report</h1>\n<p class=\"note\">Virtual time in seconds since the "
+               "trace's first event; bytes as the allocator and the kernel counted them; ratios "
+               "named as in Redis's INFO memory.</p>\n<ul>\n", css);
+    for (size_t k = 0; k < ngroups; k++) {
+        static const char *const kinds[] = {"run", "comparison", "sweep"};
+        fprintf(f, "<li><a href=\"#g%zu\">%s</a>: ", k, kinds[groups[k].kind]);
+        report_escape(f, groups[k].dir);
+        fprintf(f, " (%zu run%s)</li>\n", groups[k].nruns, groups[k].nruns == 1 ? "" : "s");
+    }
+    fputs("</ul>\n", f);
+    for (size_t k = 0; k < ngroups; k++) {
+        const rs_group *g = &groups[k];
+        group_title(f, g, k);
+        if (g->kind == RS_COMPARE) compare_section(f, g, o);
+        else if (g->kind == RS_SWEEP) sweep_section(f, g);
+        else run_section(f, &g->runs[0], all, nall, o);
+    }
+    fputs("</body>\n</html>\n", f);
+    free(all);
+    return ferror(f) ? -1 : 0;
+}

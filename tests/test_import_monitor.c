@@ -1,0 +1,449 @@
+/* The MONITOR importer (traces/import_monitor.h): decoding lines, and each
+ * command family replayed as Redis 7 would, checked on the events it makes
+ * (written with the text trace writer, so keys appear percent-encoded) and
+ * on its table of keys. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../sim/outbuf.h"
+#include "../traces/import_monitor.h"
+#include "../traces/trace_text.h"
+
+TestSuite(import_monitor, .timeout = 60);
+
+#define EXPECT(msg, needle) \
+    cr_assert(strstr(msg, needle) != NULL, "'%s' not in:\n%s", needle, msg)
+
+/* The events written as text trace lines, through a memfd. */
+typedef struct capture {
+    outbuf ob;
+    int fd;
+    int fail_after; /* the sink fails on this event (1-based); 0: never */
+    int n;
+} capture;
+
+static int sink(void *arg, const trace_event *ev, fs_err *err) {
+    capture *c = arg;
+    if (++c->n == c->fail_after) return fs_errf(err, "the sink is full");
+    trace_text_write_event(&c->ob, ev);
+    return 0;
+}
+
+typedef struct run {
+    import_monitor *im;
+    capture cap;
+    int rc;
+    fs_err err;
+    char *events; /* malloc'd */
+} run;
+
+/* Feeds text (lines separated by '\n') to a new importer. */
+static void run_text(run *r, const char *text, int fail_after) {
+    memset(r, 0, sizeof *r);
+    r->cap.fd = memfd_create("events", 0);
+    cr_assert(r->cap.fd >= 0);
+    r->cap.fail_after = fail_after;
+    cr_assert_eq(outbuf_open(&r->cap.ob, dup(r->cap.fd), "events", &r->err), 0);
+    r->im = import_monitor_new("cap.txt", sink, &r->cap);
+    cr_assert_not_null(r->im);
+    char *copy = strdup(text);
+    FILE *f = fmemopen(copy, strlen(copy), "r");
+    r->rc = import_monitor_read(r->im, f, &r->err);
+    fclose(f);
+    free(copy);
+    cr_assert_eq(outbuf_close(&r->cap.ob, NULL), 0);
+    off_t len = lseek(r->cap.fd, 0, SEEK_END);
+    r->events = calloc(1, (size_t)len + 1);
+    cr_assert_eq(pread(r->cap.fd, r->events, (size_t)len, 0), len);
+    close(r->cap.fd);
+}
+
+static void run_free(run *r) {
+    import_monitor_free(r->im);
+    free(r->events);
+}
+
+/* Runs text, expects success and exactly the events want. */
+static void expect_events(const char *text, const char *want) {
+    run r;
+    run_text(&r, text, 0);
+    cr_assert_eq(r.rc, 0, "import failed: %s", r.err.msg);
+    cr_assert_str_eq(r.events, want, "input:\n%s\ngot:\n%s", text, r.events);
+    run_free(&r);
+}
+
+static const import_monitor_stats *stats_of(const char *text, run *r) {
+    run_text(r, text, 0);
+    cr_assert_eq(r->rc, 0, "import failed: %s", r->err.msg);
+    return import_monitor_get_stats(r->im);
+}
+
+/* Line builders: t is the time in seconds, C the client. */
+#define C "[0 127.0.0.1:50000] "
+#define L(t, args) #t " " C args "\n"
+
+Test(import_monitor, set_and_escapes) {
+    /* Every escape Redis writes; the value's size is its unescaped length. */
+    run r;
+    run_text(&r, "OK\n" L(1000, "\"SET\" \"a\\\\b\\\"c\\n\\r\\t\\a\\b\\x00\\xff\" \"\\x01\\x02\\\"\"")
+                 L(1001, "\"set\" \"plain\" \"\""),
+             0);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    cr_assert_str_eq(r.events, "1000 SET a\\b\"c%0A%0D%09%07%08%00%FF 3\n1001 SET plain 0\n");
+    uint64_t size;
+    int64_t exp;
+    cr_assert_eq(import_monitor_key(r.im, 0, "a\\b\"c\n\r\t\a\b\0\xff", 12, &size, &exp), 1);
+    cr_assert_eq(size, 3);
+    cr_assert_eq(exp, TRACE_TTL_NONE);
+    run_free(&r);
+}
+
+Test(import_monitor, client_forms) {
+    expect_events("OK\n"
+                  "1000.000001 [0 lua] \"SET\" \"a\" \"1\"\n"
+                  "1000.5 [0 unix:/run/redis/redis.sock] \"SET\" \"b\" \"22\"\n"
+                  "1001 [0 [::1]:6379] \"SET\" \"c\" \"333\"\n"
+                  "1001.000002 [12 10.0.0.1:1] \"SET\" \"d\" \"4444\"\n",
+                  "1000.000001 SET a 1\n1000.5 SET b 2\n1001 SET c 3\n1001.000002 SET db12:d 4\n");
+}
+
+Test(import_monitor, set_expiry_forms) {
+    expect_events(L(1000, "\"SET\" \"ex\" \"v\" \"EX\" \"10\"")
+                  L(1000, "\"SET\" \"px\" \"v\" \"px\" \"1500\"")
+                  /* absolute: relative to the line's time */
+                  L(1000, "\"SET\" \"exat\" \"v\" \"EXAT\" \"1060\"")
+                  L(1000, "\"SET\" \"pxat\" \"v\" \"PXAT\" \"1000250\"")
+                  /* already past: stored, and expires at once */
+                  L(1000, "\"SET\" \"past\" \"v\" \"EXAT\" \"5\""),
+                  "1000 SET ex 1 10\n1000 SET px 1 1.5\n1000 SET exat 1 60\n"
+                  "1000 SET pxat 1 0.25\n1000 SET past 1 0.000001\n");
+}
+
+Test(import_monitor, set_rejected_by_redis) {
+    run r;
+    const import_monitor_stats *st = stats_of(
+        L(1000, "\"SET\" \"k\" \"v\" \"EX\" \"0\"")          /* invalid expire time */
+        L(1000, "\"SET\" \"k\" \"v\" \"EX\" \"-5\"")
+        L(1000, "\"SET\" \"k\" \"v\" \"EX\" \"ten\"")
+        L(1000, "\"SET\" \"k\" \"v\" \"EX\" \"10\" \"PX\" \"5\"") /* syntax error */
+        L(1000, "\"SET\" \"k\" \"v\" \"NX\" \"XX\"")
+        L(1000, "\"SET\" \"k\" \"v\" \"KEEPTTL\" \"EX\" \"1\"")
+        L(1000, "\"SET\" \"k\" \"v\" \"EX\"")                 /* EX without its value */
+        L(1000, "\"SET\" \"k\" \"v\" \"BOGUS\"")
+        L(1000, "\"SET\" \"k\"")                              /* wrong number of arguments */
+        L(1000, "\"SETEX\" \"k\" \"0\" \"v\""),
+        &r);
+    cr_assert_str_eq(r.events, "");
+    cr_assert_eq(st->rejected, 10);
+    cr_assert_eq(st->commands, 10);
+    uint64_t size;
+    int64_t exp;
+    cr_assert_eq(import_monitor_key(r.im, 0, "k", 1, &size, &exp), 0);
+    run_free(&r);
+}
+
+Test(import_monitor, nx_xx_keepttl_get) {
+    expect_events(L(1000, "\"SET\" \"k\" \"v\" \"XX\"")               /* absent: nothing */
+                  L(1001, "\"SET\" \"k\" \"vv\" \"NX\" \"EX\" \"100\"") /* absent: stored */
+                  L(1002, "\"SET\" \"k\" \"vvv\" \"NX\"")              /* present: nothing */
+                  L(1003, "\"SET\" \"k\" \"vvvv\" \"XX\" \"KEEPTTL\"") /* 98 s left */
+                  L(1004, "\"SET\" \"k\" \"vvvvv\" \"GET\"")           /* read, then no TTL */
+                  L(1005, "\"SET\" \"k\" \"x\" \"KEEPTTL\"")           /* no TTL to keep */
+                  L(1006, "\"SET\" \"n\" \"x\" \"KEEPTTL\""),
+                  "1001 SET k 2 100\n1003 SET k 4 98\n1004 GET k\n1004 SET k 5\n"
+                  "1005 SET k 1\n1006 SET n 1\n");
+}
+
+Test(import_monitor, set_family) {
+    expect_events(L(1000, "\"SETEX\" \"a\" \"30\" \"xyz\"")
+                  L(1000, "\"PSETEX\" \"b\" \"250\" \"xy\"")
+                  L(1000, "\"SETNX\" \"a\" \"other\"")
+                  L(1000, "\"SETNX\" \"c\" \"1234\"")
+                  L(1001, "\"MSET\" \"a\" \"1\" \"d\" \"22\"")        /* drops a's TTL */
+                  L(1002, "\"MSETNX\" \"d\" \"1\" \"e\" \"1\"")       /* d exists: none */
+                  L(1002, "\"MSETNX\" \"e\" \"1\" \"f\" \"333\"")
+                  L(1002, "\"MSET\" \"a\" \"1\" \"d\"")               /* odd: rejected */
+                  L(1003, "\"GETSET\" \"c\" \"12345\"")
+                  L(1004, "\"GETDEL\" \"c\"")
+                  L(1004, "\"GETDEL\" \"c\""),
+                  "1000 SET a 3 30\n1000 SET b 2 0.25\n1000 SET c 4\n1001 SET a 1\n"
+                  "1001 SET d 2\n1002 SET e 1\n1002 SET f 3\n1003 GET c\n1003 SET c 5\n"
+                  "1004 GET c\n1004 DEL c\n1004 GET c\n");
+}
+
+Test(import_monitor, getex) {
+    expect_events(L(1000, "\"SET\" \"k\" \"v\"")
+                  L(1001, "\"GETEX\" \"k\" \"EX\" \"50\"")
+                  L(1002, "\"GETEX\" \"k\" \"PXAT\" \"1010000\"")
+                  L(1003, "\"GETEX\" \"k\"")
+                  L(1004, "\"GETEX\" \"k\" \"PERSIST\"")
+                  L(1005, "\"GETEX\" \"k\" \"PERSIST\"")             /* no TTL: nothing more */
+                  L(1006, "\"GETEX\" \"k\" \"EX\" \"0\"")            /* rejected: no GET either */
+                  L(1007, "\"GETEX\" \"k\" \"KEEPTTL\"")             /* SET's option only */
+                  L(1008, "\"GETEX\" \"k\" \"EXAT\" \"999\"")        /* past: deleted */
+                  L(1009, "\"GETEX\" \"k\" \"EX\" \"5\""),           /* gone: a miss */
+                  "1000 SET k 1\n1001 GET k\n1001 EXPIRE k 50\n1002 GET k\n1002 EXPIRE k 8\n"
+                  "1003 GET k\n1004 GET k\n1004 PERSIST k\n1005 GET k\n1008 GET k\n"
+                  "1008 EXPIRE k 0\n1009 GET k\n");
+}
+
+Test(import_monitor, append_and_setrange) {
+    expect_events(L(1000, "\"APPEND\" \"a\" \"abc\"")                /* created, no TTL */
+                  L(1001, "\"EXPIRE\" \"a\" \"100\"")
+                  L(1002, "\"APPEND\" \"a\" \"defg\"")               /* 7 bytes, TTL kept */
+                  L(1003, "\"SETRANGE\" \"a\" \"2\" \"XY\"")         /* inside: still 7 */
+                  L(1004, "\"SETRANGE\" \"a\" \"10\" \"Z\"")         /* grows to 11 */
+                  L(1005, "\"SETRANGE\" \"b\" \"5\" \"\"")           /* nothing, no key */
+                  L(1005, "\"SETRANGE\" \"b\" \"5\" \"hi\"")         /* zero-padded: 7 */
+                  L(1006, "\"SETRANGE\" \"b\" \"-1\" \"hi\"")        /* out of range */
+                  L(1006, "\"SETRANGE\" \"b\" \"536870911\" \"hi\"") /* past 512 MiB */
+                  L(1007, "\"SETRANGE\" \"b\" \"0\" \"\""),          /* nothing */
+                  "1000 SET a 3\n1001 EXPIRE a 100\n1002 SET a 7 99\n1003 SET a 7 98\n"
+                  "1004 SET a 11 97\n1005 SET b 7\n");
+    run r;
+    const import_monitor_stats *st =
+        stats_of(L(1000, "\"SETRANGE\" \"b\" \"-1\" \"hi\"") L(1001, "\"APPEND\" \"b\"") , &r);
+    cr_assert_eq(st->rejected, 2);
+    run_free(&r);
+}
+
+Test(import_monitor, incr_family) {
+    expect_events(L(1000, "\"INCR\" \"n\"")                          /* missing: "1" */
+                  L(1001, "\"INCRBY\" \"n\" \"99\"")                 /* "100" */
+                  L(1002, "\"DECRBY\" \"n\" \"1100\"")               /* "-1000" */
+                  L(1003, "\"DECR\" \"n\"")                          /* "-1001" */
+                  L(1004, "\"SET\" \"s\" \"abc\" \"EX\" \"60\"")
+                  L(1004, "\"INCR\" \"s\"")                          /* not a number */
+                  L(1005, "\"SET\" \"z\" \"007\"")
+                  L(1005, "\"INCR\" \"z\"")                          /* leading zeros: not */
+                  L(1006, "\"SET\" \"m\" \"9223372036854775807\"")
+                  L(1006, "\"INCR\" \"m\"")                          /* overflow */
+                  L(1007, "\"INCRBY\" \"n\" \"1.5\"")                /* not an integer */
+                  L(1007, "\"SET\" \"t\" \"5\" \"EX\" \"60\"")
+                  L(1008, "\"INCRBY\" \"t\" \"99995\""),             /* "100000", TTL kept */
+                  "1000 SET n 1\n1001 SET n 3\n1002 SET n 5\n1003 SET n 5\n1004 SET s 3 60\n"
+                  "1005 SET z 3\n1006 SET m 19\n1007 SET t 1 60\n1008 SET t 6 59\n");
+    run r;
+    const import_monitor_stats *st = stats_of(
+        L(1000, "\"SET\" \"s\" \"abc\"") L(1000, "\"INCR\" \"s\"") L(1000, "\"SET\" \"z\" \"007\"")
+        L(1000, "\"INCR\" \"z\"") L(1000, "\"SET\" \"m\" \"9223372036854775807\"") L(1000, "\"INCR\" \"m\"")
+        L(1000, "\"DECRBY\" \"m\" \"-9223372036854775808\""),
+        &r);
+    cr_assert_eq(st->rejected, 4);
+    run_free(&r);
+}
+
+#define BIG70 "1000000000100000000010000000001000000000100000000010000000001000000000"
+
+Test(import_monitor, incr_after_append_and_floats) {
+    /* The number is tracked through APPEND: "1" + "2" is 12, INCR makes 13. */
+    expect_events(L(1000, "\"SET\" \"a\" \"1\"")
+                  L(1001, "\"APPEND\" \"a\" \"2\"")
+                  L(1002, "\"INCRBY\" \"a\" \"88\"")                 /* "100" */
+                  L(1003, "\"INCRBYFLOAT\" \"f\" \"10.5\"")          /* "10.5" */
+                  L(1004, "\"INCRBYFLOAT\" \"f\" \"0.1\"")           /* "10.6" */
+                  L(1005, "\"SET\" \"e\" \"3.0e3\"")
+                  L(1006, "\"INCRBYFLOAT\" \"e\" \"1\"")             /* "3001" */
+                  L(1007, "\"INCRBYFLOAT\" \"e\" \"-3001\"")         /* "0" */
+                  L(1008, "\"INCRBYFLOAT\" \"e\" \"abc\"")           /* rejected */
+                  L(1009, "\"SET\" \"a\" \"1.1e4932\"")
+                  L(1009, "\"INCRBYFLOAT\" \"a\" \"1.1e4932\"")        /* infinity: rejected */
+                  L(1009, "\"INCRBYFLOAT\" \"a\" \"1e4933\"")          /* unreadable: rejected */
+                  /* 70 digits: longer than the bytes kept.  INCR refuses it (over 20
+                   * bytes); INCRBYFLOAT keeps its length. */
+                  L(1010, "\"SET\" \"big\" \"" BIG70 "\"")
+                  L(1011, "\"INCRBYFLOAT\" \"big\" \"1\"")
+                  L(1011, "\"INCR\" \"big\""),
+                  "1000 SET a 1\n1001 SET a 2\n1002 SET a 3\n1003 SET f 4\n1004 SET f 4\n"
+                  "1005 SET e 5\n1006 SET e 4\n1007 SET e 1\n1009 SET a 8\n1010 SET big 70\n"
+                  "1011 SET big 70\n");
+}
+
+Test(import_monitor, del_and_unlink) {
+    expect_events(L(1000, "\"MSET\" \"a\" \"1\" \"b\" \"1\" \"c\" \"1\"")
+                  L(1001, "\"DEL\" \"a\" \"nope\" \"b\" \"a\"")
+                  L(1002, "\"UNLINK\" \"c\" \"b\""),
+                  "1000 SET a 1\n1000 SET b 1\n1000 SET c 1\n1001 DEL a\n1001 DEL b\n"
+                  "1002 DEL c\n");
+}
+
+Test(import_monitor, expire_options) {
+    expect_events(L(1000, "\"SET\" \"k\" \"v\"")
+                  L(1001, "\"EXPIRE\" \"k\" \"100\" \"XX\"")        /* no TTL: nothing */
+                  L(1001, "\"EXPIRE\" \"k\" \"100\" \"GT\"")        /* none is infinite: no */
+                  L(1001, "\"EXPIRE\" \"k\" \"100\" \"LT\"")        /* sets 100 */
+                  L(1002, "\"EXPIRE\" \"k\" \"500\" \"NX\"")        /* has a TTL: nothing */
+                  L(1002, "\"PEXPIRE\" \"k\" \"200000\" \"GT\"")   /* 200 > 99 left: set */
+                  L(1003, "\"EXPIRE\" \"k\" \"300\" \"LT\"")        /* 300 > 199: nothing */
+                  L(1003, "\"EXPIREAT\" \"k\" \"1103\" \"XX\" \"LT\"") /* 100 left: set */
+                  L(1004, "\"EXPIRE\" \"k\" \"5\" \"NX\" \"GT\"")  /* incompatible: rejected */
+                  L(1004, "\"EXPIRE\" \"k\" \"5\" \"GT\" \"LT\"")
+                  L(1004, "\"EXPIRE\" \"k\" \"5\" \"SOON\"")
+                  L(1004, "\"EXPIRE\" \"missing\" \"5\"")
+                  L(1005, "\"PERSIST\" \"k\"")
+                  L(1005, "\"PERSIST\" \"k\"")
+                  L(1006, "\"PEXPIREAT\" \"k\" \"1006500\"")
+                  L(1006, "\"EXPIRE\" \"k\" \"-1\""),               /* deletes */
+                  "1000 SET k 1\n1001 EXPIRE k 100\n1002 EXPIRE k 200\n1003 EXPIRE k 100\n"
+                  "1005 PERSIST k\n1006 EXPIRE k 0.5\n1006 EXPIRE k 0\n");
+}
+
+Test(import_monitor, expired_keys_are_gone) {
+    /* Keys past their TTL are gone for NX, XX, APPEND and DEL, as in Redis. */
+    expect_events(L(1000, "\"SET\" \"k\" \"abc\" \"PX\" \"500\"")
+                  L(1000, "\"SET\" \"k2\" \"abc\" \"EX\" \"1\"")
+                  "1000.4 " C "\"SET\" \"k\" \"x\" \"NX\"\n"     /* still there */
+                  "1000.5 " C "\"SET\" \"k\" \"xy\" \"XX\"\n"    /* gone at 1000.5 */
+                  "1000.5 " C "\"APPEND\" \"k2\" \"z\"\n"         /* still there: 4 bytes */
+                  L(1001, "\"APPEND\" \"k2\" \"z\"")                 /* gone: a new 1-byte key */
+                  L(1001, "\"DEL\" \"k\"")
+                  L(1001, "\"SET\" \"k\" \"new\" \"NX\""),
+                  "1000 SET k 3 0.5\n1000 SET k2 3 1\n1000.5 SET k2 4 0.5\n1001 SET k2 1\n"
+                  "1001 SET k 3\n");
+}
+
+Test(import_monitor, databases_and_flush) {
+    expect_events(L(1000, "\"SET\" \"k\" \"1\"")
+                  "1000 [3 127.0.0.1:1] \"SELECT\" \"3\"\n"
+                  "1000 [3 127.0.0.1:1] \"SET\" \"k\" \"22\"\n"
+                  "1000 [3 127.0.0.1:1] \"SET\" \"j\" \"22\" \"NX\"\n"
+                  "1000 [5 127.0.0.1:1] \"SET\" \"k\" \"333\"\n"
+                  /* db 0's k exists, db 7's does not */
+                  "1001 [7 127.0.0.1:1] \"SET\" \"k\" \"4444\" \"XX\"\n"
+                  "1002 [3 127.0.0.1:1] \"FLUSHDB\"\n"
+                  "1003 [3 127.0.0.1:1] \"SET\" \"k\" \"1\" \"NX\"\n"
+                  "1004 [0 127.0.0.1:1] \"FLUSHALL\" \"ASYNC\"\n"
+                  "1005 [0 127.0.0.1:1] \"FLUSHALL\" \"NOW\"\n",
+                  "1000 SET k 1\n1000 SET db3:k 2\n1000 SET db3:j 2\n1000 SET db5:k 3\n"
+                  /* FLUSHDB 3: db 3's keys only, in the table's order (the same on
+                   * every run: the hash has no seed) */
+                  "1002 DEL db3:k\n1002 DEL db3:j\n1003 SET db3:k 1\n"
+                  "1004 DEL db3:k\n1004 DEL k\n1004 DEL db5:k\n");
+}
+
+Test(import_monitor, reads_and_purge) {
+    expect_events(L(1000, "\"GET\" \"a\"")
+                  L(1000, "\"MGET\" \"a\" \"b\"")
+                  L(1000, "\"EXISTS\" \"a\" \"b\" \"a\"")
+                  L(1000, "\"TOUCH\" \"c\"")
+                  L(1000, "\"STRLEN\" \"d\"")
+                  L(1000, "\"GETRANGE\" \"e\" \"0\" \"-1\"")
+                  L(1000, "\"GETRANGE\" \"e\" \"0\" \"x\"")          /* rejected */
+                  L(1001, "\"MEMORY\" \"PURGE\"")
+                  L(1001, "\"memory\" \"usage\" \"a\"")
+                  L(1001, "\"PING\"") L(1001, "\"TTL\" \"a\"") L(1001, "\"SELECT\" \"0\""),
+                  "1000 GET a\n1000 GET a\n1000 GET b\n1000 GET a\n1000 GET b\n1000 GET a\n"
+                  "1000 GET c\n1000 GET d\n1000 GET e\n1001 PURGE\n");
+}
+
+Test(import_monitor, stats_say_what_happened) {
+    run r;
+    const import_monitor_stats *st = stats_of(
+        "OK\n\n" L(1000, "\"SET\" \"a\" \"1\"") L(1000, "\"SET\" \"a\" \"2\" \"NX\"")
+        L(1000, "\"DEL\" \"nope\"") L(1000, "\"PING\"") L(1000, "\"TTL\" \"a\"")
+        L(1000, "\"memory\" \"usage\" \"a\"") L(1000, "\"GETRANGE\" \"a\" \"0\" \"x\"")
+        L(1000, "\"INCR\" \"a\"") L(1000, "\"SADD\" \"s\" \"m\""),
+        &r);
+    cr_assert_eq(st->lines, 11);
+    cr_assert_eq(st->commands, 9);
+    cr_assert_eq(st->events, 2);
+    cr_assert_eq(st->no_effect, 5);
+    cr_assert_eq(st->rejected, 1);
+    cr_assert_eq(st->untranslated, 1);
+    cr_assert_eq(st->time_clamped, 0);
+    run_free(&r);
+}
+
+Test(import_monitor, untranslated_counted) {
+    run r;
+    const import_monitor_stats *st = stats_of(
+        "OK\n" L(1000, "\"HSET\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
+        L(1000, "\"HSET\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZADD\" \"z\" \"1\" \"m\"")
+        L(1000, "\"hset\" \"h\" \"i\" \"v\"") L(1000, "\"ZADD\" \"z\" \"2\" \"n\""),
+        &r);
+    cr_assert_eq(st->lines, 8);
+    cr_assert_eq(st->commands, 7);
+    cr_assert_eq(st->untranslated, 6);
+    cr_assert_eq(st->events, 1);
+    const import_monitor_count *list;
+    size_t n = import_monitor_untranslated(r.im, &list);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(list[0].name, "HSET");
+    cr_assert_eq(list[0].count, 3);
+    cr_assert_str_eq(list[1].name, "ZADD");
+    cr_assert_eq(list[1].count, 2);
+    cr_assert_str_eq(list[2].name, "LPUSH");
+    cr_assert_eq(list[2].count, 1);
+    run_free(&r);
+}
+
+Test(import_monitor, long_keys_counted_not_written) {
+    size_t n = TRACE_KEY_MAX;
+    char *text = malloc(2 * n + 200), *p = text;
+    p += sprintf(p, "1000 [0 c:1] \"SET\" \"");
+    memset(p, 'k', n), p += n;
+    p += sprintf(p, "\" \"v\"\n1000 [1 c:1] \"SET\" \"");
+    memset(p, 'k', n), p += n; /* fits in db 0, not with "db1:" before it */
+    sprintf(p, "\" \"v\"\n");
+    run r;
+    run_text(&r, text, 0);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    cr_assert_eq(import_monitor_get_stats(r.im)->events, 1);
+    const import_monitor_count *list;
+    cr_assert_eq(import_monitor_untranslated(r.im, &list), 1);
+    cr_assert_str_eq(list[0].name, "SET (key over 64 KiB)");
+    run_free(&r);
+    free(text);
+}
+
+Test(import_monitor, time_kept_non_decreasing) {
+    run r;
+    const import_monitor_stats *st = stats_of(L(1005, "\"SET\" \"a\" \"1\" \"EX\" \"10\"")
+                                              L(1003, "\"SET\" \"b\" \"1\"")
+                                              L(1006, "\"SET\" \"c\" \"1\""),
+                                              &r);
+    cr_assert_str_eq(r.events, "1005 SET a 1 10\n1005 SET b 1\n1006 SET c 1\n");
+    cr_assert_eq(st->time_clamped, 1);
+    run_free(&r);
+}
+
+/* Bad input: the error names the file and the line. */
+static void expect_error(const char *text, const char *where, const char *what) {
+    run r;
+    run_text(&r, text, 0);
+    cr_assert_eq(r.rc, -1, "accepted:\n%s", text);
+    EXPECT(r.err.msg, where);
+    EXPECT(r.err.msg, what);
+    run_free(&r);
+}
+
+Test(import_monitor, errors_name_the_line) {
+    expect_error("OK\n" L(1000, "\"SET\" \"a\" \"1\"") "garbage here\n", "cap.txt:3:", "no timestamp");
+    expect_error(L(1000, "\"SET\" \"a\" \"1\"") "OK\n", "cap.txt:2:", "not MONITOR output");
+    expect_error("1000 \"SET\" \"a\"\n", "cap.txt:1:", "no '[db client]'");
+    expect_error("1000 [x c:1] \"SET\"\n", "cap.txt:1:", "no database number");
+    expect_error("1000 [0 c:1]\n", "cap.txt:1:", "no client");
+    expect_error("\n" L(1000, "\"SET\" \"a\" \"1"), "cap.txt:2:", "without its closing quote");
+    expect_error(L(1000, "\"SET\" \"a\\q\" \"1\""), "cap.txt:1:", "unknown escape");
+    expect_error(L(1000, "\"SET\" \"a\\x4\" \"1\""), "cap.txt:1:", "two hex digits");
+    expect_error(L(1000, "\"SET\" \"a\"\"1\""), "cap.txt:1:", "no space after");
+    expect_error("1000 [0 c:1] \"SET\" a\n", "cap.txt:1:", "not in double quotes");
+    expect_error(L(1000, "SET a 1"), "cap.txt:1:", "no client");
+    expect_error("1000.1234567 [0 c:1] \"PING\"\n", "cap.txt:1:", "no timestamp");
+    expect_error("10000000000000 [0 c:1] \"PING\"\n", "cap.txt:1:", "no timestamp");
+    /* The found text is shown, cut and with odd bytes as '?'. */
+    expect_error("\x01junk\n", "cap.txt:1:", "found '?junk'");
+}
+
+Test(import_monitor, sink_errors_name_the_line) {
+    run r;
+    run_text(&r, L(1000, "\"SET\" \"a\" \"1\"") L(1001, "\"SET\" \"b\" \"1\""), 2);
+    cr_assert_eq(r.rc, -1);
+    EXPECT(r.err.msg, "cap.txt:2: the sink is full");
+    run_free(&r);
+}

@@ -1,0 +1,67 @@
+/* What import_monitor.c (lines, keys, events) shares with
+ * import_monitor_cmds.c (one translator per Redis command).  Not a public
+ * interface. */
+#ifndef FRAGSIM_IMPORT_MONITOR_INT_H
+#define FRAGSIM_IMPORT_MONITOR_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "import_keys.h"
+#include "import_monitor.h"
+
+/* One decoded argument: bytes inside the line's buffer. */
+typedef struct im_arg {
+    char *p;
+    size_t len;
+} im_arg;
+
+struct import_monitor {
+    char path[512];
+    import_monitor_sink sink;
+    void *sink_arg;
+    fs_err *err;            /* the caller's, during a feed */
+    import_monitor_stats stats;
+    imk_table keys;
+
+    int64_t now_us;         /* the current line's time, never below the last one's */
+    int have_time;
+    int db;                 /* the current line's database */
+    uint64_t events_before; /* stats.events when the current command began */
+
+    im_arg *argv;           /* the current line's arguments */
+    size_t argc, argv_cap;
+
+    char *keybuf;           /* "dbN:" + key, for events */
+    size_t keybuf_cap;
+
+    /* When a translator gives up on a command of a kind it knows (a key
+     * too long for a trace), the name it is counted under; else empty. */
+    char label[48];
+
+    import_monitor_count *untranslated;
+    size_t nuntranslated, untranslated_cap;
+    int untranslated_sorted;
+};
+
+/* How a translator ended. */
+enum {
+    IM_DONE = 0,        /* translated (events made, or none needed) */
+    IM_REJECTED = 1,    /* Redis would answer with an error: no effect */
+    IM_UNTRANSLATED = 2 /* not a command this importer translates */
+};
+
+/* Translates im->argv (argv[0] is the command).  Returns IM_DONE,
+ * IM_REJECTED or IM_UNTRANSLATED, or -1 with im->err set (the sink failed
+ * or memory ran out). */
+int im_translate(import_monitor *im);
+
+/* Emitting events at im->now_us for a key of the current database. */
+int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
+            int64_t ttl_us);
+int im_emit_purge(import_monitor *im);
+
+/* Would the key, with its database prefix, fit in a trace?  (TRACE_KEY_MAX) */
+int im_key_fits(const import_monitor *im, size_t keylen);
+
+#endif
