@@ -32,6 +32,9 @@ typedef struct run_summary {
     char allocator_version[64];
     run_setting settings[RUN_MAX_SETTINGS]; /* the allocator's, as it reports them */
     unsigned nsettings;
+    char redis_config[512];  /* the --config file ("" if none) */
+    run_setting redis_settings[RUN_MAX_SETTINGS]; /* redis.conf's, as in force */
+    unsigned nredis_settings;
     char trace_source[512]; /* a path, "<stdin>" or "preset:NAME" */
     char trace_format[16];
     int has_gen;            /* the trace came from the generator: gen is set */

@@ -82,6 +82,12 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         for (unsigned i = 0; i < s->nsettings; i++)
             emit_str(em, s->settings[i].name, s->settings[i].value);
         emit_object_end(em);
+        /* Read and recorded; of these only hz acts on the replay so far. */
+        emit_str(em, "redis_config", s->redis_config);
+        emit_object_begin(em, "redis_settings", NULL);
+        for (unsigned i = 0; i < s->nredis_settings; i++)
+            emit_str(em, s->redis_settings[i].name, s->redis_settings[i].value);
+        emit_object_end(em);
         if (s->has_gen) emit_gen(em, &s->gen);
     }
     emit_object_end(em);

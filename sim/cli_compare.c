@@ -42,6 +42,7 @@ static void compare_usage(void) {
            "                        another, so they do not share the machine)\n"
            "  -o, --output DIR      results directory (default results/compare-NAME)\n"
            "  --format NAME         trace format (default: detected)\n"
+           "  --config FILE         a redis.conf for every run (see fragsim run --help)\n"
            "  --fill-on-miss        a GET miss of known size stores it (fragsim run --help)\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
            "  --page-map-at T,...   page maps at these virtual seconds (fragsim run --help)\n"
@@ -69,6 +70,7 @@ int cli_compare(int argc, char **argv) {
         CLI_GEN_LONGOPTS,
         {"allocators", required_argument, 0, OPT_ALLOCATORS},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        {"config", required_argument, 0, OPT_CONFIG},
         CLI_TIME_LONGOPTS,
         {"jobs", required_argument, 0, OPT_JOBS},
         {"format", required_argument, 0, OPT_FORMAT},
@@ -85,6 +87,7 @@ int cli_compare(int argc, char **argv) {
     cli_gen_opts g = {0};
     cli_time_opts t = {0};
     const char *list = FRAGSIM_BACKENDS, *format = NULL, *interval = NULL, *out = NULL;
+    const char *config = NULL;
     const char *page_maps = NULL;
     const char *options[MAX_OPTIONS];
     int noptions = 0, progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0;
@@ -107,6 +110,7 @@ int cli_compare(int argc, char **argv) {
                                  MAX_ALLOCATORS);
             break;
         case OPT_FORMAT: format = optarg; break;
+        case OPT_CONFIG: config = optarg; break;
         case OPT_FILL_ON_MISS: fill_on_miss = 1; break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
         case OPT_PAGE_MAP_AT: page_maps = optarg; break;
@@ -222,6 +226,7 @@ int cli_compare(int argc, char **argv) {
         for (size_t k = 0; k < sizeof gen_vals / sizeof *gen_vals; k++)
             if (gen_vals[k]) j->argv[m++] = gen_names[k], j->argv[m++] = gen_vals[k];
         if (format) j->argv[m++] = "--format", j->argv[m++] = format;
+        if (config) j->argv[m++] = "--config", j->argv[m++] = config;
         if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
         if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
         if (page_maps) j->argv[m++] = "--page-map-at", j->argv[m++] = page_maps;

@@ -135,6 +135,9 @@ static void run_usage(void) {
            "options:\n"
            "  --allocator NAME      allocator under test (default %s; fragsim allocators);\n"
            "                        preload:PATH.so runs any allocator under LD_PRELOAD\n"
+           "  --config FILE         a redis.conf: checked as Redis checks it and recorded in\n"
+           "                        summary.json; its hz drives the cron tick (maxmemory,\n"
+           "                        eviction and active defrag are not modelled yet)\n"
            "  --allocator-options S the allocator's options in its own syntax, checked\n"
            "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
            "  --format NAME         trace format (default: detected): text, binary,\n"
@@ -160,6 +163,7 @@ int cli_run(int argc, char **argv) {
         CLI_GEN_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        {"config", required_argument, 0, OPT_CONFIG},
         CLI_TIME_LONGOPTS,
         {"format", required_argument, 0, OPT_FORMAT},
         {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
@@ -177,7 +181,7 @@ int cli_run(int argc, char **argv) {
     int nmaps;
     run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
     cli_time_opts t = {0};
-    const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL;
+    const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL, *config = NULL;
     int opt;
     opterr = 0;
     optind = 1;
@@ -186,6 +190,7 @@ int cli_run(int argc, char **argv) {
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
         case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
+        case OPT_CONFIG: config = optarg; break;
         case OPT_FORMAT: cfg.format = optarg; break;
         case OPT_FILL_ON_MISS: cfg.fill_on_miss = 1; break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
@@ -216,6 +221,19 @@ int cli_run(int argc, char **argv) {
                          "--sample-interval '%s': expected virtual seconds above 0", interval);
     if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0)
         return cli_error("run", CLI_USAGE, "%s", err.msg);
+    /* redis.conf: checked as Redis checks it and recorded; its hz drives
+     * the cron tick unless --hz says otherwise. */
+    static redis_conf rconf;
+    static redis_conf_notes rnotes;
+    redis_conf_default(&rconf);
+    if (config != NULL) {
+        if (redis_conf_load(&rconf, config, &rnotes, &err) != 0)
+            return cli_error("run", CLI_USAGE, "%s", err.msg);
+        if (rnotes.text[0] != '\0' && cfg.print_info) fprintf(stderr, "fragsim run: %s", rnotes.text);
+        if (t.hz == NULL) cfg.hz = rconf.hz;
+        cfg.redis_config_path = config;
+    }
+    cfg.redis = &rconf;
     if (optind < argc - 1)
         return cli_error("run", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
     cfg.trace_path = optind < argc ? argv[optind] : NULL;

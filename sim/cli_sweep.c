@@ -27,7 +27,7 @@
 /* Grid keys that are `run` options taking a value. */
 static const char *const run_keys[] = {
     "allocator", "speed", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
-    "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix",
+    "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix", "config",
 };
 
 static void sweep_usage(void) {

@@ -132,6 +132,14 @@ static void collect_setting(void *arg, const char *name, const char *value) {
     snprintf(st->value, sizeof st->value, "%s", value);
 }
 
+static void collect_redis_setting(void *arg, const char *name, const char *value) {
+    run_summary *s = arg;
+    if (s->nredis_settings == RUN_MAX_SETTINGS) return;
+    run_setting *st = &s->redis_settings[s->nredis_settings++];
+    snprintf(st->name, sizeof st->name, "%s", name);
+    snprintf(st->value, sizeof st->value, "%s", value);
+}
+
 static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     run_summary *sum = rs->sum;
     uint64_t digest = TRACE_DIGEST_INIT;
@@ -208,6 +216,9 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
              be->version ? be->version(be_state) : "");
     if (be->settings != NULL) be->settings(be_state, collect_setting, sum);
+    if (cfg->redis != NULL) redis_conf_each(cfg->redis, collect_redis_setting, sum);
+    snprintf(sum->redis_config, sizeof sum->redis_config, "%s",
+             cfg->redis_config_path ? cfg->redis_config_path : "");
     if (cfg->speed > 0 && be->time_scale != NULL &&
         be->time_scale(be_state, cfg->speed, collect_setting, sum, err) != 0)
         goto done;

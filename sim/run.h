@@ -5,6 +5,7 @@
 
 #include "../analysis/results.h"
 #include "../traces/trace_gen.h"
+#include "redis_conf.h"
 
 #define RUN_MAX_PAGE_MAPS 32
 
@@ -16,6 +17,8 @@ typedef struct run_config {
     const char *out_dir;    /* the results directory */
     const char *allocator;  /* as the user named it ("jemalloc", "preload:/x.so") */
     const char *allocator_options; /* the option string applied, or NULL */
+    const char *redis_config_path; /* --config FILE, or NULL */
+    const redis_conf *redis;       /* its settings (Redis's defaults without one) */
     double sample_interval; /* virtual seconds */
     double speed;           /* virtual seconds per wall second; 0: as fast as possible */
     double hz;              /* cron ticks per virtual second; 0: none */

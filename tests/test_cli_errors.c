@@ -165,3 +165,13 @@ Test(cli_errors, output_over_foreign_files_is_refused) {
     cr_assert_str_eq(kept, "keep me");
     free(kept);
 }
+
+Test(cli_errors, bad_redis_conf_names_its_line) {
+    cr_assert_eq(tu_write_file(tu_path(dir, "bad.trace"), "# placeholder\n"), 0);
+    cr_assert_eq(tu_write_file(tu_path(dir, "redis.trace"), "hz 10\n# a comment\nmaxmemory 12xb\n"), 0);
+    char *e = run_fail(NULL, (const char *[]){"run", "--preset", "seed-blog", "--keys", "10", "--config",
+                                              "redis.trace", "-o", "res", NULL}, 2);
+    EXPECT(e, "redis.trace:3:");
+    EXPECT(e, "maxmemory");
+    free(e);
+}

@@ -191,3 +191,17 @@ Test(cli_run, rerunning_replaces_an_earlier_results_directory) {
     cr_assert(strstr(json, "\"keys\": 600") != NULL);
     free(json);
 }
+
+Test(cli_run, a_redis_conf_is_read_recorded_and_its_hz_applied) {
+    cr_assert_eq(tu_write_file(tu_path(dir, "r.conf"),
+                               "# a server's settings\nport 6380\nhz 50\nmaxmemory 100mb\n"
+                               "maxmemory-policy allkeys-lru\n"), 0);
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "100", "--config", "r.conf",
+                            "-o", "rc", "-q", "--no-progress", NULL});
+    char *json = tu_read_file(tu_path(dir, "rc/summary.json"), NULL);
+    cr_assert(strstr(json, "\"redis_config\": \"r.conf\"") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"maxmemory\": \"104857600\"") != NULL);
+    cr_assert(strstr(json, "\"maxmemory-policy\": \"allkeys-lru\"") != NULL);
+    cr_assert(strstr(json, "\"hz\": 50.000") != NULL, "redis.conf's hz drives the cron tick");
+    free(json);
+}
