@@ -76,6 +76,15 @@ extern const result_writer_ops results_summary_json;
 extern const result_writer_ops results_info_txt;
 extern const result_writer_ops results_summary_csv;
 
+/* Writers of a file written whole when the run ends (the summary only
+ * exists then): open names the file and how to render it; the sample and
+ * close calls are the writer's ops. */
+typedef void (*results_render_fn)(outbuf *ob, const run_summary *s);
+int results_whole_open(void **state, const char *dir, const char *file, results_render_fn render,
+                       fs_err *err);
+int results_whole_sample(void *state, const sample_row *row, fs_err *err);
+int results_whole_close(void *state, const run_summary *summary, fs_err *err);
+
 /* CSV pieces shared by the writers: a text field (quoted when it must be),
  * a sample column's value (empty when NAN), summary.csv's header and row. */
 void results_csv_field(outbuf *ob, const char *s);

@@ -148,37 +148,31 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_object_end(em);
 }
 
-typedef struct summary_state {
+/* ---- writers of a file written whole when the run ends ----
+ * The summary only exists then; every such writer differs only in how it
+ * renders it. */
+typedef struct whole_state {
     char path[1200];
-    emit_style style;
-} summary_state;
+    results_render_fn render;
+} whole_state;
 
-static int summary_open_style(void **state, const char *dir, const char *file, emit_style style,
-                              fs_err *err) {
-    summary_state *s = emem_map(sizeof *s);
+int results_whole_open(void **state, const char *dir, const char *file, results_render_fn render,
+                       fs_err *err) {
+    whole_state *s = emem_map(sizeof *s);
     if (s == NULL) return fs_errf(err, "cannot map writer state");
     snprintf(s->path, sizeof s->path, "%s/%s", dir, file);
-    s->style = style;
+    s->render = render;
     *state = s;
     return 0;
 }
 
-static int json_open(void **state, const char *dir, fs_err *err) {
-    return summary_open_style(state, dir, "summary.json", EMIT_JSON, err);
-}
-
-static int info_open(void **state, const char *dir, fs_err *err) {
-    return summary_open_style(state, dir, "info.txt", EMIT_INFO, err);
-}
-
-static int summary_sample(void *state, const sample_row *row, fs_err *err) {
+int results_whole_sample(void *state, const sample_row *row, fs_err *err) {
     (void)state, (void)row, (void)err;
     return 0;
 }
 
-/* The file is written whole at the end: the summary only exists then. */
-static int summary_close(void *state, const run_summary *summary, fs_err *err) {
-    summary_state *s = state;
+int results_whole_close(void *state, const run_summary *summary, fs_err *err) {
+    whole_state *s = state;
     int rc = 0;
     if (summary != NULL) {
         int fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -186,10 +180,7 @@ static int summary_close(void *state, const run_summary *summary, fs_err *err) {
         if (fd < 0) {
             rc = fs_errf(err, "cannot create %s", s->path);
         } else if ((rc = outbuf_open(&ob, fd, s->path, err)) == 0) {
-            emitter em;
-            emit_begin(&em, s->style, &ob);
-            results_summary_emit(&em, summary);
-            emit_end(&em);
+            s->render(&ob, summary);
             rc = outbuf_close(&ob, err);
         }
     }
@@ -197,6 +188,25 @@ static int summary_close(void *state, const run_summary *summary, fs_err *err) {
     return rc;
 }
 
-const result_writer_ops results_summary_json = {"summary.json", json_open, summary_sample,
-                                                summary_close};
-const result_writer_ops results_info_txt = {"info.txt", info_open, summary_sample, summary_close};
+static void render_style(outbuf *ob, const run_summary *summary, emit_style style) {
+    emitter em;
+    emit_begin(&em, style, ob);
+    results_summary_emit(&em, summary);
+    emit_end(&em);
+}
+
+static void render_json(outbuf *ob, const run_summary *s) { render_style(ob, s, EMIT_JSON); }
+static void render_info(outbuf *ob, const run_summary *s) { render_style(ob, s, EMIT_INFO); }
+
+static int json_open(void **state, const char *dir, fs_err *err) {
+    return results_whole_open(state, dir, "summary.json", render_json, err);
+}
+
+static int info_open(void **state, const char *dir, fs_err *err) {
+    return results_whole_open(state, dir, "info.txt", render_info, err);
+}
+
+const result_writer_ops results_summary_json = {"summary.json", json_open, results_whole_sample,
+                                                results_whole_close};
+const result_writer_ops results_info_txt = {"info.txt", info_open, results_whole_sample,
+                                            results_whole_close};

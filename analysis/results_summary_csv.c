@@ -66,39 +66,14 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
     outbuf_write(ob, "\n", 1);
 }
 
-typedef struct scsv_state {
-    char path[1200];
-} scsv_state;
+static void render_csv(outbuf *ob, const run_summary *s) {
+    results_summary_csv_header(ob);
+    results_summary_csv_row(ob, s);
+}
 
 static int scsv_open(void **state, const char *dir, fs_err *err) {
-    scsv_state *s = emem_map(sizeof *s);
-    if (s == NULL) return fs_errf(err, "cannot map writer state");
-    snprintf(s->path, sizeof s->path, "%s/summary.csv", dir);
-    *state = s;
-    return 0;
+    return results_whole_open(state, dir, "summary.csv", render_csv, err);
 }
 
-static int scsv_sample(void *state, const sample_row *row, fs_err *err) {
-    (void)state, (void)row, (void)err;
-    return 0;
-}
-
-static int scsv_close(void *state, const run_summary *summary, fs_err *err) {
-    scsv_state *s = state;
-    int rc = 0;
-    if (summary != NULL) {
-        int fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        outbuf ob;
-        if (fd < 0) {
-            rc = fs_errf(err, "cannot create %s", s->path);
-        } else if ((rc = outbuf_open(&ob, fd, s->path, err)) == 0) {
-            results_summary_csv_header(&ob);
-            results_summary_csv_row(&ob, summary);
-            rc = outbuf_close(&ob, err);
-        }
-    }
-    emem_unmap(s, sizeof *s);
-    return rc;
-}
-
-const result_writer_ops results_summary_csv = {"summary.csv", scsv_open, scsv_sample, scsv_close};
+const result_writer_ops results_summary_csv = {"summary.csv", scsv_open, results_whole_sample,
+                                               results_whole_close};

@@ -60,8 +60,7 @@ int trace_cachelib_detect(const unsigned char *head, size_t n) {
 }
 
 static void cl_where(trace_reader *r, char *buf, size_t n) {
-    cl_state *s = r->state;
-    snprintf(buf, n, "%s:%llu", s->src->path, (unsigned long long)s->src->line);
+    trace_source_where(((cl_state *)r->state)->src, buf, n);
 }
 
 static void cl_close(trace_reader *r) {
@@ -71,9 +70,7 @@ static void cl_close(trace_reader *r) {
     emem_unmap(s, sizeof *s);
 }
 
-#define LINE_ERR(...) \
-    (fs_errf(err, "%s:%llu: ", s->src->path, (unsigned long long)s->src->line), \
-     snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), __VA_ARGS__), -1)
+#define LINE_ERR(...) trace_source_errf(err, s->src, __VA_ARGS__)
 
 /* Reads the next line; returns 1, 0 at the end, -1. */
 static int cl_line(cl_state *s, char **line, size_t *len, fs_err *err) {

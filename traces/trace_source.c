@@ -7,6 +7,7 @@
 #include "trace_source.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -260,4 +261,17 @@ int trace_source_line(trace_source *s, char **line, size_t *len, fs_err *err) {
                            TRACE_SOURCE_BUF - 2);
         if (trace_source_fill(s, avail + 1, err) < 0) return -1;
     }
+}
+
+void trace_source_where(const trace_source *s, char *buf, size_t n) {
+    snprintf(buf, n, "%s:%llu", s->path, (unsigned long long)s->line);
+}
+
+int trace_source_errf(fs_err *err, const trace_source *s, const char *fmt, ...) {
+    char msg[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fs_errf(err, "%s:%llu: %s", s->path, (unsigned long long)s->line, msg);
 }

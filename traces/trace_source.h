@@ -71,4 +71,12 @@ int trace_source_line(trace_source *s, char **line, size_t *len, fs_err *err);
 /* 1 when the file is zstd-compressed. */
 int trace_source_compressed(const trace_source *s);
 
+/* "PATH:LINE" of the line last returned, for the readers' where(). */
+void trace_source_where(const trace_source *s, char *buf, size_t n);
+
+/* Sets err to "PATH:LINE: " and the formatted message, for a line-based
+ * reader's parse errors.  Returns -1. */
+int trace_source_errf(fs_err *err, const trace_source *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -72,8 +72,7 @@ int trace_twitter_detect(const unsigned char *head, size_t n) {
 }
 
 static void tw_where(trace_reader *r, char *buf, size_t n) {
-    tw_state *s = r->state;
-    snprintf(buf, n, "%s:%llu", s->src->path, (unsigned long long)s->src->line);
+    trace_source_where(((tw_state *)r->state)->src, buf, n);
 }
 
 static void tw_close(trace_reader *r) {
@@ -83,9 +82,7 @@ static void tw_close(trace_reader *r) {
     emem_unmap(s, sizeof *s);
 }
 
-#define LINE_ERR(...) \
-    (fs_errf(err, "%s:%llu: ", s->src->path, (unsigned long long)s->src->line), \
-     snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), __VA_ARGS__), -1)
+#define LINE_ERR(...) trace_source_errf(err, s->src, __VA_ARGS__)
 
 static int tw_next(trace_reader *r, trace_event *ev, fs_err *err) {
     tw_state *s = r->state;
