@@ -45,6 +45,8 @@ typedef struct run_summary {
     double hz;
     double purge_every;
     int fill_on_miss;       /* GET misses of known size were filled */
+    char object_model[8];   /* "raw" or "redis" (sim/objmodel.h) */
+    char expiry[8];         /* "exact" or "redis" (sim/engine.h) */
     /* the trace as replayed */
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */

@@ -76,13 +76,14 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_double(em, "hz", s->hz, 3);
         emit_double(em, "purge_every", s->purge_every, 3);
         emit_bool(em, "fill_on_miss", s->fill_on_miss);
-        emit_str(em, "expiry", "exact");
-        emit_str(em, "object_model", "raw");
+        emit_str(em, "expiry", *s->expiry ? s->expiry : "exact");
+        emit_str(em, "object_model", *s->object_model ? s->object_model : "raw");
         emit_object_begin(em, "allocator_settings", NULL);
         for (unsigned i = 0; i < s->nsettings; i++)
             emit_str(em, s->settings[i].name, s->settings[i].value);
         emit_object_end(em);
-        /* Read and recorded; of these only hz acts on the replay so far. */
+        /* Read and recorded; hz and maxmemory (with its policy and samples)
+         * act on the replay, the active-defrag-* settings not yet. */
         emit_str(em, "redis_config", s->redis_config);
         emit_object_begin(em, "redis_settings", NULL);
         for (unsigned i = 0; i < s->nredis_settings; i++)
@@ -111,6 +112,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "keyspace_misses", s->counters.keyspace_misses);
         emit_u64(em, "fills", s->counters.fills);
         emit_u64(em, "skipped_writes", s->counters.skipped_writes);
+        emit_u64(em, "evicted_keys", s->counters.evicted_keys);
+        emit_u64(em, "rejected_writes", s->counters.rejected_writes);
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);
@@ -143,6 +146,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     if (info) {
         emit_u64(em, "events", s->counters.events);
         emit_u64(em, "expired_keys", s->counters.expired_keys);
+        emit_u64(em, "evicted_keys", s->counters.evicted_keys);
+        emit_u64(em, "rejected_writes", s->counters.rejected_writes);
         emit_double(em, "virtual_time", s->trace_duration, 3);
     }
     emit_object_end(em);

@@ -155,6 +155,8 @@ static int usage(FILE *f) {
             "  run         replay a trace or a preset; write a results directory\n"
             "  compare     replay one trace on several allocators, one table\n"
             "  sweep       one run per point of a grid of options, one table\n"
+            "  whatif      the baseline and each remedy (padding, compression, sharding,\n"
+            "              uniform TTLs), one table against the baseline\n"
             "  gen         write a synthetic trace (deterministic by --seed)\n"
             "  trace       convert a trace (text, binary); its statistics (stats)\n"
             "  import      a Redis server's traffic as a trace (import monitor)\n"
@@ -192,7 +194,7 @@ static int cmd_run(int argc, char **argv) {
 }
 
 static const cli_command commands[] = {
-    {"run", cmd_run},           {"compare", cli_compare}, {"sweep", cli_sweep}, {"gen", cli_gen},         {"presets", cmd_presets},
+    {"run", cmd_run},           {"compare", cli_compare}, {"sweep", cli_sweep}, {"whatif", cli_whatif}, {"gen", cli_gen},         {"presets", cmd_presets},
     {"trace", cli_trace},       {"import", cli_import},
     {"report", cli_report},     {"doctor", cli_doctor},   {"export", cli_export},
     {"allocators", cmd_allocators}, {"help", cmd_help},   {"--help", cmd_help},

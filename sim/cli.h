@@ -4,6 +4,7 @@
 #define FRAGSIM_CLI_H
 
 #include "../traces/trace_gen.h"
+#include "../traces/trace_transform.h"
 
 /* Exit codes: 0 success, 1 the run failed (bad trace, I/O), 2 bad usage. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -21,6 +22,7 @@ int cli_import(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_whatif(int argc, char **argv);
 
 /* --page-map-at T1,T2,...: virtual seconds, sorted and without repeats
  * into at[] (at most max).  Returns the count, or -1 with err set. */
@@ -32,7 +34,9 @@ enum {
     OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
     OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS, OPT_SPEED, OPT_HZ,
     OPT_PURGE_EVERY, OPT_GRID, OPT_EMIT_JOBS, OPT_COLLECT, OPT_FILL_ON_MISS, OPT_CONFIG,
-    OPT_PAGE_MAP_AT,
+    OPT_PAGE_MAP_AT, OPT_PAD, OPT_COMPRESS, OPT_SHARD_BY_SIZE, OPT_SHARD_BY_TTL, OPT_SHARD,
+    OPT_UNIFORM_TTL, OPT_REMEDIES, OPT_MAXMEMORY, OPT_SAFETY_MARGIN, OPT_OBJECT_MODEL,
+    OPT_EXPIRY, OPT_MAXMEMORY_POLICY, OPT_MAXMEMORY_SAMPLES,
 };
 
 /* The time options, shared by run, compare and sweep. */
@@ -59,6 +63,37 @@ int cli_time_opt(cli_time_opts *t, int opt, const char *arg);
  * Returns 0 or -1. */
 int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *purge_every,
                     fs_err *err);
+
+/* The remedies (traces/trace_transform.h), shared by run and compare;
+ * sweep takes them as grid keys. */
+#define CLI_REMEDY_LONGOPTS \
+    {"pad", required_argument, 0, OPT_PAD}, {"compress", required_argument, 0, OPT_COMPRESS}, \
+    {"shard-by-size", required_argument, 0, OPT_SHARD_BY_SIZE}, \
+    {"shard-by-ttl", required_argument, 0, OPT_SHARD_BY_TTL}, \
+    {"shard", required_argument, 0, OPT_SHARD}, \
+    {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL}
+#define CLI_REMEDY_HELP \
+    "remedies, applied as the events pass (the trace itself is never rewritten):\n" \
+    "  --pad pow2|N          round every value size up to a power of two or a multiple of N\n" \
+    "  --compress R[:MIN]    values of at least MIN bytes (default 0) shrink to R of\n" \
+    "                        their size, rounded up\n" \
+    "  --shard-by-size B,... size classes (bytes) of separate instances; with\n" \
+    "  --shard-by-ttl S,...  TTL classes (seconds; no TTL: the last class)\n" \
+    "  --shard K/N           replay only shard K of N: a key belongs to the class of\n" \
+    "                        its first write, for good\n" \
+    "  --uniform-ttl SEP     keys sharing the prefix before SEP get the first TTL seen\n" \
+    "                        for that prefix\n"
+
+typedef struct cli_remedy_opts {
+    const char *pad, *compress, *shard_by_size, *shard_by_ttl, *shard, *uniform_ttl;
+} cli_remedy_opts;
+
+/* Takes a remedy option; returns 1 if opt was one. */
+int cli_remedy_opt(cli_remedy_opts *o, int opt, const char *arg);
+/* The transform the options describe.  Returns 0 or -1. */
+int cli_remedy_spec(const cli_remedy_opts *o, transform_spec *s, fs_err *err);
+/* Appends the options as given to argv at *m (for a child `fragsim run`). */
+void cli_remedy_argv(const cli_remedy_opts *o, const char **argv, int *m);
 
 #define CLI_GEN_LONGOPTS \
     {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \

@@ -136,14 +136,24 @@ static void run_usage(void) {
            "  --allocator NAME      allocator under test (default %s; fragsim allocators);\n"
            "                        preload:PATH.so runs any allocator under LD_PRELOAD\n"
            "  --config FILE         a redis.conf: checked as Redis checks it and recorded in\n"
-           "                        summary.json; its hz drives the cron tick (maxmemory,\n"
-           "                        eviction and active defrag are not modelled yet)\n"
+           "                        summary.json; its hz drives the cron tick and its\n"
+           "                        maxmemory evicts (active defrag: not modelled yet)\n"
+           "  --maxmemory SIZE, --maxmemory-policy NAME, --maxmemory-samples N\n"
+           "                        as in redis.conf, over --config's: before each write\n"
+           "                        over maxmemory (used_memory), keys are evicted as\n"
+           "                        Redis does, or with noeviction the write is refused\n"
            "  --allocator-options S the allocator's options in its own syntax, checked\n"
            "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
            "  --format NAME         trace format (default: detected): text, binary,\n"
            "                        cachelib, twitter, oracleGeneral; .zst read as is\n"
            "  --fill-on-miss        a GET miss whose size the trace knows stores a value\n"
            "                        of that size (look-aside caching; traces/FORMAT.md)\n"
+           "  --object-model M      what a key allocates: raw (default: the value alone)\n"
+           "                        or redis (Redis 7's key sds, dictEntry, robj/EMBSTR,\n"
+           "                        expires entry and dict tables; README \"Redis model\")\n"
+           "  --expiry E            when keys past their TTL go: exact (default: at the\n"
+           "                        TTL) or redis (when touched, or found by the cron's\n"
+           "                        active expire cycle, hz times a second)\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
            "  --page-map-at T,...   at these virtual seconds, write pagemap-T.csv (the\n"
            "                        heap's pages and the live bytes in each) and, for\n"
@@ -153,7 +163,7 @@ static void run_usage(void) {
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
-           "  -q, --quiet           do not print the INFO block\n\n" CLI_GEN_HELP
+           "  -q, --quiet           do not print the INFO block\n\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nThe settings in force, scaled ones included, are recorded in summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
@@ -161,12 +171,18 @@ static void run_usage(void) {
 int cli_run(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
+        CLI_REMEDY_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
         {"config", required_argument, 0, OPT_CONFIG},
         CLI_TIME_LONGOPTS,
         {"format", required_argument, 0, OPT_FORMAT},
         {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
+        {"object-model", required_argument, 0, OPT_OBJECT_MODEL},
+        {"expiry", required_argument, 0, OPT_EXPIRY},
+        {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
+        {"maxmemory-policy", required_argument, 0, OPT_MAXMEMORY_POLICY},
+        {"maxmemory-samples", required_argument, 0, OPT_MAXMEMORY_SAMPLES},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
         {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
         {"output", required_argument, 0, 'o'},
@@ -181,18 +197,35 @@ int cli_run(int argc, char **argv) {
     int nmaps;
     run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
     cli_time_opts t = {0};
+    cli_remedy_opts rem = {0};
+    static transform_spec spec;
     const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL, *config = NULL;
+    const char *mm[3] = {NULL, NULL, NULL}; /* maxmemory, -policy, -samples */
     int opt;
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg)) continue;
+        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg) ||
+            cli_remedy_opt(&rem, opt, optarg))
+            continue;
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
         case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
         case OPT_CONFIG: config = optarg; break;
         case OPT_FORMAT: cfg.format = optarg; break;
         case OPT_FILL_ON_MISS: cfg.fill_on_miss = 1; break;
+        case OPT_OBJECT_MODEL:
+            if (om_kind_parse(optarg, &cfg.object_model, &err) != 0)
+                return cli_error("run", CLI_USAGE, "%s", err.msg);
+            break;
+        /* Applied over --config's, whichever came first on the line. */
+        case OPT_MAXMEMORY: mm[0] = optarg; break;
+        case OPT_MAXMEMORY_POLICY: mm[1] = optarg; break;
+        case OPT_MAXMEMORY_SAMPLES: mm[2] = optarg; break;
+        case OPT_EXPIRY:
+            if (engine_expiry_parse(optarg, &cfg.expiry, &err) != 0)
+                return cli_error("run", CLI_USAGE, "%s", err.msg);
+            break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
         case OPT_PAGE_MAP_AT:
             if ((nmaps = cli_page_map_times(optarg, cfg.page_map_at, RUN_MAX_PAGE_MAPS, &err)) < 0)
@@ -219,8 +252,10 @@ int cli_run(int argc, char **argv) {
                              cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
         return cli_error("run", CLI_USAGE,
                          "--sample-interval '%s': expected virtual seconds above 0", interval);
-    if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0)
+    if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0 ||
+        cli_remedy_spec(&rem, &spec, &err) != 0)
         return cli_error("run", CLI_USAGE, "%s", err.msg);
+    cfg.transform = &spec;
     /* redis.conf: checked as Redis checks it and recorded; its hz drives
      * the cron tick unless --hz says otherwise. */
     static redis_conf rconf;
@@ -233,6 +268,10 @@ int cli_run(int argc, char **argv) {
         if (t.hz == NULL) cfg.hz = rconf.hz;
         cfg.redis_config_path = config;
     }
+    static const char *const mm_names[3] = {"maxmemory", "maxmemory-policy", "maxmemory-samples"};
+    for (int i = 0; i < 3; i++)
+        if (mm[i] != NULL && redis_conf_set(&rconf, mm_names[i], mm[i], &err) != 0)
+            return cli_error("run", CLI_USAGE, "--%s: %s", mm_names[i], err.msg);
     cfg.redis = &rconf;
     if (optind < argc - 1)
         return cli_error("run", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);

@@ -28,6 +28,7 @@
 static const char *const run_keys[] = {
     "allocator", "speed", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
     "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix", "config",
+    "pad", "compress", "shard-by-size", "shard-by-ttl", "shard", "uniform-ttl",
 };
 
 static void sweep_usage(void) {
@@ -38,7 +39,8 @@ static void sweep_usage(void) {
            "each point in its own process, and gathers one table: average, peak and final\n"
            "RSS and the allocator's purge counts per point.\n\n"
            "grid keys: a run option without its dashes (allocator, speed, hz, purge-every,\n"
-           "sample-interval, preset, keys, seed, rate, sizes, ttl, observe ...), or\n"
+           "sample-interval, preset, keys, seed, rate, sizes, ttl, observe, the remedies\n"
+           "pad, compress, shard-by-size with shard, uniform-ttl ...), or\n"
            "ALLOCATOR.OPTION for the allocator's own options, e.g.\n"
            "  --grid jemalloc.dirty_decay_ms=0,1000,10000,-1 --grid jemalloc.muzzy_decay_ms=0,10000\n"
            "Values holding commas are separated by | instead: --grid 'sizes=fixed:100|uniform:1,9'\n\n"

@@ -2,6 +2,17 @@
 
 #include <string.h>
 
+#include "redis_expire.h"
+
+const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }
+
+int engine_expiry_parse(const char *name, engine_expiry *x, fs_err *err) {
+    if (strcmp(name, "exact") == 0) *x = ENGINE_EXPIRY_EXACT;
+    else if (strcmp(name, "redis") == 0) *x = ENGINE_EXPIRY_REDIS;
+    else return fs_errf(err, "--expiry '%s': expected exact or redis", name);
+    return 0;
+}
+
 int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_config *cfg,
                 fs_err *err) {
     memset(e, 0, sizeof *e);
@@ -19,6 +30,12 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     e->be_state = be_state;
     e->cfg = *cfg;
     e->last_sample_us = INT64_MIN;
+    om_init(&e->om, cfg->object_model);
+    rng_seed(&e->rx_rng, RX_SEED);
+    rng_seed(&e->ev_rng, EV_SEED);
+    if (cfg->maxmemory > 0 && (cfg->maxmemory_samples <= 0 ||
+                               (unsigned)cfg->maxmemory_policy >= REDIS_POLICY__COUNT))
+        return fs_errf(err, "maxmemory needs a policy and maxmemory-samples above 0");
     return ks_init(&e->ks, err);
 }
 
@@ -31,21 +48,59 @@ static void drop_value(engine *e, ks_entry *ent) {
     ent->requested = ent->usable = 0;
 }
 
+static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
+
 static void remove_key(engine *e, uint32_t slot) {
-    drop_value(e, ks_get(&e->ks, slot));
+    if (is_redis(e)) om_key_free(e, slot);
+    else drop_value(e, ks_get(&e->ks, slot));
     ks_delete(&e->ks, slot);
 }
 
 void engine_destroy(engine *e) {
-    if (e->be != NULL)
-        for (uint32_t i = 0; i < e->ks.nslots; i++)
-            if (e->ks.slots[i].key != NULL) drop_value(e, &e->ks.slots[i]);
+    if (e->be != NULL) {
+        for (uint32_t i = 0; i < e->ks.nslots; i++) {
+            if (e->ks.slots[i].key == NULL) continue;
+            if (is_redis(e)) om_key_free(e, i);
+            else drop_value(e, &e->ks.slots[i]);
+        }
+        if (is_redis(e)) om_destroy(e);
+    }
+    ev_destroy(e);
     ks_destroy(&e->ks);
 }
 
-/* Expires, in order, every key whose expiry is at or before t. */
+/* Sets the key's expiry; the redis model adds or frees its expires entry. */
+static int set_expire(engine *e, uint32_t slot, int64_t expire_us, fs_err *err) {
+    int had = ks_get(&e->ks, slot)->heap_pos != KS_NONE;
+    if (ks_set_expire(&e->ks, slot, expire_us, err) != 0) return -1;
+    int has = expire_us != KS_NO_EXPIRE;
+    return is_redis(e) && had != has ? om_ttl_changed(e, slot, has, err) : 0;
+}
+
+void engine_expire_key(engine *e, uint32_t slot) {
+    remove_key(e, slot);
+    e->c.expired_keys++;
+}
+
+void engine_evict_key(engine *e, uint32_t slot) {
+    remove_key(e, slot);
+    e->c.evicted_keys++;
+}
+
+/* performEvictions, before a write: 1 to go on, 0 when refused (counted). */
+static int room_for_write(engine *e) {
+    if (e->cfg.maxmemory == 0 || ev_make_room(e)) return 1;
+    e->c.rejected_writes++;
+    return 0;
+}
+
+static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY_REDIS; }
+
+/* Expires, in order, every key whose expiry is at or before t (exact
+ * expiry only: Redis's waits for an access or the cron). */
 static void expire_until(engine *e, int64_t t) {
     uint32_t slot;
+    if (redis_expiry(e)) return;
     while ((slot = ks_first_expiring(&e->ks)) != KS_NONE && ks_get(&e->ks, slot)->expire_us <= t) {
         remove_key(e, slot);
         e->c.expired_keys++;
@@ -73,6 +128,9 @@ static int fire_timers(engine *e, int64_t t, fs_err *err) {
     e->now_us = t;
     if (e->next_tick_us == t) {
         e->c.ticks++;
+        /* databasesCron's order: expire, then resize and rehash. */
+        if (redis_expiry(e)) rx_active_cycle(e);
+        if (is_redis(e) && om_tick(e, err) != 0) return -1;
         if (e->be->tick != NULL) e->be->tick(e->be_state);
         e->next_tick_us += e->cfg.tick_interval_us;
     }
@@ -116,9 +174,21 @@ static int advance(engine *e, int64_t t, fs_err *err) {
     return 0;
 }
 
+/* The live key's slot, or KS_NONE.  With Redis's expiry a key past its TTL
+ * is expired now, as lookupKey's expireIfNeeded does for any command. */
+static uint32_t lookup(engine *e, const trace_event *ev) {
+    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
+    if (slot != KS_NONE && redis_expiry(e) && ks_get(&e->ks, slot)->expire_us <= e->now_us) {
+        engine_expire_key(e, slot);
+        return KS_NONE;
+    }
+    return slot;
+}
+
 /* Gives the key in slot a new value of `size` bytes.  Like a server: the new
  * value is allocated and written before the old one is freed. */
-static int replace_value(engine *e, uint32_t slot, uint64_t size, fs_err *err) {
+static int replace_value(engine *e, uint32_t slot, uint64_t size, int is_new, fs_err *err) {
+    if (is_redis(e)) return om_set_value(e, slot, size, is_new, err);
     void *block = NULL;
     size_t usable = 0;
     if (size > 0) {
@@ -140,19 +210,22 @@ static int replace_value(engine *e, uint32_t slot, uint64_t size, fs_err *err) {
 }
 
 static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
-    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
+    if (!room_for_write(e)) return 0;
+    uint32_t slot = lookup(e, ev);
     if (ev->cond != TRACE_COND_NONE && (slot != KS_NONE) != (ev->cond == TRACE_COND_XX)) {
         e->c.skipped_writes++;
         return 0;
     }
-    if (slot == KS_NONE && (slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE)
+    int is_new = slot == KS_NONE;
+    if (is_new && (slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE) return -1;
+    if (replace_value(e, slot, ev->size, is_new, err) != 0 ||
+        ev_touch(e, slot, is_new, err) != 0)
         return -1;
-    if (replace_value(e, slot, ev->size, err) != 0) return -1;
     ks_entry *ent = ks_get(&e->ks, slot);
     /* SET without a TTL clears an old one, as Redis's SET does. */
     int64_t expire = ev->ttl_us == TRACE_TTL_NONE ? KS_NO_EXPIRE : ev->time_us + ev->ttl_us;
     if (expire != ent->expire_us || expire != KS_NO_EXPIRE)
-        return ks_set_expire(&e->ks, slot, expire, err);
+        return set_expire(e, slot, expire, err);
     return 0;
 }
 
@@ -161,8 +234,10 @@ static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
  * written in full, then the old one freed.  The expiry stays.  A missing
  * key is created (Redis's APPEND) unless the condition is XX (memcached's). */
 static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
-    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
-    if (slot == KS_NONE) {
+    if (!room_for_write(e)) return 0;
+    uint32_t slot = lookup(e, ev);
+    int is_new = slot == KS_NONE;
+    if (is_new) {
         if (ev->cond == TRACE_COND_XX) {
             e->c.skipped_writes++;
             return 0;
@@ -173,7 +248,8 @@ static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
     if (size > TRACE_SIZE_MAX)
         return fs_errf(err, "APPEND makes the value %llu bytes: expected at most %llu",
                        (unsigned long long)size, (unsigned long long)TRACE_SIZE_MAX);
-    return replace_value(e, slot, size, err);
+    if (replace_value(e, slot, size, is_new, err) != 0) return -1;
+    return ev_touch(e, slot, is_new, err);
 }
 
 /* A miss the client fills: a SET of the size the trace says the value has. */
@@ -193,31 +269,33 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
     if (advance(e, ev->time_us, err) != 0) return -1;
     e->c.events++;
     e->c.ops[ev->op]++;
+    /* Every keyed command looks its key up first: a step of any rehash. */
+    if (is_redis(e) && ev->key != NULL) om_lookups(e);
     uint32_t slot;
     switch (ev->op) {
     case TRACE_OP_SET: return apply_set(e, ev, err);
     case TRACE_OP_DEL:
-        if ((slot = ks_find(&e->ks, ev->key, ev->keylen)) != KS_NONE) {
+        if ((slot = lookup(e, ev)) != KS_NONE) {
             remove_key(e, slot);
             e->c.deleted_keys++;
         }
         return 0;
     case TRACE_OP_EXPIRE:
-        if ((slot = ks_find(&e->ks, ev->key, ev->keylen)) == KS_NONE) return 0;
+        if ((slot = lookup(e, ev)) == KS_NONE) return 0;
         if (ev->ttl_us == 0) { /* Redis deletes at once; it is not an expiry */
             remove_key(e, slot);
             e->c.deleted_keys++;
             return 0;
         }
-        return ks_set_expire(&e->ks, slot, ev->time_us + ev->ttl_us, err);
+        return set_expire(e, slot, ev->time_us + ev->ttl_us, err);
     case TRACE_OP_PERSIST:
-        if ((slot = ks_find(&e->ks, ev->key, ev->keylen)) != KS_NONE)
-            return ks_set_expire(&e->ks, slot, KS_NO_EXPIRE, err);
+        if ((slot = lookup(e, ev)) != KS_NONE)
+            return set_expire(e, slot, KS_NO_EXPIRE, err);
         return 0;
     case TRACE_OP_GET:
-        if (ks_find(&e->ks, ev->key, ev->keylen) != KS_NONE) {
+        if ((slot = lookup(e, ev)) != KS_NONE) {
             e->c.keyspace_hits++;
-            return 0;
+            return ev_touch(e, slot, 0, err);
         }
         e->c.keyspace_misses++;
         return e->cfg.fill_on_miss && ev->size > 0 ? fill(e, ev, err) : 0;

@@ -30,6 +30,9 @@
 #include "../traces/trace_event.h"
 #include "fs_err.h"
 #include "keyspace.h"
+#include "evict.h"
+#include "objmodel.h"
+#include "rng.h"
 
 typedef struct engine engine;
 
@@ -39,6 +42,16 @@ typedef int (*engine_sample_fn)(void *arg, engine *e, fs_err *err);
 /* Called before the clock moves to virtual time t (microseconds since the
  * first event): a replay paced to a speed sleeps here until it is time. */
 typedef void (*engine_pace_fn)(void *arg, int64_t t_us);
+
+/* exact: every key goes at its TTL (the clock rules above).  redis: as
+ * Redis does, lazily when an event touches it and by the cron's active
+ * cycle (redis_expire.h); a key past its TTL counts until then. */
+typedef enum engine_expiry { ENGINE_EXPIRY_EXACT, ENGINE_EXPIRY_REDIS } engine_expiry;
+
+/* "exact" or "redis". */
+const char *engine_expiry_name(engine_expiry x);
+/* Returns 0, or -1 with err listing the names. */
+int engine_expiry_parse(const char *name, engine_expiry *x, fs_err *err);
 
 typedef struct engine_config {
     int64_t sample_interval_us; /* > 0 */
@@ -59,6 +72,11 @@ typedef struct engine_config {
     const int64_t *snapshot_at_us;
     size_t nsnapshots;
     engine_sample_fn on_snapshot; /* may be NULL when nsnapshots is 0 */
+    om_kind object_model;       /* OM_RAW (0) or OM_REDIS: objmodel.h */
+    engine_expiry expiry;       /* ENGINE_EXPIRY_EXACT (0) or _REDIS */
+    uint64_t maxmemory;         /* used_memory limit before writes; 0: none (evict.h) */
+    redis_policy maxmemory_policy;
+    int maxmemory_samples;      /* > 0 when maxmemory is set */
 } engine_config;
 
 typedef struct engine_counters {
@@ -70,10 +88,13 @@ typedef struct engine_counters {
     uint64_t keyspace_misses; /* GETs of a missing key */
     uint64_t fills;           /* misses that stored a value (fill_on_miss) */
     uint64_t skipped_writes;  /* SET / APPEND whose NX or XX condition failed */
-    uint64_t requested_bytes; /* sum of requested sizes of live values */
-    uint64_t used_memory;     /* sum of usable sizes of live values */
+    uint64_t requested_bytes; /* sum of requested sizes of live blocks: values in
+                                 the raw model, every block in the redis model */
+    uint64_t used_memory;     /* sum of usable sizes of the same blocks */
     uint64_t purges;          /* purge requests made to the allocator (events and timer) */
     uint64_t ticks;           /* cron ticks */
+    uint64_t evicted_keys;    /* keys removed to stay under maxmemory */
+    uint64_t rejected_writes; /* writes refused: over maxmemory, nothing to evict */
 } engine_counters;
 
 struct engine {
@@ -90,6 +111,10 @@ struct engine {
     uint64_t samples;
     size_t next_snapshot;     /* index of the next snapshot time */
     int64_t next_snapshot_us; /* INT64_MAX: none left */
+    objmodel om;              /* the redis model's blocks and tables */
+    rng rx_rng;               /* the active expire cycle's sampler */
+    evictor ev;               /* maxmemory's per-key words and pool */
+    rng ev_rng;               /* eviction's sampler and LFU's coin */
 };
 
 /* Returns 0, or -1 with err set. */
@@ -105,6 +130,11 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err);
 /* Ends the replay: the samples still due up to the last event's time, and a
  * last one at that time.  Returns 0 or -1. */
 int engine_finish(engine *e, fs_err *err);
+
+/* Removes the key in slot as expired (for the active expire cycle). */
+void engine_expire_key(engine *e, uint32_t slot);
+/* Removes the key in slot as evicted. */
+void engine_evict_key(engine *e, uint32_t slot);
 
 /* Seconds of virtual time since the first event. */
 static inline double engine_virtual_time(const engine *e) {

@@ -202,6 +202,11 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         snprintf(sum->trace_source, sizeof sum->trace_source, "preset:%s",
                  cfg->preset && *cfg->preset ? cfg->preset : "(generator)");
     }
+    if (cfg->transform != NULL && !transform_spec_empty(cfg->transform)) {
+        trace_reader inner = tr;
+        memset(&tr, 0, sizeof tr);
+        if (trace_transform_wrap(&tr, &inner, cfg->transform, err) != 0) goto done;
+    }
     snprintf(sum->trace_format, sizeof sum->trace_format, "%s", tr.ops->name);
     snprintf(sum->allocator, sizeof sum->allocator, "%s", cfg->allocator ? cfg->allocator : be->name);
     snprintf(sum->allocator_options, sizeof sum->allocator_options, "%s",
@@ -212,6 +217,8 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     sum->hz = cfg->hz;
     sum->purge_every = cfg->purge_every;
     sum->fill_on_miss = cfg->fill_on_miss;
+    snprintf(sum->object_model, sizeof sum->object_model, "%s", om_kind_name(cfg->object_model));
+    snprintf(sum->expiry, sizeof sum->expiry, "%s", engine_expiry_name(cfg->expiry));
     rs.speed = cfg->speed;
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
              be->version ? be->version(be_state) : "");
@@ -244,6 +251,11 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .snapshot_at_us = rs.snapshot_us,
         .nsnapshots = cfg->npage_map_at < RUN_MAX_PAGE_MAPS ? cfg->npage_map_at : RUN_MAX_PAGE_MAPS,
         .on_snapshot = on_snapshot,
+        .object_model = cfg->object_model,
+        .expiry = cfg->expiry,
+        .maxmemory = cfg->redis != NULL ? cfg->redis->maxmemory : 0,
+        .maxmemory_policy = cfg->redis != NULL ? cfg->redis->maxmemory_policy : REDIS_POLICY_NOEVICTION,
+        .maxmemory_samples = cfg->redis != NULL ? cfg->redis->maxmemory_samples : 5,
     };
     for (size_t i = 0; i < ec.nsnapshots; i++)
         rs.snapshot_us[i] = (int64_t)(cfg->page_map_at[i] * TRACE_US_PER_S + 0.5);

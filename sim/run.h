@@ -5,6 +5,9 @@
 
 #include "../analysis/results.h"
 #include "../traces/trace_gen.h"
+#include "../traces/trace_transform.h"
+#include "engine.h"
+#include "objmodel.h"
 #include "redis_conf.h"
 
 #define RUN_MAX_PAGE_MAPS 32
@@ -26,9 +29,12 @@ typedef struct run_config {
     int progress;           /* progress lines on stderr */
     int print_info;         /* the INFO block on stdout at the end */
     int fill_on_miss;       /* a GET miss of known size stores it (engine.h) */
+    om_kind object_model;   /* what each key allocates (objmodel.h) */
+    engine_expiry expiry;   /* when keys past their TTL go (engine.h) */
     double page_map_at[RUN_MAX_PAGE_MAPS]; /* virtual seconds, ascending: a page
                                    map (and size classes) at each (snapshot.h) */
     size_t npage_map_at;
+    const transform_spec *transform; /* remedies applied as the events pass, or NULL */
 } run_config;
 
 /* Replays and writes the results directory.  On error nothing is left on

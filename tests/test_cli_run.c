@@ -205,3 +205,63 @@ Test(cli_run, a_redis_conf_is_read_recorded_and_its_hz_applied) {
     cr_assert(strstr(json, "\"hz\": 50.000") != NULL, "redis.conf's hz drives the cron tick");
     free(json);
 }
+
+static double max_col(const char *path, const char *col) {
+    tu_csv c;
+    cr_assert_eq(tu_csv_load(&c, path), 0, "%s", path);
+    double m = 0;
+    for (size_t i = 0; i < c.nrows; i++)
+        if (tu_csv_get(&c, i, col) > m) m = tu_csv_get(&c, i, col);
+    tu_csv_free(&c);
+    return m;
+}
+
+Test(cli_run, the_redis_object_model_and_expiry_are_applied_and_recorded) {
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "2000", "-o", "raw", "-q",
+                            "--no-progress", NULL});
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "2000", "--object-model",
+                            "redis", "--expiry", "redis", "-o", "rm", "-q", "--no-progress", NULL});
+    char *json = tu_read_file(tu_path(dir, "rm/summary.json"), NULL);
+    cr_assert(strstr(json, "\"object_model\": \"redis\"") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"expiry\": \"redis\"") != NULL);
+    free(json);
+    json = tu_read_file(tu_path(dir, "raw/summary.json"), NULL);
+    cr_assert(strstr(json, "\"object_model\": \"raw\"") != NULL);
+    cr_assert(strstr(json, "\"expiry\": \"exact\"") != NULL);
+    free(json);
+    /* Per key at least a dictEntry (24) and a key sds (4 or more) more. */
+    double raw = max_col(tu_path(dir, "raw/series.csv"), "requested_bytes");
+    double rm = max_col(tu_path(dir, "rm/series.csv"), "requested_bytes");
+    cr_assert(rm >= raw + 2000 * 28, "redis model %.0f, raw %.0f", rm, raw);
+
+    const char *argv[] = {FRAGSIM_BIN, "run", "--preset", "seed-blog", "--object-model", "memcached",
+                          "-o", "bad", NULL};
+    tu_result r;
+    cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
+    cr_assert_neq(r.exit_code, 0);
+    cr_assert(strstr(r.err, "expected raw or redis") != NULL, "%s", r.err);
+    tu_result_free(&r);
+}
+
+Test(cli_run, maxmemory_options_evict_and_are_recorded) {
+    run_ok((const char *[]){"run", "--preset", "seed-blog", "--keys", "5000", "--maxmemory", "1mb",
+                            "--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "10",
+                            "-o", "mm", "-q", "--no-progress", NULL});
+    char *json = tu_read_file(tu_path(dir, "mm/summary.json"), NULL);
+    cr_assert(strstr(json, "\"maxmemory\": \"1048576\"") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"maxmemory-samples\": \"10\"") != NULL);
+    cr_assert(strstr(json, "\"rejected_writes\": 0") != NULL);
+    char *p = strstr(json, "\"evicted_keys\": ");
+    cr_assert_not_null(p);
+    cr_assert_gt(strtoull(p + 16, NULL, 10), 1000, "%s", p);
+    free(json);
+    cr_assert(max_col(tu_path(dir, "mm/series.csv"), "used_memory") < 1.1 * 1048576);
+
+    const char *argv[] = {FRAGSIM_BIN, "run", "--preset", "seed-blog", "--maxmemory-policy",
+                          "allkeys-fifo", "-o", "bad", NULL};
+    tu_result r;
+    cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
+    cr_assert_neq(r.exit_code, 0);
+    cr_assert(strstr(r.err, "--maxmemory-policy") != NULL, "%s", r.err);
+    tu_result_free(&r);
+}

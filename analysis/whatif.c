@@ -1,0 +1,306 @@
+#include "whatif.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result_rows.h"
+
+/* The series columns a what-if row is computed from. */
+enum { C_VT, C_REQ, C_USED, C_ALLOC, C_ACTIVE, C_RSS, NCOLS };
+static const char *const col_names[NCOLS] = {"virtual_time", "requested_bytes", "used_memory",
+                                             "allocator_allocated", "allocator_active",
+                                             "used_memory_rss"};
+
+typedef struct series {
+    double *v[NCOLS];
+    size_t n;
+} series;
+
+static void series_free(series *s) {
+    for (int c = 0; c < NCOLS; c++) free(s->v[c]);
+    memset(s, 0, sizeof *s);
+}
+
+/* Adds dir/series.csv into *s sample by sample (the first one sets the
+ * sample times; the others must have the same, as shards of one trace do:
+ * every shard sees the trace's clock events). */
+static int series_add(series *s, const char *dir, fs_err *err) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/series.csv", dir);
+    char *text = result_read_file(path);
+    if (text == NULL) return fs_errf(err, "cannot read %s", path);
+    char *save, *line = strtok_r(text, "\n", &save);
+    char *f[64];
+    int idx[NCOLS], nf = line ? csv_split(line, f, 64) : 0;
+    for (int c = 0; c < NCOLS; c++) {
+        idx[c] = -1;
+        for (int k = 0; k < nf; k++)
+            if (strcmp(f[k], col_names[c]) == 0) idx[c] = k;
+        if (idx[c] < 0) {
+            free(text);
+            return fs_errf(err, "%s: no column %s", path, col_names[c]);
+        }
+    }
+    int first = s->v[0] == NULL;
+    size_t row = 0;
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save), row++) {
+        nf = csv_split(line, f, 64);
+        if (first) {
+            for (int c = 0; c < NCOLS; c++) {
+                double *nv = realloc(s->v[c], (row + 1) * sizeof(double));
+                if (nv == NULL) {
+                    free(text);
+                    return fs_errf(err, "out of memory");
+                }
+                s->v[c] = nv;
+                s->v[c][row] = 0;
+            }
+            s->n = row + 1;
+        }
+        if (row >= s->n) break;
+        for (int c = 0; c < NCOLS; c++) {
+            double x = idx[c] < nf && *f[idx[c]] ? strtod(f[idx[c]], NULL) : NAN;
+            /* The last sample is taken where each shard's replay ended
+             * (its last event), which may differ by a few milliseconds. */
+            if (c == C_VT && !first && x != s->v[C_VT][row] && row + 1 < s->n) {
+                free(text);
+                return fs_errf(err, "%s: sampled at %.3f s where the other shards were at "
+                               "%.3f s", path, x, s->v[C_VT][row]);
+            }
+            if (c == C_VT) s->v[c][row] = first ? x : fmax(x, s->v[c][row]);
+            else s->v[c][row] += x; /* NAN stays NAN: not reported by this allocator */
+        }
+    }
+    free(text);
+    if (row != s->n) return fs_errf(err, "%s: %zu samples where the other shards have %zu", path,
+                                    row, s->n);
+    return 0;
+}
+
+typedef struct figures {
+    int ok;
+    double rss_peak, rss_mean, rss_final, used_peak, used_final, req_peak, req_final;
+    double frag_peak, frag_final, afrag_peak, afrag_final, cpu;
+} figures;
+
+static double ratio(double a, double b) { return b > 0 && !isnan(a) ? a / b : NAN; }
+
+/* Peaks, finals and ratios as a run's summary computes them: a ratio's
+ * peak counts only samples with used_memory at least 10% of its peak. */
+static void figures_of(const series *s, figures *g) {
+    g->rss_peak = g->used_peak = g->req_peak = 0;
+    g->frag_peak = g->afrag_peak = NAN;
+    g->rss_mean = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        /* Samples are evenly spaced in virtual time (but for the last), so
+         * their mean is the time average of RSS: what the expiry phase,
+         * where fragmentation lives, costs while it lasts. */
+        g->rss_mean += s->v[C_RSS][i] / (double)s->n;
+        g->rss_peak = fmax(g->rss_peak, s->v[C_RSS][i]);
+        g->used_peak = fmax(g->used_peak, s->v[C_USED][i]);
+        g->req_peak = fmax(g->req_peak, s->v[C_REQ][i]);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (!(s->v[C_USED][i] >= 0.1 * g->used_peak) || !(s->v[C_USED][i] > 0)) continue;
+        double fr = ratio(s->v[C_RSS][i], s->v[C_USED][i]);
+        double af = ratio(s->v[C_ACTIVE][i], s->v[C_ALLOC][i]);
+        if (!isnan(fr)) g->frag_peak = isnan(g->frag_peak) ? fr : fmax(g->frag_peak, fr);
+        if (!isnan(af)) g->afrag_peak = isnan(g->afrag_peak) ? af : fmax(g->afrag_peak, af);
+    }
+    size_t l = s->n ? s->n - 1 : 0;
+    g->rss_final = s->n ? s->v[C_RSS][l] : NAN;
+    g->used_final = s->n ? s->v[C_USED][l] : NAN;
+    g->req_final = s->n ? s->v[C_REQ][l] : NAN;
+    g->frag_final = s->n ? ratio(s->v[C_RSS][l], s->v[C_USED][l]) : NAN;
+    g->afrag_final = s->n ? ratio(s->v[C_ACTIVE][l], s->v[C_ALLOC][l]) : NAN;
+}
+
+/* One process's figures, or the sum of several's. */
+static int gather(const whatif_entry *e, int first, int count, figures *g, fs_err *err) {
+    memset(g, 0, sizeof *g);
+    series s = {0};
+    for (int k = first; k < first + count; k++) {
+        if (!e->ok[k]) return 0;
+        result_row r;
+        if (series_add(&s, e->dir[k], err) != 0 || result_row_load(&r, e->dir[k], err) != 0) {
+            series_free(&s);
+            return -1;
+        }
+        g->cpu += result_row_get(&r, "cpu_time");
+        result_row_free(&r);
+    }
+    figures_of(&s, g);
+    series_free(&s);
+    g->ok = 1;
+    return 0;
+}
+
+static const char *mib(double b, char *buf) {
+    if (isnan(b)) return "-";
+    snprintf(buf, 32, "%.1f", b / (1024.0 * 1024.0));
+    return buf;
+}
+
+static const char *num(double v, const char *fmt, char *buf) {
+    if (isnan(v)) return "-";
+    snprintf(buf, 32, fmt, v);
+    return buf;
+}
+
+static double change(double v, double base) {
+    return base > 0 && !isnan(v) ? 100.0 * (v - base) / base : NAN;
+}
+
+static void put_num(FILE *f, double v, const char *fmt) {
+    fputc(',', f);
+    if (!isnan(v)) fprintf(f, fmt, v);
+}
+
+static const char *status_of(const whatif_entry *e) {
+    for (int k = 0; k < e->nshards; k++)
+        if (!e->ok[k]) return e->status[k];
+    return "ok";
+}
+
+static void print_row(FILE *f, const char *name, const figures *g, const figures *base,
+                      const char *status) {
+    char b[14][32];
+    fprintf(f, "%-30s %9s %9s %9s %9s %9s %7s %7s %7s %7s %8s %8s %8s %8s %7s  %s\n", name,
+            mib(g->ok ? g->rss_peak : NAN, b[0]), mib(g->ok ? g->rss_mean : NAN, b[12]),
+            mib(g->ok ? g->rss_final : NAN, b[1]),
+            mib(g->ok ? g->used_peak : NAN, b[2]), mib(g->ok ? g->req_peak : NAN, b[3]),
+            num(g->ok ? g->frag_peak : NAN, "%.3f", b[4]),
+            num(g->ok ? g->frag_final : NAN, "%.3f", b[5]),
+            num(g->ok ? g->afrag_peak : NAN, "%.3f", b[6]),
+            num(g->ok ? g->afrag_final : NAN, "%.3f", b[7]), num(g->ok ? g->cpu : NAN, "%.2f", b[8]),
+            num(g->ok && base ? change(g->rss_peak, base->rss_peak) : NAN, "%+.1f%%", b[9]),
+            num(g->ok && base ? change(g->rss_mean, base->rss_mean) : NAN, "%+.1f%%", b[13]),
+            num(g->ok && base ? change(g->rss_final, base->rss_final) : NAN, "%+.1f%%", b[10]),
+            num(g->ok && base ? change(g->cpu, base->cpu) : NAN, "%+.1f%%", b[11]), status);
+}
+
+static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures *tot,
+                        figures *const *sub, const whatif_headroom *h) {
+    fprintf(f, "%-30s %9s %9s %9s %9s %9s %7s %7s %7s %7s %8s %8s %8s %8s %7s  %s\n", "remedy",
+            "rss_peak", "rss_mean", "rss_final", "used_peak", "req_peak", "frag_pk", "frag_fn",
+            "afrag_pk", "afrag_fn", "cpu_s", "d_rss_pk", "d_rss_mn", "d_rss_fn", "d_cpu", "status");
+    const figures *base = tot[0].ok ? &tot[0] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        print_row(f, e[i].remedy, &tot[i], base, status_of(&e[i]));
+        for (int k = 0; e[i].nshards > 1 && k < e[i].nshards; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "  shard %s", e[i].shard_label[k]);
+            print_row(f, name, &sub[i][k], NULL, e[i].ok[k] ? "ok" : e[i].status[k]);
+        }
+    }
+    fprintf(f, "# MiB.  rss = used_memory_rss; used = used_memory; req = requested_bytes (what "
+               "the trace asked for, after the remedy)\n"
+               "# frag = mem_fragmentation_ratio (process: RSS / used_memory); afrag = "
+               "allocator_frag_ratio (allocator_active / allocator_allocated)\n"
+               "# pk: peak (ratios: while used_memory >= 10%% of its peak); mean / mn: over the run; "
+               "fn: at the end.  "
+               "cpu_s: CPU seconds of the replay process(es)\n"
+               "# d_*: change against the baseline.  Sharded rows: the shards' processes added "
+               "sample by sample, each shard beneath\n");
+    if (!base) return;
+    char b[4][32];
+    fprintf(f, "\n# Headroom for maxmemory %s MiB (%s), safety margin %.0f%%; rule of thumb: a "
+               "container limit 30-50%% above maxmemory\n",
+            mib((double)h->maxmemory, b[0]), h->maxmemory_from, h->margin * 100);
+    fprintf(f, "%-30s %11s %11s %10s  %s\n", "remedy", "limit_MiB", "limit+margin", "headroom",
+            "against 30-50%");
+    for (size_t i = 0; i < n; i++) {
+        if (!tot[i].ok) continue;
+        double lim = tot[i].rss_peak, limm = lim * (1 + h->margin);
+        double hr = h->maxmemory ? 100.0 * (limm / (double)h->maxmemory - 1) : NAN;
+        /* Above 50% the rule's largest limit would be crossed (the OOM
+         * kill); below 30% even its smallest limit is enough. */
+        const char *verdict = isnan(hr) ? "-" : hr > 50 ? "above 50%: the rule's limit is too small"
+                            : hr >= 30 ? "within 30-50%" : "below 30%: the rule's limit suffices";
+        fprintf(f, "%-30s %11s %11s %10s  %s\n", e[i].remedy, mib(lim, b[1]), mib(limm, b[2]),
+                num(hr, "%+.0f%%", b[3]), verdict);
+    }
+    fprintf(f, "# limit = peak RSS (all processes); headroom = (limit + margin) over maxmemory\n");
+}
+
+static void csv_row(FILE *f, const char *remedy, const char *shard, int procs, const char *status,
+                    const figures *g, const figures *base, const whatif_headroom *h) {
+    csv_put_field(f, remedy);
+    fputc(',', f);
+    csv_put_field(f, shard);
+    fprintf(f, ",%d,", procs);
+    csv_put_field(f, status);
+    double nan = NAN;
+    const double v[] = {g->rss_peak, g->rss_mean, g->rss_final, g->used_peak, g->used_final, g->req_peak,
+                        g->req_final};
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++) put_num(f, g->ok ? v[k] : nan, "%.0f");
+    const double r[] = {g->frag_peak, g->frag_final, g->afrag_peak, g->afrag_final};
+    for (size_t k = 0; k < sizeof r / sizeof *r; k++) put_num(f, g->ok ? r[k] : nan, "%.4f");
+    put_num(f, g->ok ? g->cpu : nan, "%.3f");
+    int b = g->ok && base != NULL;
+    put_num(f, b ? change(g->rss_peak, base->rss_peak) : nan, "%.2f");
+    put_num(f, b ? change(g->rss_mean, base->rss_mean) : nan, "%.2f");
+    put_num(f, b ? change(g->rss_final, base->rss_final) : nan, "%.2f");
+    put_num(f, b ? change(g->used_peak, base->used_peak) : nan, "%.2f");
+    put_num(f, b ? change(g->cpu, base->cpu) : nan, "%.2f");
+    double limm = g->ok ? g->rss_peak * (1 + h->margin) : nan;
+    put_num(f, limm, "%.0f");
+    put_num(f, h->maxmemory ? 100.0 * (limm / (double)h->maxmemory - 1) : nan, "%.2f");
+    fputc('\n', f);
+}
+
+int whatif_write(const char *dir, const whatif_entry *e, size_t n, whatif_headroom *h,
+                 int quiet, fs_err *err) {
+    figures *tot = calloc(n, sizeof *tot);
+    figures **sub = calloc(n, sizeof *sub);
+    int rc = -1;
+    FILE *csv = NULL, *txt = NULL;
+    char path[1400];
+    if (tot == NULL || sub == NULL) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        if ((sub[i] = calloc((size_t)e[i].nshards, sizeof **sub)) == NULL) goto oom;
+        if (gather(&e[i], 0, e[i].nshards, &tot[i], err) != 0) goto out;
+        for (int k = 0; e[i].nshards > 1 && k < e[i].nshards; k++)
+            if (gather(&e[i], k, 1, &sub[i][k], err) != 0) goto out;
+    }
+    if (h->maxmemory == 0 && tot[0].ok) {
+        h->maxmemory = (uint64_t)tot[0].used_peak;
+        h->maxmemory_from = "none given: the baseline's peak used_memory, the least that never "
+                            "evicts";
+    }
+    snprintf(path, sizeof path, "%s/whatif.csv", dir);
+    if ((csv = fopen(path, "w")) == NULL) goto io;
+    fputs("remedy,shard,processes,status,rss_peak,rss_mean,rss_final,used_memory_peak,used_memory_final,"
+          "requested_peak,requested_final,mem_fragmentation_ratio_peak,"
+          "mem_fragmentation_ratio_final,allocator_frag_ratio_peak,allocator_frag_ratio_final,"
+          "cpu_seconds,rss_peak_change_pct,rss_mean_change_pct,rss_final_change_pct,used_memory_peak_change_pct,"
+          "cpu_change_pct,container_limit,headroom_pct\n", csv);
+    for (size_t i = 0; i < n; i++) {
+        csv_row(csv, e[i].remedy, "total", e[i].nshards, status_of(&e[i]), &tot[i],
+                tot[0].ok ? &tot[0] : NULL, h);
+        for (int k = 0; e[i].nshards > 1 && k < e[i].nshards; k++)
+            csv_row(csv, e[i].remedy, e[i].shard_label[k], 1, e[i].ok[k] ? "ok" : e[i].status[k],
+                    &sub[i][k], NULL, h);
+    }
+    snprintf(path, sizeof path, "%s/whatif.txt", dir);
+    if ((txt = fopen(path, "w")) == NULL) goto io;
+    print_table(txt, e, n, tot, sub, h);
+    if (ferror(csv) || ferror(txt)) goto io;
+    if (!quiet) print_table(stdout, e, n, tot, sub, h);
+    rc = 0;
+    goto out;
+oom:
+    fs_errf(err, "out of memory");
+    goto out;
+io:
+    fs_errf(err, "cannot write %s", path);
+out:
+    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write whatif.csv");
+    if (txt && fclose(txt) != 0 && rc == 0) rc = fs_errf(err, "cannot write whatif.txt");
+    for (size_t i = 0; sub && i < n; i++) free(sub[i]);
+    free(sub);
+    free(tot);
+    return rc;
+}

@@ -1,0 +1,355 @@
+/* `fragsim whatif`: the baseline and each remedy (or combination of
+ * remedies), each replayed by a `fragsim run` child of its own, gathered by
+ * analysis/whatif.c into one table against the baseline.
+ *
+ * A remedy is a set of run options (cli_remedy.c); sharding over separate
+ * instances is one child per shard, `--shard K/N`, as separate servers
+ * would hold them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analysis/results.h"
+#include "../analysis/whatif.h"
+#include "children.h"
+#include "cli.h"
+#include "fragsim_config.h"
+#include "redis_conf.h"
+#include "run.h"
+#include "units.h"
+
+#define MAX_REMEDIES 32
+#define DEFAULT_REMEDIES "pad-pow2,compress:0.5,shard-size:process,uniform-ttl"
+
+static void whatif_usage(void) {
+    printf("usage: fragsim whatif [TRACE | --preset NAME] [--remedies LIST] [options]\n\n"
+           "Replays the trace as it is (the baseline) and under each remedy, each in its own\n"
+           "process, and prints one table: peak and final RSS, used_memory, requested bytes,\n"
+           "process and allocator fragmentation, CPU seconds, and the change against the\n"
+           "baseline; then the container limit each needs for a maxmemory.  Writes\n"
+           "whatif.csv and whatif.txt, and every run's results directory.\n\n"
+           "remedies (--remedies, comma-separated; + combines, pad-pow2+uniform-ttl):\n"
+           "  pad-pow2              value sizes up to a power of two\n"
+           "  pad:N                 value sizes up to a multiple of N bytes\n"
+           "  compress:R[:MIN]      values of at least MIN bytes shrink to R of their size\n"
+           "  shard-size:process    one instance (process) per size class (--shard-by-size)\n"
+           "  shard-ttl:process     one instance per TTL class (--shard-by-ttl)\n"
+           "  uniform-ttl           keys of one prefix share the first TTL seen (--uniform-ttl)\n"
+           "  default: " DEFAULT_REMEDIES "\n\n"
+           "options:\n"
+           "  --shard-by-size B,... size classes for shard-size (default 1024,10240)\n"
+           "  --shard-by-ttl S,...  TTL classes in seconds for shard-ttl (default 300,3600)\n"
+           "  --uniform-ttl SEP     the byte ending a key's prefix (default :)\n"
+           "  --maxmemory BYTES     for the headroom (default: --config's, else the\n"
+           "                        baseline's peak used_memory)\n"
+           "  --safety-margin P     percent over peak RSS for the container limit (default 20)\n"
+           "  --allocator NAME      the allocator (default %s)\n"
+           "  --allocator-options S its options (fragsim run --help)\n"
+           "  --jobs N              runs side by side (default 1)\n"
+           "  -o, --output DIR      results directory (default results/whatif-NAME)\n"
+           "  --format, --config, --fill-on-miss, --sample-interval: as for run\n"
+           CLI_TIME_HELP
+           "  --progress, --no-progress, -q: as for compare\n\n" CLI_GEN_HELP,
+           FRAGSIM_DEFAULT_ALLOCATOR);
+}
+
+/* Strings the children's argv point to, freed at the end. */
+typedef struct pool {
+    char *s[4096];
+    size_t n;
+} pool;
+
+static const char *keep(pool *p, char *s) {
+    if (s != NULL && p->n < sizeof p->s / sizeof *p->s) p->s[p->n++] = s;
+    return s;
+}
+
+/* One remedy of the list, as run options.  shard_by: 0, 's' or 't'. */
+typedef struct remedy {
+    cli_remedy_opts opts;
+    int shard_by;
+} remedy;
+
+static int parse_remedy(const char *item, remedy *r, const char *sizes, const char *ttls,
+                        const char *sep, pool *p, fs_err *err) {
+    memset(r, 0, sizeof *r);
+    char buf[256];
+    if (strlen(item) >= sizeof buf) return fs_errf(err, "remedy '%s': too long", item);
+    snprintf(buf, sizeof buf, "%s", item);
+    for (char *save, *c = strtok_r(buf, "+", &save); c; c = strtok_r(NULL, "+", &save)) {
+        if (strcmp(c, "pad-pow2") == 0) r->opts.pad = "pow2";
+        else if (strncmp(c, "pad:", 4) == 0) r->opts.pad = keep(p, strdup(c + 4));
+        else if (strncmp(c, "compress:", 9) == 0) r->opts.compress = keep(p, strdup(c + 9));
+        else if (strcmp(c, "uniform-ttl") == 0) r->opts.uniform_ttl = sep;
+        else if (strcmp(c, "shard-size:process") == 0 || strcmp(c, "shard-ttl:process") == 0) {
+            if (r->shard_by)
+                return fs_errf(err, "remedy '%s': one sharding per remedy", item);
+            r->shard_by = c[6] == 's' ? 's' : 't';
+            if (r->shard_by == 's') r->opts.shard_by_size = sizes;
+            else r->opts.shard_by_ttl = ttls;
+        } else if (strcmp(c, "shard-size:arenas") == 0 || strcmp(c, "shard-ttl:arenas") == 0) {
+            return fs_errf(err, "remedy '%s': sharding into allocator arenas in one process is "
+                           "not in this version; shard-size:process runs one process per shard",
+                           item);
+        } else {
+            return fs_errf(err, "remedy '%s': unknown '%s' (pad-pow2, pad:N, compress:R[:MIN], "
+                           "shard-size:process, shard-ttl:process, uniform-ttl; + combines)",
+                           item, c);
+        }
+    }
+    /* Checked now, as run would check it, so no child fails on a typo. */
+    transform_spec spec;
+    cli_remedy_opts check = r->opts;
+    char k[32];
+    if (r->shard_by) {
+        transform_spec tmp = {.shard = -1};
+        if (transform_parse_shard_by(&tmp, r->shard_by == 's' ? TRANSFORM_SHARD_SIZE
+                                                              : TRANSFORM_SHARD_TTL,
+                                     r->shard_by == 's' ? sizes : ttls, err) != 0)
+            return -1;
+        snprintf(k, sizeof k, "1/%d", transform_nshards(&tmp));
+        check.shard = k;
+    }
+    if (cli_remedy_spec(&check, &spec, err) != 0) return fs_err_prefix(err, "remedy '%s'", item);
+    return 0;
+}
+
+static int shard_count(const remedy *r) {
+    if (!r->shard_by) return 1;
+    transform_spec t = {.shard = -1};
+    fs_err err;
+    const char *b = r->shard_by == 's' ? r->opts.shard_by_size : r->opts.shard_by_ttl;
+    if (transform_parse_shard_by(&t, r->shard_by == 's' ? TRANSFORM_SHARD_SIZE
+                                                        : TRANSFORM_SHARD_TTL, b, &err) != 0)
+        return 1;
+    return transform_nshards(&t);
+}
+
+int cli_whatif(int argc, char **argv) {
+    static const struct option longopts[] = {
+        CLI_GEN_LONGOPTS,
+        CLI_TIME_LONGOPTS,
+        {"remedies", required_argument, 0, OPT_REMEDIES},
+        {"shard-by-size", required_argument, 0, OPT_SHARD_BY_SIZE},
+        {"shard-by-ttl", required_argument, 0, OPT_SHARD_BY_TTL},
+        {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL},
+        {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
+        {"safety-margin", required_argument, 0, OPT_SAFETY_MARGIN},
+        {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
+        {"jobs", required_argument, 0, OPT_JOBS},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"config", required_argument, 0, OPT_CONFIG},
+        {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
+        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
+        {"output", required_argument, 0, 'o'},
+        {"progress", no_argument, 0, OPT_PROGRESS},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_gen_opts g = {0};
+    cli_time_opts t = {0};
+    const char *list = DEFAULT_REMEDIES, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
+    const char *allocator = FRAGSIM_DEFAULT_ALLOCATOR, *alloc_opts = NULL, *format = NULL;
+    const char *config = NULL, *interval = NULL, *out = NULL, *maxmem = NULL, *margin_s = NULL;
+    int progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0, opt;
+    uint64_t jobs = 1;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg)) continue;
+        switch (opt) {
+        case OPT_REMEDIES: list = optarg; break;
+        case OPT_SHARD_BY_SIZE: sizes = optarg; break;
+        case OPT_SHARD_BY_TTL: ttls = optarg; break;
+        case OPT_UNIFORM_TTL: sep = optarg; break;
+        case OPT_MAXMEMORY: maxmem = optarg; break;
+        case OPT_SAFETY_MARGIN: margin_s = optarg; break;
+        case OPT_ALLOCATOR: allocator = optarg; break;
+        case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
+        case OPT_JOBS:
+            if (units_parse_u64(optarg, &jobs) != 0 || jobs == 0 || jobs > 64)
+                return cli_error("whatif", CLI_USAGE, "--jobs '%s': expected 1 to 64", optarg);
+            break;
+        case OPT_FORMAT: format = optarg; break;
+        case OPT_CONFIG: config = optarg; break;
+        case OPT_FILL_ON_MISS: fill_on_miss = 1; break;
+        case OPT_SAMPLE_INTERVAL: interval = optarg; break;
+        case 'o': out = optarg; break;
+        case OPT_PROGRESS: progress = 1; break;
+        case OPT_NO_PROGRESS: progress = 0; break;
+        case 'q': quiet = 1; break;
+        case 'h': whatif_usage(); return CLI_OK;
+        default: return cli_bad_option("whatif", argc, argv);
+        }
+    }
+    if (optind < argc - 1)
+        return cli_error("whatif", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
+    const char *trace = optind < argc ? argv[optind] : NULL;
+    if ((trace == NULL) == (g.preset == NULL))
+        return cli_error("whatif", CLI_USAGE, "expected a TRACE file or --preset NAME (one of them)");
+    if (trace != NULL && strcmp(trace, "-") == 0)
+        return cli_error("whatif", CLI_USAGE, "standard input cannot be replayed once per remedy: "
+                         "write the trace to a file");
+    if (trace != NULL && g.any)
+        return cli_error("whatif", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
+                         "--preset, not to a trace file");
+    if (trace != NULL && access(trace, R_OK) != 0)
+        return cli_error("whatif", CLI_FAIL, "cannot open trace '%s': %s", trace, strerror(errno));
+    fs_err err;
+    gen_params gp;
+    double speed, hz, purge_every, margin = 20;
+    if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
+        cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0)
+        return cli_error("whatif", CLI_USAGE, "%s", err.msg);
+    whatif_headroom h = {0};
+    if (margin_s && (units_parse_double(margin_s, &margin) != 0 || margin > 1000))
+        return cli_error("whatif", CLI_USAGE, "--safety-margin '%s': expected percent, 0 to 1000",
+                         margin_s);
+    h.margin = margin / 100;
+    if (maxmem) {
+        if (units_parse_bytes(maxmem, &h.maxmemory) != 0 || h.maxmemory == 0)
+            return cli_error("whatif", CLI_USAGE, "--maxmemory '%s': expected bytes (4gb)", maxmem);
+        h.maxmemory_from = "--maxmemory";
+    } else if (config) {
+        static redis_conf rc;
+        static redis_conf_notes notes;
+        redis_conf_default(&rc);
+        if (redis_conf_load(&rc, config, &notes, &err) != 0)
+            return cli_error("whatif", CLI_USAGE, "%s", err.msg);
+        h.maxmemory = rc.maxmemory;
+        h.maxmemory_from = "--config";
+    }
+
+    /* The remedies, checked before anything runs; the baseline first. */
+    pool p = {0};
+    remedy *rem = calloc(MAX_REMEDIES + 1, sizeof *rem);
+    whatif_entry *ent = calloc(MAX_REMEDIES + 1, sizeof *ent);
+    size_t n = 1, nkids = 1;
+    int rc = CLI_USAGE;
+    snprintf(ent[0].remedy, sizeof ent[0].remedy, "baseline");
+    ent[0].nshards = 1;
+    char *items = strdup(list);
+    for (char *save, *it = strtok_r(items, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_REMEDIES + 1) {
+            cli_error("whatif", CLI_USAGE, "at most %d remedies", MAX_REMEDIES);
+            goto out;
+        }
+        if (parse_remedy(it, &rem[n], sizes, ttls, sep, &p, &err) != 0) {
+            cli_error("whatif", CLI_USAGE, "%s", err.msg);
+            goto out;
+        }
+        snprintf(ent[n].remedy, sizeof ent[n].remedy, "%s", it);
+        ent[n].nshards = shard_count(&rem[n]);
+        if (ent[n].nshards > WHATIF_MAX_SHARDS) {
+            cli_error("whatif", CLI_USAGE, "remedy '%s': at most %d shards", it, WHATIF_MAX_SHARDS);
+            goto out;
+        }
+        nkids += (size_t)ent[n].nshards;
+        n++;
+    }
+
+    char outdir[1024];
+    if (out == NULL) {
+        char base[512];
+        snprintf(base, sizeof base, "%s", trace ? trace : g.preset);
+        snprintf(outdir, sizeof outdir, "results/whatif-%.400s", basename(base));
+        out = outdir;
+    }
+    rc = CLI_FAIL;
+    results_dir rd;
+    char self[PATH_MAX];
+    if (children_self(self, sizeof self) != 0) {
+        cli_error("whatif", CLI_FAIL, "cannot find this executable");
+        goto out;
+    }
+    if (results_dir_begin(&rd, out, &err) != 0) {
+        cli_error("whatif", CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    child_job *kids = calloc(nkids, sizeof *kids);
+    const char *const gen_names[] = {"--preset", "--seed", "--keys", "--rate", "--insert-seconds",
+                                     "--sizes", "--ttl", "--observe", "--key-prefix"};
+    const char *const gen_vals[] = {g.preset, g.seed, g.keys, g.rate, g.insert_seconds,
+                                    g.sizes, g.ttl, g.observe, g.key_prefix};
+    size_t kj = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < ent[i].nshards; k++, kj++) {
+            child_job *j = &kids[kj];
+            /* Directory names: the position and the remedy, made safe. */
+            char safe[200];
+            snprintf(safe, sizeof safe, "%s", ent[i].remedy);
+            for (char *c = safe; *c; c++)
+                if (*c == '/' || *c == ':' || *c == '+') *c = '_';
+            if (ent[i].nshards > 1) {
+                snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%02zu-%s/shard-%d", rd.partial,
+                         i, safe, k + 1);
+                snprintf(ent[i].shard_label[k], sizeof ent[i].shard_label[k], "%d/%d", k + 1,
+                         ent[i].nshards);
+            } else {
+                snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%02zu-%s", rd.partial, i, safe);
+            }
+            snprintf(j->errfile, sizeof j->errfile, "%s/.stderr-%zu", rd.partial, kj);
+            j->label = ent[i].nshards > 1 ? keep(&p, strdup(ent[i].dir[k] + strlen(rd.partial) + 1))
+                                          : ent[i].remedy;
+            int m = 0;
+            j->argv[m++] = self;
+            j->argv[m++] = "run";
+            if (trace) j->argv[m++] = trace;
+            for (size_t q = 0; q < sizeof gen_vals / sizeof *gen_vals; q++)
+                if (gen_vals[q]) j->argv[m++] = gen_names[q], j->argv[m++] = gen_vals[q];
+            if (format) j->argv[m++] = "--format", j->argv[m++] = format;
+            if (config) j->argv[m++] = "--config", j->argv[m++] = config;
+            if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
+            if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
+            if (t.speed) j->argv[m++] = "--speed", j->argv[m++] = t.speed;
+            if (t.hz) j->argv[m++] = "--hz", j->argv[m++] = t.hz;
+            if (t.purge_every) j->argv[m++] = "--purge-every", j->argv[m++] = t.purge_every;
+            if (alloc_opts) j->argv[m++] = "--allocator-options", j->argv[m++] = alloc_opts;
+            cli_remedy_opts o = rem[i].opts;
+            char *shard = NULL;
+            if (ent[i].nshards > 1 && asprintf(&shard, "%d/%d", k + 1, ent[i].nshards) > 0)
+                o.shard = keep(&p, shard);
+            cli_remedy_argv(&o, j->argv, &m);
+            j->argv[m++] = "--allocator";
+            j->argv[m++] = allocator;
+            j->argv[m++] = "-o";
+            j->argv[m++] = ent[i].dir[k];
+            j->argv[m++] = "-q";
+            j->argv[m++] = "--no-progress";
+            j->argv[m] = NULL;
+        }
+    }
+    size_t failed = children_run(kids, nkids, (unsigned)jobs, progress, "whatif");
+    for (size_t i = 0, q = 0; i < n; i++)
+        for (int k = 0; k < ent[i].nshards; k++, q++) {
+            ent[i].ok[k] = kids[q].ok;
+            snprintf(ent[i].status[k], sizeof ent[i].status[k], "%s", kids[q].status);
+        }
+    free(kids);
+    if (whatif_write(rd.partial, ent, n, &h, quiet, &err) != 0 ||
+        results_dir_commit(&rd, &err) != 0) {
+        results_dir_abort(&rd);
+        cli_error("whatif", CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    if (!quiet) printf("# results in %s/ (whatif.csv, whatif.txt, one directory per run)\n", out);
+    rc = CLI_OK;
+    if (failed > 0)
+        rc = cli_error("whatif", CLI_FAIL, "%zu of %zu runs did not finish (see the status "
+                       "column); the others' results are in %s", failed, nkids, out);
+out:
+    free(items);
+    for (size_t i = 0; i < p.n; i++) free(p.s[i]);
+    free(rem);
+    free(ent);
+    return rc;
+}

@@ -1,0 +1,267 @@
+/* The redis object model (objmodel.h): Redis 7.0's sds, robj and dict
+ * allocations, replayed on the allocator under test. */
+#include "objmodel.h"
+
+#include <string.h>
+
+#include "emem.h"
+#include "engine.h"
+
+const char *om_kind_name(om_kind k) { return k == OM_REDIS ? "redis" : "raw"; }
+
+int om_kind_parse(const char *name, om_kind *k, fs_err *err) {
+    if (strcmp(name, "raw") == 0) *k = OM_RAW;
+    else if (strcmp(name, "redis") == 0) *k = OM_REDIS;
+    else return fs_errf(err, "--object-model '%s': expected raw or redis", name);
+    return 0;
+}
+
+/* sdsReqType: the smallest header whose length field holds len. */
+static uint64_t sds_hdr(uint64_t len) {
+    if (len < 32) return 1;
+    if (len < 256) return 3;
+    if (len < 65536) return 5;
+    if (len < ((uint64_t)1 << 32)) return 9;
+    return 17;
+}
+
+uint64_t om_sds_size(uint64_t len) { return sds_hdr(len) + len + 1; }
+
+uint64_t om_key_sds_size(uint32_t keylen) {
+    /* sdsnewlen turns an empty SDS_TYPE_5 into SDS_TYPE_8: type 5 cannot
+     * grow, and an empty string is usually created to be appended to. */
+    return keylen == 0 ? 3 + 1 : om_sds_size(keylen);
+}
+
+void om_value_sizes(uint64_t len, uint64_t *robj, uint64_t *body) {
+    if (len <= OM_EMBSTR_MAX) {
+        *robj = 0;
+        *body = OM_ROBJ_SIZE + 3 + len + 1; /* robj + sdshdr8 + bytes + NUL */
+    } else {
+        *robj = OM_ROBJ_SIZE;
+        *body = om_sds_size(len);
+    }
+}
+
+void om_init(objmodel *m, om_kind kind) {
+    memset(m, 0, sizeof *m);
+    m->kind = kind;
+}
+
+/* A block of the model: allocated, written in full (DESIGN.md decision 3)
+ * and counted, as zmalloc counts it. */
+static void *blk_alloc(engine *e, uint64_t size, int fill, size_t *usable, fs_err *err) {
+    void *p = e->be->alloc(e->be_state, size, usable);
+    if (p == NULL) {
+        fs_errf(err, "the allocator refused %llu bytes (out of memory)", (unsigned long long)size);
+        return NULL;
+    }
+    memset(p, fill, size);
+    e->c.requested_bytes += size;
+    e->c.used_memory += *usable;
+    return p;
+}
+
+static void blk_free(engine *e, void *p, uint64_t size, size_t usable) {
+    if (p == NULL) return;
+    e->be->free(e->be_state, p, size);
+    e->c.requested_bytes -= size;
+    e->c.used_memory -= usable;
+}
+
+/* _dictNextExp: the smallest power of two >= n, at least 4. */
+static uint64_t next_pow2(uint64_t n) {
+    uint64_t s = OM_DICT_MIN_SIZE;
+    while (s < n) s <<= 1;
+    return s;
+}
+
+static void rehash_done(engine *e, om_dict *d) {
+    blk_free(e, d->old, d->old_size * 8, d->old_usable);
+    d->old = NULL;
+    d->old_size = d->old_usable = d->rehash_left = 0;
+}
+
+/* dictExpand: a new bucket array (zcalloc: written, as zeros); the old one
+ * stays until the incremental rehash has moved every entry.  Redis rehashes
+ * a bucket per dict operation (visiting at most 10 empty ones), so `old
+ * size` operations always finish it; the cron usually does first. */
+static int dict_resize(engine *e, om_dict *d, uint64_t size, fs_err *err) {
+    size_t usable;
+    void *t = blk_alloc(e, size * 8, 0, &usable, err);
+    if (t == NULL) return -1;
+    if (d->table != NULL) {
+        d->old = d->table;
+        d->old_size = d->size;
+        d->old_usable = d->table_usable;
+        d->rehash_left = d->size;
+    }
+    d->table = t;
+    d->size = size;
+    d->table_usable = usable;
+    return 0;
+}
+
+/* _dictExpandIfNeeded, before an add: the first table has 4 buckets; a
+ * full one (used >= size) grows to the power of two above used; never
+ * while a rehash runs. */
+static int dict_add(engine *e, om_dict *d, fs_err *err) {
+    if (d->old == NULL) {
+        if (d->table == NULL) {
+            if (dict_resize(e, d, OM_DICT_MIN_SIZE, err) != 0) return -1;
+        } else if (d->used >= d->size && dict_resize(e, d, next_pow2(d->used + 1), err) != 0) {
+            return -1;
+        }
+    }
+    d->used++;
+    return 0;
+}
+
+static void dict_step(engine *e, om_dict *d) {
+    if (d->old != NULL && --d->rehash_left == 0) rehash_done(e, d);
+}
+
+static om_key *key_of(engine *e, uint32_t slot) { return &e->om.keys[slot]; }
+
+/* The array beside the slot array grows with it. */
+static int keys_reserve(engine *e, uint32_t slot, fs_err *err) {
+    if (slot < e->om.cap) return 0;
+    uint32_t cap = e->om.cap ? e->om.cap : 1024;
+    while (cap <= slot) cap *= 2;
+    void *p = e->om.keys == NULL ? emem_map((size_t)cap * sizeof(om_key))
+                                 : emem_remap(e->om.keys, (size_t)e->om.cap * sizeof(om_key),
+                                              (size_t)cap * sizeof(om_key));
+    if (p == NULL) return fs_errf(err, "out of engine memory for %u keys", cap);
+    e->om.keys = p;
+    e->om.cap = cap;
+    return 0;
+}
+
+static int fill_byte(engine *e, uint32_t slot) { return 'A' + (int)(ks_get(&e->ks, slot)->hash % 26); }
+
+int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err) {
+    if (keys_reserve(e, slot, err) != 0) return -1;
+    om_key *k = key_of(e, slot);
+    if (is_new) memset(k, 0, sizeof *k);
+    uint64_t robj_size, body_size;
+    om_value_sizes(len, &robj_size, &body_size);
+    int fill = fill_byte(e, slot);
+    size_t robj_usable = 0, body_usable = 0;
+    void *robj = NULL, *body;
+    if (robj_size && (robj = blk_alloc(e, robj_size, fill, &robj_usable, err)) == NULL) return -1;
+    if ((body = blk_alloc(e, body_size, fill, &body_usable, err)) == NULL) {
+        blk_free(e, robj, robj_size, robj_usable);
+        return -1;
+    }
+    ks_entry *ent = ks_get(&e->ks, slot);
+    if (!is_new) { /* dbOverwrite: the old value goes once the new is in */
+        uint64_t old_robj, old_body;
+        om_value_sizes(ent->requested, &old_robj, &old_body);
+        blk_free(e, ent->block, old_body, ent->usable);
+        blk_free(e, k->robj, old_robj, k->robj_usable);
+    }
+    ent->block = body;
+    ent->requested = len;
+    ent->usable = body_usable;
+    k->robj = robj;
+    k->robj_usable = (uint32_t)robj_usable;
+    if (!is_new) return 0;
+    /* dbAdd: sdsdup(key), then dictAddRaw (table growth, then the entry). */
+    size_t u;
+    if ((k->key_sds = blk_alloc(e, om_key_sds_size(ent->keylen), fill, &u, err)) == NULL) return -1;
+    k->key_usable = (uint32_t)u;
+    if (dict_add(e, &e->om.main, err) != 0) {
+        e->om.main.used++; /* om_key_free takes it back with the entry's slot */
+        return -1;
+    }
+    if ((k->de = blk_alloc(e, OM_DICT_ENTRY_SIZE, fill, &u, err)) == NULL) return -1;
+    k->key_usable += (uint32_t)u;
+    dict_step(e, &e->om.main);
+    return 0;
+}
+
+void om_key_free(engine *e, uint32_t slot) {
+    if (slot >= e->om.cap) return;
+    om_key *k = key_of(e, slot);
+    ks_entry *ent = ks_get(&e->ks, slot);
+    if (k->exp_de != NULL) {
+        blk_free(e, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
+        e->om.expires.used--;
+        dict_step(e, &e->om.expires);
+    }
+    uint64_t robj_size, body_size;
+    om_value_sizes(ent->requested, &robj_size, &body_size);
+    blk_free(e, ent->block, body_size, ent->usable);
+    blk_free(e, k->robj, robj_size, k->robj_usable);
+    if (k->key_sds != NULL) {
+        uint64_t sds = om_key_sds_size(ent->keylen);
+        uint64_t de = k->de != NULL ? OM_DICT_ENTRY_SIZE : 0;
+        /* The two usable sizes were kept as one sum: free both, subtract once. */
+        e->be->free(e->be_state, k->key_sds, sds);
+        if (k->de != NULL) e->be->free(e->be_state, k->de, de);
+        e->c.requested_bytes -= sds + de;
+        e->c.used_memory -= k->key_usable;
+        e->om.main.used--;
+        dict_step(e, &e->om.main);
+    }
+    ent->block = NULL;
+    ent->requested = ent->usable = 0;
+    memset(k, 0, sizeof *k);
+}
+
+int om_ttl_changed(engine *e, uint32_t slot, int has_ttl, fs_err *err) {
+    om_key *k = key_of(e, slot);
+    om_dict *d = &e->om.expires;
+    if (has_ttl && k->exp_de == NULL) {
+        size_t u;
+        if (dict_add(e, d, err) != 0) return -1;
+        if ((k->exp_de = blk_alloc(e, OM_DICT_ENTRY_SIZE, fill_byte(e, slot), &u, err)) == NULL) {
+            d->used--;
+            return -1;
+        }
+        k->exp_usable = (uint32_t)u;
+        dict_step(e, d);
+    } else if (!has_ttl && k->exp_de != NULL) {
+        blk_free(e, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
+        k->exp_de = NULL;
+        k->exp_usable = 0;
+        d->used--;
+        dict_step(e, d);
+    }
+    return 0;
+}
+
+void om_lookups(engine *e) {
+    dict_step(e, &e->om.main);
+    if (e->om.expires.used > 0) dict_step(e, &e->om.expires);
+}
+
+/* htNeedsResize + dictResize: a table above 4 buckets and under 10% used
+ * shrinks to the power of two at or above max(used, 4). */
+static int dict_cron(engine *e, om_dict *d, fs_err *err) {
+    if (d->old == NULL && d->size > OM_DICT_MIN_SIZE && d->used * 100 / d->size < 10) {
+        uint64_t size = next_pow2(d->used);
+        if (size != d->size && dict_resize(e, d, size, err) != 0) return -1;
+    }
+    if (d->old != NULL) rehash_done(e, d);
+    return 0;
+}
+
+int om_tick(engine *e, fs_err *err) {
+    if (dict_cron(e, &e->om.main, err) != 0) return -1;
+    return dict_cron(e, &e->om.expires, err);
+}
+
+static void dict_free(engine *e, om_dict *d) {
+    if (d->old != NULL) rehash_done(e, d);
+    blk_free(e, d->table, d->size * 8, d->table_usable);
+    memset(d, 0, sizeof *d);
+}
+
+void om_destroy(engine *e) {
+    dict_free(e, &e->om.main);
+    dict_free(e, &e->om.expires);
+    if (e->om.keys != NULL) emem_unmap(e->om.keys, (size_t)e->om.cap * sizeof(om_key));
+    e->om.keys = NULL;
+    e->om.cap = 0;
+}

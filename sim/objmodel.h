@@ -1,0 +1,110 @@
+/* objmodel: what the allocator under test is asked for, per key.
+ *
+ * raw (the default): one block per value, of the value's size: the
+ * allocator sees only the data, as in a cache that stores values alone.
+ *
+ * redis: Redis 7's allocations for a string key (REFERENCE.md, "Redis 7
+ * allocations for SET"): the key sds, its dictEntry (24 B), the value as one
+ * EMBSTR block (robj + sdshdr8 + bytes + NUL, for values up to 44 bytes) or
+ * as a RAW robj (16 B) plus an sds, a 24-byte entry in the expires dict
+ * while the key has a TTL, and the two dicts' bucket arrays (8 B a bucket),
+ * which double when full and are shrunk by the cron when under 10% used.
+ * The per-key structures put allocated and active 5-7% closer to a real
+ * server than values alone; the tables are the one large allocation a
+ * Redis keyspace makes and are where its big jumps in used_memory come
+ * from.
+ *
+ * Not modelled: integer-encoded and shared values (a trace carries sizes,
+ * not contents), the per-command argument objects (freed at the end of each
+ * command; under 0.01 of the fragmentation ratio), and sds growth slack from
+ * APPEND (an APPEND makes a new value of the joined size, as in raw).
+ *
+ * The pointers live in engine memory (emem), in an array beside the
+ * keyspace's slot array, indexed by slot, so the raw model pays nothing. */
+#ifndef FRAGSIM_OBJMODEL_H
+#define FRAGSIM_OBJMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs_err.h"
+
+typedef enum om_kind { OM_RAW, OM_REDIS } om_kind;
+
+/* "raw" or "redis". */
+const char *om_kind_name(om_kind k);
+/* Parses a model's name.  Returns 0, or -1 with err listing the names. */
+int om_kind_parse(const char *name, om_kind *k, fs_err *err);
+
+/* The key's blocks besides the value's sds or EMBSTR (ks_entry.block).  The
+ * usable sizes are kept because used_memory must drop by exactly what it
+ * rose by, and a size class is the allocator's business. */
+typedef struct om_key {
+    void *key_sds, *de;   /* always both, for a live key */
+    void *robj;           /* a RAW value's robj; NULL for EMBSTR or none */
+    void *exp_de;         /* the expires dict's entry, NULL without a TTL */
+    uint32_t key_usable;  /* key sds + dictEntry */
+    uint32_t robj_usable;
+    uint32_t exp_usable;
+} om_key;
+
+/* One of Redis's dicts: its bucket array and, while an incremental rehash
+ * runs, the old one. */
+typedef struct om_dict {
+    uint64_t size, used;  /* buckets (0: no table yet), keys */
+    void *table;
+    size_t table_usable;
+    void *old;            /* the table being rehashed away, or NULL */
+    uint64_t old_size;
+    size_t old_usable;
+    uint64_t rehash_left; /* dict operations until the rehash is done */
+} om_dict;
+
+typedef struct objmodel {
+    om_kind kind;
+    om_key *keys;         /* by slot, redis only */
+    uint32_t cap;
+    om_dict main, expires;
+} objmodel;
+
+/* Bytes Redis 7 asks for (sdsnewlen's header by length). */
+uint64_t om_sds_size(uint64_t len);
+/* The key's sds: an empty key takes sdshdr8, as sdsnewlen does. */
+uint64_t om_key_sds_size(uint32_t keylen);
+/* The value's blocks: *robj 16 (RAW) or 0 (EMBSTR; also for an empty
+ * value, which Redis stores as an EMBSTR of 20 bytes), *body the EMBSTR's
+ * or the sds's size. */
+void om_value_sizes(uint64_t len, uint64_t *robj, uint64_t *body);
+
+/* The engine's side (sim/engine.c calls these in the redis model only). */
+struct engine;
+/* Sets the model up (nothing is allocated until the first key). */
+void om_init(objmodel *m, om_kind kind);
+/* Gives the key in slot a value of len bytes, as SET does: the new value
+ * first (Redis builds it while parsing the command), then, for a new key,
+ * its sds, the main table's growth and its dictEntry; for an existing one,
+ * the old value freed.  Returns 0, or -1 with err set when the allocator
+ * refuses (the key is then left consistent for om_key_free). */
+int om_set_value(struct engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err);
+/* Frees every block of the key in slot (its keyspace entry stays for the
+ * caller to delete). */
+void om_key_free(struct engine *e, uint32_t slot);
+/* The key gained (had 0, now 1) or lost a TTL: its expires entry. */
+int om_ttl_changed(struct engine *e, uint32_t slot, int has_ttl, fs_err *err);
+/* One event's lookups: each advances a running incremental rehash by a
+ * step, as Redis's dictFind does; lookups_expires counts only while the
+ * expires dict holds keys (Redis's getExpire skips an empty one). */
+void om_lookups(struct engine *e);
+/* The cron's share (databasesCron): shrink a dict under 10% full, then
+ * finish any rehash (incrementallyRehash's millisecond is enough for the
+ * tables of the sizes replayed here). */
+int om_tick(struct engine *e, fs_err *err);
+/* Frees the tables (after every key's blocks). */
+void om_destroy(struct engine *e);
+
+#define OM_ROBJ_SIZE 16
+#define OM_DICT_ENTRY_SIZE 24
+#define OM_EMBSTR_MAX 44
+#define OM_DICT_MIN_SIZE 4
+
+#endif

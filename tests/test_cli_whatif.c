@@ -1,0 +1,134 @@
+/* fragsim whatif, end to end: the baseline and every remedy run, the table
+ * and whatif.csv hold their rows, the baseline changes by 0% against
+ * itself, a sharded remedy's total adds its shards up, and what a remedy
+ * cannot do is refused before anything runs. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analysis/result_rows.h"
+#include "test_util.h"
+
+static char *dir;
+
+static void setup(void) { dir = tu_tmpdir(); }
+static void teardown(void) {
+    tu_rmtree(dir);
+    free(dir);
+}
+
+TestSuite(cli_whatif, .init = setup, .fini = teardown, .timeout = 600);
+
+static tu_result run(const char *const *args) {
+    const char *argv[40] = {FRAGSIM_BIN};
+    int n = 1;
+    for (; args[n - 1] != NULL && n < 39; n++) argv[n] = args[n - 1];
+    argv[n] = NULL;
+    tu_result r;
+    cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
+    return r;
+}
+
+/* whatif.csv's rows: remedy and shard as text, the rest as numbers. */
+typedef struct wrow {
+    char remedy[64], shard[16], status[64];
+    double rss_peak, req_peak, used_peak, d_rss, cpu;
+} wrow;
+
+static size_t load_rows(const char *path, wrow *rows, size_t max) {
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text);
+    char *save, *line = strtok_r(text, "\n", &save);
+    char *f[64];
+    int nf = csv_split(line, f, 64);
+    const char *want[] = {"remedy", "shard", "processes", "status", "rss_peak", "rss_final",
+                          "used_memory_peak", "requested_peak", "mem_fragmentation_ratio_peak",
+                          "allocator_frag_ratio_peak", "cpu_seconds", "rss_peak_change_pct",
+                          "container_limit", "headroom_pct"};
+    int col[14];
+    for (size_t w = 0; w < 14; w++) {
+        col[w] = -1;
+        for (int k = 0; k < nf; k++)
+            if (strcmp(f[k], want[w]) == 0) col[w] = k;
+        cr_assert_geq(col[w], 0, "whatif.csv has no column %s", want[w]);
+    }
+    size_t n = 0;
+    for (line = strtok_r(NULL, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+        nf = csv_split(line, f, 64);
+        wrow *r = &rows[n++];
+        snprintf(r->remedy, sizeof r->remedy, "%s", f[col[0]]);
+        snprintf(r->shard, sizeof r->shard, "%s", f[col[1]]);
+        snprintf(r->status, sizeof r->status, "%s", f[col[3]]);
+        r->rss_peak = *f[col[4]] ? strtod(f[col[4]], NULL) : NAN;
+        r->used_peak = *f[col[6]] ? strtod(f[col[6]], NULL) : NAN;
+        r->req_peak = *f[col[7]] ? strtod(f[col[7]], NULL) : NAN;
+        r->cpu = *f[col[10]] ? strtod(f[col[10]], NULL) : NAN;
+        r->d_rss = *f[col[11]] ? strtod(f[col[11]], NULL) : NAN;
+    }
+    free(text);
+    return n;
+}
+
+static const wrow *find(const wrow *rows, size_t n, const char *remedy, const char *shard) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].remedy, remedy) == 0 && strcmp(rows[i].shard, shard) == 0)
+            return &rows[i];
+    cr_assert_fail("no row %s / %s", remedy, shard);
+    return NULL;
+}
+
+Test(cli_whatif, baseline_and_remedies_in_one_table) {
+    tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "3000",
+                                       "--speed", "max", "--no-progress", "-o", "wi",
+                                       "--remedies",
+                                       "pad-pow2,compress:0.5,shard-size:process,uniform-ttl,"
+                                       "pad:4096+compress:0.5:2000",
+                                       NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    const char *names[] = {"baseline", "pad-pow2", "compress:0.5", "shard-size:process",
+                           "shard 1/3", "uniform-ttl", "pad:4096+compress:0.5:2000", "Headroom"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        cr_assert(strstr(r.out, names[i]) != NULL, "no %s in the table:\n%s", names[i], r.out);
+    tu_result_free(&r);
+    cr_assert(tu_exists(tu_path(dir, "wi/whatif.txt")));
+    wrow rows[32];
+    size_t n = load_rows(tu_path(dir, "wi/whatif.csv"), rows, 32);
+    cr_assert_eq(n, 6 + 3, "six remedies (baseline included) and three shard rows");
+    const wrow *base = find(rows, n, "baseline", "total");
+    cr_assert_str_eq(base->status, "ok");
+    cr_assert_eq(base->d_rss, 0.0, "the baseline against itself");
+    cr_assert_gt(base->rss_peak, 0);
+    cr_assert_gt(base->cpu, 0);
+    /* Padding to powers of two asks for more bytes, compression for half. */
+    cr_assert_gt(find(rows, n, "pad-pow2", "total")->req_peak, base->req_peak);
+    const wrow *comp = find(rows, n, "compress:0.5", "total");
+    cr_assert(fabs(comp->req_peak - base->req_peak / 2) < base->req_peak * 0.01,
+              "compressed %.0f against %.0f", comp->req_peak, base->req_peak);
+    /* The shards together ask for what the unsharded run asked for, and
+     * hold the RSS of three processes. */
+    const wrow *tot = find(rows, n, "shard-size:process", "total");
+    cr_assert_eq(tot->req_peak, base->req_peak);
+    double rss = 0;
+    for (int k = 1; k <= 3; k++) {
+        char s[8];
+        snprintf(s, sizeof s, "%d/3", k);
+        rss = fmax(rss, find(rows, n, "shard-size:process", s)->rss_peak);
+    }
+    cr_assert_gt(tot->rss_peak, rss, "the total counts every shard's process");
+    cr_assert(tu_exists(tu_path(dir, "wi/03-shard-size_process/shard-2/summary.json")));
+}
+
+Test(cli_whatif, what_cannot_run_is_refused_first) {
+    const char *bad[] = {"shard-size:arenas", "pad:0", "compress:2", "bogus",
+                         "shard-size:process+shard-ttl:process"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "100",
+                                           "--remedies", bad[i], "-o", "wi", "--no-progress", NULL});
+        cr_assert_eq(r.exit_code, 2, "%s: %s", bad[i], r.err);
+        cr_assert(strstr(r.err, "remedy") != NULL, "%s", r.err);
+        tu_result_free(&r);
+        cr_assert(!tu_exists(tu_path(dir, "wi")), "nothing is left");
+    }
+}

@@ -1,0 +1,284 @@
+#include "trace_transform.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/emem.h"
+#include "../sim/units.h"
+
+/* ---- a table from a 64-bit key hash to a value, in engine memory ----
+ * Keys are stored as their hash only: at 2^64 a collision among even
+ * millions of keys is far less likely than any other error in the run, and
+ * it keeps the table a flat array that never touches the allocator. */
+
+typedef struct hslot {
+    uint64_t h; /* 0: empty */
+    int64_t v;
+} hslot;
+
+typedef struct htab {
+    hslot *slots;
+    size_t cap, count; /* cap a power of two */
+} htab;
+
+static uint64_t hash_bytes(const char *p, uint32_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
+    for (uint32_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+static hslot *htab_find(htab *t, uint64_t h) {
+    for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
+        if (t->slots[i].h == h || t->slots[i].h == 0) return &t->slots[i];
+}
+
+static int htab_grow(htab *t) {
+    size_t ncap = t->cap ? t->cap * 2 : 1024;
+    htab n = {emem_map(ncap * sizeof(hslot)), ncap, t->count};
+    if (n.slots == NULL) return -1;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].h) *htab_find(&n, t->slots[i].h) = t->slots[i];
+    if (t->slots) emem_unmap(t->slots, t->cap * sizeof(hslot));
+    *t = n;
+    return 0;
+}
+
+/* The slot for h: found, or new (h set, v 0, *fresh 1).  NULL when out of
+ * memory. */
+static hslot *htab_get(htab *t, uint64_t h, int *fresh) {
+    if ((t->count + 1) * 2 > t->cap && htab_grow(t) != 0) return NULL;
+    hslot *s = htab_find(t, h);
+    *fresh = s->h == 0;
+    if (*fresh) {
+        s->h = h;
+        s->v = 0;
+        t->count++;
+    }
+    return s;
+}
+
+static void htab_free(htab *t) {
+    if (t->slots) emem_unmap(t->slots, t->cap * sizeof(hslot));
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- the spec ---- */
+
+int transform_spec_empty(const transform_spec *s) {
+    return s->pad == TRANSFORM_PAD_NONE && s->compress_ratio == 0 && s->uniform_ttl_sep == '\0' &&
+           s->shard < 0;
+}
+
+int transform_nshards(const transform_spec *s) {
+    return s->shard_by == TRANSFORM_SHARD_NONE ? 1 : s->nbounds + 1;
+}
+
+int transform_parse_pad(transform_spec *s, const char *arg, fs_err *err) {
+    if (strcmp(arg, "pow2") == 0) {
+        s->pad = TRANSFORM_PAD_POW2;
+        return 0;
+    }
+    uint64_t n;
+    if (units_parse_bytes(arg, &n) != 0 || n == 0 || n > ((uint64_t)1 << 30))
+        return fs_errf(err, "--pad '%s': expected pow2 or a multiple in bytes (1 to 1gb)", arg);
+    s->pad = TRANSFORM_PAD_MULTIPLE;
+    s->pad_multiple = n;
+    return 0;
+}
+
+int transform_parse_compress(transform_spec *s, const char *arg, fs_err *err) {
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *colon = strchr(buf, ':');
+    if (colon) *colon = '\0';
+    double r;
+    if (units_parse_double(buf, &r) != 0 || !(r > 0) || r > 1)
+        return fs_errf(err, "--compress '%s': expected RATIO[:MIN_SIZE], a ratio above 0 and at "
+                       "most 1 (0.5: values shrink to half)", arg);
+    uint64_t min = 0;
+    if (colon && units_parse_bytes(colon + 1, &min) != 0)
+        return fs_errf(err, "--compress '%s': MIN_SIZE '%s' is not a size in bytes", arg, colon + 1);
+    s->compress_ratio = r;
+    s->compress_min = min;
+    return 0;
+}
+
+int transform_parse_uniform_ttl(transform_spec *s, const char *arg, fs_err *err) {
+    if (strlen(arg) != 1)
+        return fs_errf(err, "--uniform-ttl '%s': expected the one byte that ends a key's prefix "
+                       "(':' makes user:1 and user:2 share the prefix user)", arg);
+    s->uniform_ttl_sep = arg[0];
+    return 0;
+}
+
+int transform_parse_shard_by(transform_spec *s, transform_shard_by by, const char *arg,
+                             fs_err *err) {
+    const char *opt = by == TRANSFORM_SHARD_SIZE ? "--shard-by-size" : "--shard-by-ttl";
+    if (s->shard_by != TRANSFORM_SHARD_NONE)
+        return fs_errf(err, "%s: give one of --shard-by-size and --shard-by-ttl", opt);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", arg);
+    s->nbounds = 0;
+    for (char *save, *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        uint64_t b = 0;
+        double d;
+        int bad;
+        if (by == TRANSFORM_SHARD_SIZE) {
+            bad = units_parse_bytes(v, &b) != 0;
+        } else {
+            bad = units_parse_double(v, &d) != 0 || !(d > 0) || d > 3e9;
+            if (!bad) b = (uint64_t)llround(d * 1e6); /* microseconds, as ttl_us */
+        }
+        if (bad || b == 0 || (s->nbounds > 0 && b <= s->bounds[s->nbounds - 1]) ||
+            s->nbounds == TRANSFORM_MAX_BOUNDS)
+            return fs_errf(err, "%s '%s': expected up to %d ascending class boundaries (%s)", opt,
+                           arg, TRANSFORM_MAX_BOUNDS,
+                           by == TRANSFORM_SHARD_SIZE ? "bytes: 1024,10240" : "seconds: 300,3600");
+        s->bounds[s->nbounds++] = b;
+    }
+    if (s->nbounds == 0) return fs_errf(err, "%s: no boundaries", opt);
+    s->shard_by = by;
+    return 0;
+}
+
+int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err) {
+    int k, n, used = 0;
+    if (sscanf(arg, "%d/%d%n", &k, &n, &used) != 2 || arg[used] != '\0' || n < 1 || k < 1 || k > n)
+        return fs_errf(err, "--shard '%s': expected K/N, shard K (1 to N) of N", arg);
+    if (n != transform_nshards(s))
+        return fs_errf(err, "--shard '%s': the boundaries make %d shards, not %d "
+                       "(--shard-by-size or --shard-by-ttl first)", arg, transform_nshards(s), n);
+    s->shard = k - 1;
+    return 0;
+}
+
+uint64_t transform_size(const transform_spec *s, uint64_t size) {
+    if (s->pad == TRANSFORM_PAD_POW2 && size > 1) {
+        uint64_t p = 1;
+        while (p < size) p <<= 1;
+        size = p;
+    } else if (s->pad == TRANSFORM_PAD_MULTIPLE && size % s->pad_multiple != 0) {
+        size += s->pad_multiple - size % s->pad_multiple;
+    }
+    /* Rounded up, at least one byte: a compressed value never vanishes. */
+    if (s->compress_ratio > 0 && size >= s->compress_min && size > 0) {
+        uint64_t c = (uint64_t)ceil((double)size * s->compress_ratio);
+        size = c < 1 ? 1 : c;
+    }
+    return size;
+}
+
+/* ---- the wrapper ---- */
+
+typedef struct transform_state {
+    trace_reader inner;
+    trace_reader_ops ops; /* the inner's name, so the summary names the source format */
+    transform_spec spec;
+    htab shards; /* key hash -> shard + 1 */
+    htab ttls;   /* prefix hash -> ttl_us */
+} transform_state;
+
+static int shard_of(const transform_spec *s, const trace_event *ev) {
+    uint64_t v;
+    if (s->shard_by == TRANSFORM_SHARD_SIZE) v = ev->size;
+    else if (ev->ttl_us == TRACE_TTL_NONE) return s->nbounds;
+    else v = (uint64_t)ev->ttl_us;
+    int i = 0;
+    while (i < s->nbounds && v >= s->bounds[i]) i++;
+    return i;
+}
+
+/* Keeps the events of this replay's shard.  A key's shard is set by its
+ * first write (SET, APPEND, or a GET that knows the size) and kept for
+ * good; other events on a key not yet placed change nothing wherever they
+ * go, so they go to shard 0.  Events without a key (TICK, PURGE) go to
+ * every shard, so every shard's clock runs to the trace's end. */
+static int keep(transform_state *st, const trace_event *ev, fs_err *err) {
+    const transform_spec *s = &st->spec;
+    if (s->shard < 0 || ev->key == NULL) return 1;
+    uint64_t h = hash_bytes(ev->key, ev->keylen);
+    int placed = ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ||
+                 (ev->op == TRACE_OP_GET && ev->size > 0);
+    if (st->shards.cap == 0 || htab_find(&st->shards, h)->h == 0) {
+        /* Not placed yet: a non-write leaves it so, and its first write decides. */
+        if (!placed) return s->shard == 0;
+    }
+    int fresh;
+    hslot *slot = htab_get(&st->shards, h, &fresh);
+    if (slot == NULL) return fs_errf(err, "out of engine memory for the shard table");
+    if (fresh) slot->v = shard_of(s, ev) + 1;
+    return slot->v - 1 == s->shard;
+}
+
+static int uniform_ttl(transform_state *st, trace_event *ev, fs_err *err) {
+    const char *sep = memchr(ev->key, st->spec.uniform_ttl_sep, ev->keylen);
+    uint32_t n = sep ? (uint32_t)(sep - ev->key) : ev->keylen;
+    int fresh;
+    hslot *slot = htab_get(&st->ttls, hash_bytes(ev->key, n), &fresh);
+    if (slot == NULL) return fs_errf(err, "out of engine memory for the TTL table");
+    if (fresh) slot->v = ev->ttl_us;
+    else ev->ttl_us = slot->v;
+    return 0;
+}
+
+static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
+    transform_state *st = r->state;
+    int rc = trace_next(&st->inner, ev, err);
+    if (rc <= 0) return rc;
+    /* The shard is decided on the size the trace wrote, so the shards are
+     * the same with and without padding or compression. */
+    rc = keep(st, ev, err);
+    if (rc < 0) return -1;
+    if (!rc) {
+        /* Another shard's event becomes a clock tick: every shard's clock,
+         * samples and cron ticks then run as the whole trace's, so the
+         * shards' series add up sample by sample. */
+        int64_t t = ev->time_us;
+        memset(ev, 0, sizeof *ev);
+        ev->time_us = t;
+        ev->op = TRACE_OP_TICK;
+        ev->ttl_us = TRACE_TTL_NONE;
+        return 1;
+    }
+    if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ||
+        (ev->op == TRACE_OP_GET && ev->size > 0))
+        ev->size = transform_size(&st->spec, ev->size);
+    if (ev->op == TRACE_OP_SET && st->spec.uniform_ttl_sep != '\0' && uniform_ttl(st, ev, err) != 0)
+        return -1;
+    return 1;
+}
+
+static void transform_where(trace_reader *r, char *buf, size_t n) {
+    transform_state *st = r->state;
+    st->inner.ops->where(&st->inner, buf, n);
+}
+
+static void transform_close(trace_reader *r) {
+    transform_state *st = r->state;
+    trace_close(&st->inner);
+    htab_free(&st->shards);
+    htab_free(&st->ttls);
+    emem_unmap(st, sizeof *st);
+}
+
+int trace_transform_wrap(trace_reader *r, trace_reader *inner, const transform_spec *s,
+                         fs_err *err) {
+    transform_state *st = emem_map(sizeof *st);
+    if (st == NULL) {
+        trace_close(inner);
+        return fs_errf(err, "cannot map the transform's state");
+    }
+    st->inner = *inner;
+    st->spec = *s;
+    st->ops = (trace_reader_ops){inner->ops->name, transform_next, transform_where, transform_close};
+    memset(r, 0, sizeof *r);
+    r->last_time_us = INT64_MIN;
+    r->ops = &st->ops;
+    r->state = st;
+    return 0;
+}
