@@ -127,6 +127,16 @@ int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg);
  * overrides.  Returns 0 or -1. */
 int cli_gen_params(const cli_gen_opts *o, gen_params *p, fs_err *err);
 
+/* The trace of a command that replays it several times (compare, whatif):
+ * the one positional TRACE at argv[optind] (not standard input, readable)
+ * or --preset NAME with its workload options, never both.  `each` says per
+ * what it is replayed, for the message about standard input.  Sets *trace
+ * (NULL for a preset) and returns -1 when all is well, else the exit code
+ * after printing the error. */
+int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv, int optind_,
+                       const cli_gen_opts *g, const char **trace);
+
+
 #define CLI_GEN_HELP \
     "workload options (with --preset, or for `gen`):\n" \
     "  --preset NAME         a built-in workload (fragsim presets lists them)\n" \

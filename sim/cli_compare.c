@@ -126,19 +126,9 @@ int cli_compare(int argc, char **argv) {
         default: return cli_bad_option("compare", argc, argv);
         }
     }
-    if (optind < argc - 1)
-        return cli_error("compare", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
-    const char *trace = optind < argc ? argv[optind] : NULL;
-    if ((trace == NULL) == (g.preset == NULL))
-        return cli_error("compare", CLI_USAGE, "expected a TRACE file or --preset NAME (one of them)");
-    if (trace != NULL && strcmp(trace, "-") == 0)
-        return cli_error("compare", CLI_USAGE, "standard input cannot be replayed once per "
-                         "allocator: write the trace to a file");
-    if (trace != NULL && g.any)
-        return cli_error("compare", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
-                         "--preset, not to a trace file");
-    if (trace != NULL && access(trace, R_OK) != 0)
-        return cli_error("compare", CLI_FAIL, "cannot open trace '%s': %s", trace, strerror(errno));
+    const char *trace;
+    int rc_trace = cli_replayed_trace("compare", "allocator", argc, argv, optind, &g, &trace);
+    if (rc_trace >= 0) return rc_trace;
     fs_err err;
     gen_params gp;
     double speed, hz, purge_every;

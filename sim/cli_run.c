@@ -93,6 +93,24 @@ int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *p
     return 0;
 }
 
+int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv, int optind_,
+                       const cli_gen_opts *g, const char **trace) {
+    if (optind_ < argc - 1)
+        return cli_error(cmd, CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind_ + 1]);
+    *trace = optind_ < argc ? argv[optind_] : NULL;
+    if ((*trace == NULL) == (g->preset == NULL))
+        return cli_error(cmd, CLI_USAGE, "expected a TRACE file or --preset NAME (one of them)");
+    if (*trace != NULL && strcmp(*trace, "-") == 0)
+        return cli_error(cmd, CLI_USAGE, "standard input cannot be replayed once per %s: write "
+                         "the trace to a file", each);
+    if (*trace != NULL && g->any)
+        return cli_error(cmd, CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
+                         "--preset, not to a trace file");
+    if (*trace != NULL && access(*trace, R_OK) != 0)
+        return cli_error(cmd, CLI_FAIL, "cannot open trace '%s': %s", *trace, strerror(errno));
+    return -1;
+}
+
 /* Takes a generator option; returns 1 if opt was one. */
 int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg) {
     const char **slot = NULL;
