@@ -39,6 +39,13 @@ enum {
     OPT_EXPIRY, OPT_MAXMEMORY_POLICY, OPT_MAXMEMORY_SAMPLES,
 };
 
+/* The options that end every replaying command's table (run, compare,
+ * sweep, whatif): where results go, progress, quiet, help; and the end. */
+#define CLI_OUTPUT_LONGOPTS \
+    {"output", required_argument, 0, 'o'}, {"progress", no_argument, 0, OPT_PROGRESS}, \
+    {"no-progress", no_argument, 0, OPT_NO_PROGRESS}, {"quiet", no_argument, 0, 'q'}, \
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}
+
 /* The time options, shared by run, compare and sweep. */
 #define CLI_DEFAULT_SPEED 50.0
 #define CLI_TIME_LONGOPTS \

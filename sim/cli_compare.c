@@ -78,12 +78,7 @@ int cli_compare(int argc, char **argv) {
         {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
         {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
-        {"output", required_argument, 0, 'o'},
-        {"progress", no_argument, 0, OPT_PROGRESS},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        CLI_OUTPUT_LONGOPTS,
     };
     cli_gen_opts g = {0};
     cli_time_opts t = {0};

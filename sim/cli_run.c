@@ -203,12 +203,7 @@ int cli_run(int argc, char **argv) {
         {"maxmemory-samples", required_argument, 0, OPT_MAXMEMORY_SAMPLES},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
         {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
-        {"output", required_argument, 0, 'o'},
-        {"progress", no_argument, 0, OPT_PROGRESS},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        CLI_OUTPUT_LONGOPTS,
     };
     cli_gen_opts g = {0};
     fs_err err;

@@ -203,12 +203,7 @@ int cli_sweep(int argc, char **argv) {
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
         {"format", required_argument, 0, OPT_FORMAT},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
-        {"output", required_argument, 0, 'o'},
-        {"progress", no_argument, 0, OPT_PROGRESS},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        CLI_OUTPUT_LONGOPTS,
     };
     sweep_cli c;
     memset(&c, 0, sizeof c);

@@ -148,12 +148,7 @@ int cli_whatif(int argc, char **argv) {
         {"config", required_argument, 0, OPT_CONFIG},
         {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
-        {"output", required_argument, 0, 'o'},
-        {"progress", no_argument, 0, OPT_PROGRESS},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        CLI_OUTPUT_LONGOPTS,
     };
     cli_gen_opts g = {0};
     cli_time_opts t = {0};
