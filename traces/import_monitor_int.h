@@ -61,6 +61,16 @@ int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uin
             int64_t ttl_us);
 int im_emit_purge(import_monitor *im);
 
+/* Redis's MAX_LONG_DOUBLE_CHARS: INCRBYFLOAT reads at most this many bytes. */
+#define REDIS_LONG_DOUBLE_CHARS (5 * 1024)
+
+/* Numbers as Redis reads and writes them (import_numbers.c): string2ll
+ * and string2ld's rules (0 when s is not such a number, 1 when it is), and
+ * INCRBYFLOAT's "%.17Lf" with trailing zeros cut (returns the length). */
+int redis_string2ll(const char *s, size_t slen, long long *value);
+int redis_string2ld(const char *s, size_t slen, long double *dp);
+size_t redis_ld2string_human(char *buf, size_t len, long double value);
+
 /* Would the key, with its database prefix, fit in a trace?  (TRACE_KEY_MAX) */
 int im_key_fits(const import_monitor *im, size_t keylen);
 
