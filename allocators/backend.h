@@ -111,6 +111,26 @@ typedef struct backend_ops {
      * (page maps and size-class tables).  NULL: the allocator does not
      * say.  Returns 0 or -1. */
     int (*bins)(void *state, backend_bin_fn fn, void *arg, fs_err *err);
+
+    /* ---- Active defrag (sim/defrag.h) ----
+     * A defrag move allocates the new block past any thread cache, so that
+     * it comes from the allocator's shared bins (the fullest slab first),
+     * and frees the old one the same way: Redis's activeDefragAlloc.  NULL:
+     * alloc and free, the allocator having no such distinction. */
+    void *(*defrag_alloc)(void *state, size_t size, size_t *usable);
+    void (*defrag_free)(void *state, void *p, size_t size);
+    /* The allocator's own move decision for the live block p: 1 when moving
+     * it would help (its slab is emptier than the average of its size
+     * class), 0 when not (a large block, a full or current slab, a class
+     * with one slab).  NULL: the engine uses its generic rule. */
+    int (*defrag_hint)(void *state, const void *p);
+    /* Refreshes what defrag_hint reads (bin statistics), once per slice of
+     * defrag work, as a server refreshes them once per cron tick.  May be
+     * NULL. */
+    void (*defrag_refresh)(void *state);
+    /* For the generic rule: bytes of the region (slab, page, span) that
+     * small blocks share in this allocator, a power of two; 0: 4096. */
+    size_t defrag_region;
 } backend_ops;
 
 /* The backend compiled into this executable, or NULL in the front end. */

@@ -246,6 +246,7 @@ static const backend_ops glibc_ops = {
     .version = glb_version,
     .settings = glb_settings,
     .fini = NULL,
+    .defrag_region = 4096, /* the kernel's page: what free chunks give back by madvise or trim */
 };
 
 const backend_ops *const backend_self = &glibc_ops;

@@ -198,6 +198,129 @@ static int je_bins(void *state, backend_bin_fn fn, void *arg, fs_err *err) {
     return 0;
 }
 
+/* ---- Active defrag: Redis's move rule on stock jemalloc ----
+ *
+ * Redis 7 asks its patched jemalloc (je_get_defrag_hint) whether a block is
+ * worth moving; Debian's jemalloc has no such call, so the same rule is
+ * computed, as Valkey 8.1 does, from two public pieces: the block's own slab
+ * from experimental.utilization.batch_query (regions and free regions of
+ * the extent holding it, and its size), and its size class's totals from the
+ * bin statistics (slabs, non-full slabs, live regions), read once per slice
+ * of defrag work.  A block is moved when its slab is at most 12.5% fuller
+ * than the average non-full slab of its class; never a large block (no
+ * slab), one in a full slab, or one of a class with fewer than two
+ * non-full slabs (nowhere better to go).  Batch query cannot tell the bin's
+ * current slab, which the patched hint also skips: such a move lands in
+ * the same slab or a fuller one, and costs a copy. */
+#define JE_DEFRAG_MAX_BINS 64
+
+typedef struct je_defrag_bin {
+    size_t size;  /* bytes per region */
+    uint32_t nregs;
+    size_t curslabs, nonfull_slabs, curregs; /* as of the last refresh */
+    size_t mib[3][6], miblen[3];             /* curslabs, nonfull_slabs, curregs */
+} je_defrag_bin;
+
+static struct {
+    int ready;  /* 1: set up; -1: this jemalloc cannot say (no batch query) */
+    unsigned nbins;
+    je_defrag_bin bin[JE_DEFRAG_MAX_BINS];
+    size_t query_mib[4], query_miblen;
+    size_t epoch_mib[2], epoch_miblen;
+} je_df;
+
+static int je_defrag_setup(void) {
+    unsigned nbins = 0;
+    size_t len = sizeof nbins;
+    je_df.query_miblen = 4;
+    je_df.epoch_miblen = 2;
+    if (mallctl("arenas.nbins", &nbins, &len, NULL, 0) != 0 || nbins > JE_DEFRAG_MAX_BINS ||
+        mallctlnametomib("experimental.utilization.batch_query", je_df.query_mib,
+                         &je_df.query_miblen) != 0 ||
+        mallctlnametomib("epoch", je_df.epoch_mib, &je_df.epoch_miblen) != 0)
+        return -1;
+    static const char *const live[] = {"curslabs", "nonfull_slabs", "curregs"};
+    for (unsigned j = 0; j < nbins; j++) {
+        je_defrag_bin *b = &je_df.bin[j];
+        char name[96];
+        len = sizeof b->size;
+        snprintf(name, sizeof name, "arenas.bin.%u.size", j);
+        if (mallctl(name, &b->size, &len, NULL, 0) != 0) return -1;
+        len = sizeof b->nregs;
+        snprintf(name, sizeof name, "arenas.bin.%u.nregs", j);
+        if (mallctl(name, &b->nregs, &len, NULL, 0) != 0) return -1;
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof name, "stats.arenas.%u.bins.%u.%s", (unsigned)MALLCTL_ARENAS_ALL,
+                     j, live[k]);
+            b->miblen[k] = 6;
+            if (mallctlnametomib(name, b->mib[k], &b->miblen[k]) != 0) return -1;
+        }
+    }
+    je_df.nbins = nbins;
+    return 0;
+}
+
+static void je_defrag_refresh(void *state) {
+    (void)state;
+    if (je_df.ready == 0) je_df.ready = je_defrag_setup() == 0 ? 1 : -1;
+    if (je_df.ready < 0) return;
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    (void)mallctlbymib(je_df.epoch_mib, je_df.epoch_miblen, &epoch, &len, &epoch, len);
+    for (unsigned j = 0; j < je_df.nbins; j++) {
+        je_defrag_bin *b = &je_df.bin[j];
+        size_t *out[3] = {&b->curslabs, &b->nonfull_slabs, &b->curregs};
+        for (int k = 0; k < 3; k++) {
+            len = sizeof(size_t);
+            if (mallctlbymib(b->mib[k], b->miblen[k], out[k], &len, NULL, 0) != 0) *out[k] = 0;
+        }
+    }
+}
+
+/* The bin whose regions are `size` bytes (bins are in ascending size). */
+static const je_defrag_bin *je_defrag_bin_of(size_t size) {
+    unsigned lo = 0, hi = je_df.nbins;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (je_df.bin[mid].size < size) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < je_df.nbins && je_df.bin[lo].size == size ? &je_df.bin[lo] : NULL;
+}
+
+static int je_defrag_hint(void *state, const void *p) {
+    if (je_df.ready == 0) je_defrag_refresh(state);
+    if (je_df.ready < 0) return 0;
+    size_t out[3] = {0, 0, 0}, outlen = sizeof out; /* nfree, nregs, extent size */
+    if (mallctlbymib(je_df.query_mib, je_df.query_miblen, out, &outlen, &p, sizeof p) != 0 ||
+        out[1] <= 1)
+        return 0; /* a large block (one region), or not jemalloc's */
+    const je_defrag_bin *b = je_defrag_bin_of(out[2] / out[1]);
+    if (b == NULL || out[0] == 0 || b->nonfull_slabs < 2) return 0;
+    size_t used = out[1] - out[0];
+    size_t full_slabs = b->curslabs > b->nonfull_slabs ? b->curslabs - b->nonfull_slabs : 0;
+    size_t full_regs = full_slabs * b->nregs;
+    if (b->curregs <= full_regs) return 0; /* the statistics are behind: no decision */
+    size_t used_nonfull = b->curregs - full_regs;
+    /* used / 1 <= 1.125 * used_nonfull / nonfull_slabs, in integers. */
+    return 8 * used * b->nonfull_slabs <= 9 * used_nonfull;
+}
+
+/* Past the thread cache both ways: the new block comes from the arena's
+ * bins (its fullest non-full slab), and the old slot goes straight back to
+ * its slab instead of waiting in the cache to be handed out again. */
+static void *je_defrag_alloc(void *state, size_t size, size_t *usable) {
+    (void)state;
+    void *p = mallocx(size, MALLOCX_TCACHE_NONE);
+    if (p != NULL) *usable = sallocx(p, 0);
+    return p;
+}
+
+static void je_defrag_free(void *state, void *p, size_t size) {
+    (void)state;
+    sdallocx(p, size, MALLOCX_TCACHE_NONE);
+}
+
 static const char *je_version(void *state) {
     (void)state;
     const char *v = NULL;
@@ -354,6 +477,10 @@ static const backend_ops jemalloc_ops = {
     .settings = je_settings,
     .fini = NULL,
     .bins = je_bins,
+    .defrag_alloc = je_defrag_alloc,
+    .defrag_free = je_defrag_free,
+    .defrag_hint = je_defrag_hint,
+    .defrag_refresh = je_defrag_refresh,
 };
 
 const backend_ops *const backend_self = &jemalloc_ops;

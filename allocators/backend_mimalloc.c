@@ -413,6 +413,7 @@ static const backend_ops mimalloc_ops = {
     .version = mi_be_version,
     .settings = mi_be_settings,
     .fini = NULL,
+    .defrag_region = 65536, /* mimalloc 2.0's small pages: one size class per 64 KiB page */
 };
 
 const backend_ops *const backend_self = &mimalloc_ops;

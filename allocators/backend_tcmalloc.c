@@ -408,6 +408,7 @@ static const backend_ops tcmalloc_ops = {
     .version = tcb_version,
     .settings = tcb_settings,
     .fini = NULL,
+    .defrag_region = 8192, /* tcmalloc's pages (kPageSize): spans of small classes are made of them */
 };
 
 const backend_ops *const backend_self = &tcmalloc_ops;

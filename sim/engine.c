@@ -33,6 +33,7 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     om_init(&e->om, cfg->object_model);
     rng_seed(&e->rx_rng, RX_SEED);
     rng_seed(&e->ev_rng, EV_SEED);
+    defrag_init(&e->df, &cfg->defrag, be);
     if (cfg->maxmemory > 0 && (cfg->maxmemory_samples <= 0 ||
                                (unsigned)cfg->maxmemory_policy >= REDIS_POLICY__COUNT))
         return fs_errf(err, "maxmemory needs a policy and maxmemory-samples above 0");
@@ -66,6 +67,7 @@ void engine_destroy(engine *e) {
         if (is_redis(e)) om_destroy(e);
     }
     ev_destroy(e);
+    defrag_destroy(&e->df);
     ks_destroy(&e->ks);
 }
 
@@ -128,8 +130,9 @@ static int fire_timers(engine *e, int64_t t, fs_err *err) {
     e->now_us = t;
     if (e->next_tick_us == t) {
         e->c.ticks++;
-        /* databasesCron's order: expire, then resize and rehash. */
+        /* databasesCron's order: expire, defrag, then resize and rehash. */
         if (redis_expiry(e)) rx_active_cycle(e);
+        if (defrag_cron(e, err) != 0) return -1;
         if (is_redis(e) && om_tick(e, err) != 0) return -1;
         if (e->be->tick != NULL) e->be->tick(e->be_state);
         e->next_tick_us += e->cfg.tick_interval_us;

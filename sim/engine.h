@@ -30,6 +30,7 @@
 #include "../traces/trace_event.h"
 #include "fs_err.h"
 #include "keyspace.h"
+#include "defrag.h"
 #include "evict.h"
 #include "objmodel.h"
 #include "rng.h"
@@ -77,6 +78,7 @@ typedef struct engine_config {
     uint64_t maxmemory;         /* used_memory limit before writes; 0: none (evict.h) */
     redis_policy maxmemory_policy;
     int maxmemory_samples;      /* > 0 when maxmemory is set */
+    defrag_config defrag;       /* active defrag, on the cron tick (defrag.h) */
 } engine_config;
 
 typedef struct engine_counters {
@@ -115,6 +117,7 @@ struct engine {
     rng rx_rng;               /* the active expire cycle's sampler */
     evictor ev;               /* maxmemory's per-key words and pool */
     rng ev_rng;               /* eviction's sampler and LFU's coin */
+    defrag df;                /* active defrag's state and statistics */
 };
 
 /* Returns 0, or -1 with err set. */

@@ -169,13 +169,13 @@ int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err
     /* dbAdd: sdsdup(key), then dictAddRaw (table growth, then the entry). */
     size_t u;
     if ((k->key_sds = blk_alloc(e, om_key_sds_size(ent->keylen), fill, &u, err)) == NULL) return -1;
-    k->key_usable = (uint32_t)u;
+    k->sds_usable = (uint32_t)u;
     if (dict_add(e, &e->om.main, err) != 0) {
         e->om.main.used++; /* om_key_free takes it back with the entry's slot */
         return -1;
     }
     if ((k->de = blk_alloc(e, OM_DICT_ENTRY_SIZE, fill, &u, err)) == NULL) return -1;
-    k->key_usable += (uint32_t)u;
+    k->de_usable = (uint32_t)u;
     dict_step(e, &e->om.main);
     return 0;
 }
@@ -194,19 +194,33 @@ void om_key_free(engine *e, uint32_t slot) {
     blk_free(e, ent->block, body_size, ent->usable);
     blk_free(e, k->robj, robj_size, k->robj_usable);
     if (k->key_sds != NULL) {
-        uint64_t sds = om_key_sds_size(ent->keylen);
-        uint64_t de = k->de != NULL ? OM_DICT_ENTRY_SIZE : 0;
-        /* The two usable sizes were kept as one sum: free both, subtract once. */
-        e->be->free(e->be_state, k->key_sds, sds);
-        if (k->de != NULL) e->be->free(e->be_state, k->de, de);
-        e->c.requested_bytes -= sds + de;
-        e->c.used_memory -= k->key_usable;
+        blk_free(e, k->key_sds, om_key_sds_size(ent->keylen), k->sds_usable);
+        blk_free(e, k->de, OM_DICT_ENTRY_SIZE, k->de_usable);
         e->om.main.used--;
         dict_step(e, &e->om.main);
     }
     ent->block = NULL;
     ent->requested = ent->usable = 0;
     memset(k, 0, sizeof *k);
+}
+
+int om_key_blocks(engine *e, uint32_t slot, om_block out[OM_KEY_MAX_BLOCKS]) {
+    if (slot >= e->om.cap) return 0;
+    om_key *k = key_of(e, slot);
+    ks_entry *ent = ks_get(&e->ks, slot);
+    uint64_t robj_size, body_size;
+    om_value_sizes(ent->requested, &robj_size, &body_size);
+    const om_block all[OM_KEY_MAX_BLOCKS] = {
+        {&k->key_sds, om_key_sds_size(ent->keylen), k->sds_usable},
+        {&k->de, OM_DICT_ENTRY_SIZE, k->de_usable},
+        {&k->robj, robj_size, k->robj_usable},
+        {&ent->block, body_size, ent->usable},
+        {&k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable},
+    };
+    int n = 0;
+    for (int i = 0; i < OM_KEY_MAX_BLOCKS; i++)
+        if (*all[i].p != NULL) out[n++] = all[i];
+    return n;
 }
 
 int om_ttl_changed(engine *e, uint32_t slot, int has_ttl, fs_err *err) {

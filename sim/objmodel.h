@@ -43,7 +43,7 @@ typedef struct om_key {
     void *key_sds, *de;   /* always both, for a live key */
     void *robj;           /* a RAW value's robj; NULL for EMBSTR or none */
     void *exp_de;         /* the expires dict's entry, NULL without a TTL */
-    uint32_t key_usable;  /* key sds + dictEntry */
+    uint32_t sds_usable, de_usable;
     uint32_t robj_usable;
     uint32_t exp_usable;
 } om_key;
@@ -99,6 +99,17 @@ void om_lookups(struct engine *e);
  * finish any rehash (incrementallyRehash's millisecond is enough for the
  * tables of the sizes replayed here). */
 int om_tick(struct engine *e, fs_err *err);
+/* One block of a key, for active defrag: where its pointer is kept, the
+ * size asked for and the usable size counted. */
+typedef struct om_block {
+    void **p;
+    uint64_t size;
+    uint64_t usable;
+} om_block;
+#define OM_KEY_MAX_BLOCKS 5
+/* The key's blocks in the redis model (key sds, dictEntry, robj, value,
+ * expires entry; those it has), into out.  Returns how many. */
+int om_key_blocks(struct engine *e, uint32_t slot, om_block out[OM_KEY_MAX_BLOCKS]);
 /* Frees the tables (after every key's blocks). */
 void om_destroy(struct engine *e);
 
