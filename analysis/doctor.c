@@ -241,8 +241,8 @@ static void defrag_start(FILE *f, const cols *c) {
             effort = effort < 1 ? 1 : effort > 25 ? 25 : effort;
             fprintf(f, "  - activedefrag (Redis's defaults: active-defrag-threshold-lower 10, "
                        "ignore-bytes 100mb) would have started at %s, with allocator fragmentation "
-                       "%.0f%% (%s), at %.0f%% CPU effort.  fragsim has no defrag model yet: what "
-                       "it would have bought is not measured.\n", doctor_time(c->t[i], a), pct,
+                       "%.0f%% (%s), at %.0f%% CPU effort.  To measure what it buys and costs, "
+                       "replay with --activedefrag yes (or a defrag sweep).\n", doctor_time(c->t[i], a), pct,
                     bytes(fb, x), effort);
             return;
         }

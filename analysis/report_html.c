@@ -113,11 +113,10 @@ static void run_section(FILE *f, const rs_run *r, rs_run *const *all, size_t nal
     report_plot_memory(f, r, o->container_limit);
     report_plot_ratios(f, r);
     fputs("</div>\n", f);
-    /* Active defrag plugs in here: a run whose series has the defrag
-     * columns gets its effort and hits drawn. */
+    /* A run that did active defrag gets its effort and hits drawn. */
     if (!report_plot_defrag(f, r))
-        fputs("<p class=\"note\">Defrag effort and hits: this run has no active-defrag "
-              "columns (fragsim does not model active defrag yet).</p>\n", f);
+        fputs("<p class=\"note\">Defrag effort and hits: this run did no active defrag "
+              "(activedefrag off, or its start rule never held).</p>\n", f);
     pagemaps(f, r);
     bins(f, r);
     doctor_block(f, r, all, nall, o);

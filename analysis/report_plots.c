@@ -165,6 +165,11 @@ int report_plot_defrag(FILE *f, const rs_run *r) {
     int present[3], any = 0;
     for (int k = 0; k < 3; k++) any |= present[k] = table_col(&r->series, cols[k]) >= 0;
     if (!any) return 0;
+    /* Columns of zeros: activedefrag was off, or never started. */
+    double top = 0;
+    for (int k = 0; k < 3; k++)
+        if (present[k] && col_max(r, cols[k]) > top) top = col_max(r, cols[k]);
+    if (!(top > 0)) return 0;
     double *t = table_column(&r->series, "virtual_time"), t0 = 0, t1 = 1, hi = 1;
     svg_extent(t, r->series.nrows, &t0, &t1);
     for (int k = 0; k < 3; k++) {

@@ -47,6 +47,13 @@ typedef struct run_summary {
     int fill_on_miss;       /* GET misses of known size were filled */
     char object_model[8];   /* "raw" or "redis" (sim/objmodel.h) */
     char expiry[8];         /* "exact" or "redis" (sim/engine.h) */
+    int activedefrag;       /* active defrag was on (sim/defrag.h) */
+    double activedefrag_at; /* from this virtual second */
+    char defrag_rule[32];   /* the move decision used: "jemalloc-utilization",
+                               "generic", "always" */
+    defrag_stats defrag;    /* its statistics at the end */
+    uint64_t data_checksum; /* over the live keys and their bytes at the end
+                               (defrag_checksum): defrag must not change it */
     /* the trace as replayed */
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */

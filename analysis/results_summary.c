@@ -12,10 +12,12 @@
 #include "results.h"
 
 /* The columns of one sample as an object. */
-static void emit_row(emitter *em, const char *key, const char *title, const sample_row *row) {
+static void emit_row(emitter *em, const char *key, const char *title, const sample_row *row,
+                     int with_defrag) {
     emit_object_begin(em, key, title);
     for (size_t i = 0; i < sample_ncolumns; i++) {
         const sample_column *c = &sample_columns[i];
+        if (c->defrag && !with_defrag) continue;
         double v = sample_value(row, c);
         switch (c->type) {
         case SAMPLE_SECONDS: emit_double(em, c->name, v, 6); break;
@@ -52,6 +54,36 @@ static void emit_gen(emitter *em, const gen_params *g) {
     emit_str(em, "ttl", buf);
     emit_double(em, "observe", g->observe, 3);
     emit_str(em, "key_prefix", g->key_prefix);
+    if (g->keys2 > 0) {
+        emit_u64(em, "keys2", g->keys2);
+        dist_format(&g->sizes2, buf, sizeof buf);
+        emit_str(em, "sizes2", buf);
+        emit_str(em, "key_prefix2", g->key_prefix2);
+    }
+    emit_object_end(em);
+}
+
+/* Active defrag's record: what it did and what it cost (sim/defrag.h). */
+static void emit_defrag(emitter *em, const run_summary *s) {
+    const defrag_stats *d = &s->defrag;
+    emit_object_begin(em, "active_defrag", "Active defrag");
+    emit_bool(em, "activedefrag", s->activedefrag);
+    emit_double(em, "activedefrag_from", s->activedefrag_at, 3);
+    emit_str(em, "move_rule", s->defrag_rule);
+    emit_u64(em, "passes", d->passes);
+    emit_u64(em, "passes_done", d->passes_done);
+    emit_u64(em, "hits", d->hits);
+    emit_u64(em, "misses", d->misses);
+    emit_u64(em, "key_hits", d->key_hits);
+    emit_u64(em, "key_misses", d->key_misses);
+    emit_u64(em, "bytes_moved", d->bytes_moved);
+    emit_double(em, "cpu_seconds", (double)d->cpu_ns * 1e-9, 6);
+    emit_double(em, "allocator_frag_ratio_at_first_start", d->frag_at_first_start, 4);
+    emit_double(em, "first_start_time", d->first_start_s, 3);
+    emit_double(em, "allocator_frag_ratio_at_last_end", d->frag_at_last_end, 4);
+    emit_double(em, "last_end_time", d->last_end_s, 3);
+    emit_note(em, "allocator fragmentation (active / allocated) as the start rule read it "
+                  "when the first pass started and when the last one ended");
     emit_object_end(em);
 }
 
@@ -82,8 +114,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         for (unsigned i = 0; i < s->nsettings; i++)
             emit_str(em, s->settings[i].name, s->settings[i].value);
         emit_object_end(em);
-        /* Read and recorded; hz and maxmemory (with its policy and samples)
-         * act on the replay, the active-defrag-* settings not yet. */
+        /* Read and recorded; hz, maxmemory (with its policy and samples),
+         * activedefrag and the active-defrag-* settings act on the replay. */
         emit_str(em, "redis_config", s->redis_config);
         emit_object_begin(em, "redis_settings", NULL);
         for (unsigned i = 0; i < s->nredis_settings; i++)
@@ -117,16 +149,20 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);
+        snprintf(buf, sizeof buf, "%016llx", (unsigned long long)s->data_checksum);
+        emit_str(em, "data_checksum_fnv1a64", buf);
         emit_object_end(em);
     }
 
     if (info && s->final.used_memory == 0)
         emit_note(em, "used_memory is 0 (no live keys): the ratios over it are undefined "
                       "and left empty");
-    emit_row(em, "final", "Memory at the end of the trace", &s->final);
+    int with_defrag = !info || s->activedefrag;
+    emit_row(em, "final", "Memory at the end of the trace", &s->final, with_defrag);
     emit_row(em, "peak", "Peak (each field's maximum over the samples; ratios only "
-             "while used_memory is at least 10% of its peak)", &s->peak);
-    if (!info) emit_row(em, "mean", NULL, &s->mean);
+             "while used_memory is at least 10% of its peak)", &s->peak, with_defrag);
+    if (!info) emit_row(em, "mean", NULL, &s->mean, 1);
+    if (!info || s->activedefrag) emit_defrag(em, s);
 
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);

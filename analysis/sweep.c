@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "result_rows.h"
 
 int sweep_plan_add(sweep_plan *p, const char *spec, fs_err *err) {
@@ -85,6 +86,7 @@ typedef struct point_row {
     const char *status;
     result_row result;
     int found;
+    int pareto;  /* on the front of defrag CPU against final RSS */
 } point_row;
 
 static const char *mib(double bytes, char *buf) {
@@ -99,15 +101,67 @@ static const char *num(double v, const char *fmt, char *buf) {
     return buf;
 }
 
-static void print_table(FILE *f, char **names, int nnames, const point_row *rows, size_t n) {
-    /* Widths: the grid columns fit their longest value. */
-    int width[SWEEP_MAX_AXES + 1];
+/* The grid columns, each as wide as its longest value. */
+static void print_grid_header(FILE *f, char **names, int nnames, const point_row *rows, size_t n,
+                              int *width) {
     for (int c = 0; c < nnames; c++) {
         width[c] = (int)strlen(names[c]);
         for (size_t i = 0; i < n; i++)
             if ((int)strlen(rows[i].fields[c]) > width[c]) width[c] = (int)strlen(rows[i].fields[c]);
     }
     for (int c = 0; c < nnames; c++) fprintf(f, "%-*s ", width[c], names[c]);
+}
+
+/* A defrag sweep's table: what each setting cost and bought. */
+static void print_defrag_table(FILE *f, char **names, int nnames, const point_row *rows, size_t n) {
+    int width[SWEEP_MAX_AXES + 1];
+    print_grid_header(f, names, nnames, rows, n, width);
+    fprintf(f, "%10s %9s %9s %11s %9s %6s  %s\n", "defrag_cpu", "rss_peak", "rss_final",
+            "afrag_final", "moved", "pareto", "status");
+    for (size_t i = 0; i < n; i++) {
+        const point_row *r = &rows[i];
+        char b[5][32];
+        double nan = NAN;
+#define G(name) (r->found ? result_row_get(&r->result, name) : nan)
+        for (int c = 0; c < nnames; c++) fprintf(f, "%-*s ", width[c], r->fields[c]);
+        fprintf(f, "%10s %9s %9s %11s %9s %6s  %s\n", num(G("final_active_defrag_cpu"), "%.3f", b[0]),
+                mib(G("peak_used_memory_rss"), b[1]), mib(G("final_used_memory_rss"), b[2]),
+                num(G("final_allocator_frag_ratio"), "%.4f", b[3]),
+                mib(G("final_active_defrag_bytes"), b[4]), r->pareto ? "*" : "", r->status);
+#undef G
+    }
+    fprintf(f, "# defrag_cpu: thread CPU seconds spent in active defrag; rss = used_memory_rss "
+               "(process RSS, MiB), peak and final;\n# afrag_final: allocator fragmentation "
+               "(allocator_active / allocator_allocated) at the end; moved: MiB moved by defrag;\n"
+               "# pareto *: no other point has both less defrag CPU and less final RSS\n");
+}
+
+/* Marks the Pareto front of defrag CPU against final RSS (both to be
+ * low); returns 1 when the sweep's runs did active defrag at all. */
+static int mark_defrag_front(point_row *rows, size_t n) {
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= rows[i].found && result_row_get(&rows[i].result, "final_active_defrag_cpu") > 0;
+    if (!any) return 0;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    size_t *front = malloc(n * sizeof *front);
+    if (x != NULL && y != NULL && front != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            x[i] = rows[i].found ? result_row_get(&rows[i].result, "final_active_defrag_cpu") : NAN;
+            y[i] = rows[i].found ? result_row_get(&rows[i].result, "final_used_memory_rss") : NAN;
+        }
+        size_t nf = report_pareto(x, y, n, front);
+        for (size_t k = 0; k < nf; k++) rows[front[k]].pareto = 1;
+    }
+    free(x);
+    free(y);
+    free(front);
+    return 1;
+}
+
+static void print_table(FILE *f, char **names, int nnames, const point_row *rows, size_t n) {
+    int width[SWEEP_MAX_AXES + 1];
+    print_grid_header(f, names, nnames, rows, n, width);
     fprintf(f, "%9s %9s %9s %10s %8s %9s %8s  %s\n", "rss_mean", "rss_peak", "rss_final",
             "purged", "npurge", "nmadvise", "wall_s", "status");
     for (size_t i = 0; i < n; i++) {
@@ -181,7 +235,8 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
         if (c) fputc(',', csv);
         csv_put_field(csv, names[c]);
     }
-    fputs(",status", csv);
+    int defrag = mark_defrag_front(rows, n);
+    fputs(defrag ? ",status,defrag_pareto" : ",status", csv);
     if (model)
         for (int k = 0; k < model->nnames; k++) {
             fputc(',', csv);
@@ -195,6 +250,7 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
         }
         fputc(',', csv);
         csv_put_field(csv, rows[i].status);
+        if (defrag) fputs(rows[i].pareto ? ",1" : ",0", csv);
         if (model)
             for (int k = 0; k < model->nnames; k++) {
                 fputc(',', csv);
@@ -205,8 +261,10 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
     }
     snprintf(path, sizeof path, "%s", table_path);
     if ((table = fopen(path, "w")) == NULL) goto io;
-    print_table(table, names, nnames, rows, n);
-    if (!quiet) print_table(stdout, names, nnames, rows, n);
+    void (*print)(FILE *, char **, int, const point_row *, size_t) =
+        defrag ? print_defrag_table : print_table;
+    print(table, names, nnames, rows, n);
+    if (!quiet) print(stdout, names, nnames, rows, n);
     if (ferror(csv) || ferror(table)) goto io;
     rc = 0;
     goto out;

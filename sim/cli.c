@@ -36,8 +36,12 @@ int cli_gen_params(const cli_gen_opts *o, gen_params *p, fs_err *err) {
     }
     if (o->seed && units_parse_u64(o->seed, &p->seed) != 0)
         return fs_errf(err, "--seed '%s': expected a whole number", o->seed);
+    uint64_t keys0 = p->keys;
     if (o->keys && (units_parse_u64(o->keys, &p->keys) != 0 || p->keys == 0))
         return fs_errf(err, "--keys '%s': expected a whole number above 0", o->keys);
+    /* A preset's second wave keeps its proportion to the first. */
+    if (p->keys2 > 0 && p->keys != keys0)
+        p->keys2 = (uint64_t)((double)p->keys2 * (double)p->keys / (double)keys0 + 0.5);
     if (o->rate && (units_parse_double(o->rate, &p->rate) != 0 || p->rate <= 0))
         return fs_errf(err, "--rate '%s': expected keys per second, above 0", o->rate);
     if (o->insert_seconds &&

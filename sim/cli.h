@@ -36,7 +36,10 @@ enum {
     OPT_PURGE_EVERY, OPT_GRID, OPT_EMIT_JOBS, OPT_COLLECT, OPT_FILL_ON_MISS, OPT_CONFIG,
     OPT_PAGE_MAP_AT, OPT_PAD, OPT_COMPRESS, OPT_SHARD_BY_SIZE, OPT_SHARD_BY_TTL, OPT_SHARD,
     OPT_UNIFORM_TTL, OPT_REMEDIES, OPT_MAXMEMORY, OPT_SAFETY_MARGIN, OPT_OBJECT_MODEL,
-    OPT_EXPIRY, OPT_MAXMEMORY_POLICY, OPT_MAXMEMORY_SAMPLES,
+    OPT_EXPIRY, OPT_MAXMEMORY_POLICY, OPT_MAXMEMORY_SAMPLES, OPT_ACTIVEDEFRAG,
+    OPT_DEFRAG_IGNORE_BYTES, OPT_DEFRAG_THRESHOLD_LOWER, OPT_DEFRAG_THRESHOLD_UPPER,
+    OPT_DEFRAG_CYCLE_MIN, OPT_DEFRAG_CYCLE_MAX, OPT_DEFRAG_MAX_SCAN_FIELDS, OPT_ACTIVEDEFRAG_FROM,
+    OPT_DEFRAG_HINT,
 };
 
 /* The options that end every replaying command's table (run, compare,
@@ -101,6 +104,63 @@ int cli_remedy_opt(cli_remedy_opts *o, int opt, const char *arg);
 int cli_remedy_spec(const cli_remedy_opts *o, transform_spec *s, fs_err *err);
 /* Appends the options as given to argv at *m (for a child `fragsim run`). */
 void cli_remedy_argv(const cli_remedy_opts *o, const char **argv, int *m);
+
+/* The Redis model's options, by their redis.conf names where Redis has one
+ * (cli_redis.c): taken by run, passed on by compare to its children. */
+#define CLI_REDIS_LONGOPTS \
+    {"object-model", required_argument, 0, OPT_OBJECT_MODEL}, \
+    {"expiry", required_argument, 0, OPT_EXPIRY}, \
+    {"maxmemory", required_argument, 0, OPT_MAXMEMORY}, \
+    {"maxmemory-policy", required_argument, 0, OPT_MAXMEMORY_POLICY}, \
+    {"maxmemory-samples", required_argument, 0, OPT_MAXMEMORY_SAMPLES}, \
+    {"activedefrag", required_argument, 0, OPT_ACTIVEDEFRAG}, \
+    {"active-defrag-ignore-bytes", required_argument, 0, OPT_DEFRAG_IGNORE_BYTES}, \
+    {"active-defrag-threshold-lower", required_argument, 0, OPT_DEFRAG_THRESHOLD_LOWER}, \
+    {"active-defrag-threshold-upper", required_argument, 0, OPT_DEFRAG_THRESHOLD_UPPER}, \
+    {"active-defrag-cycle-min", required_argument, 0, OPT_DEFRAG_CYCLE_MIN}, \
+    {"active-defrag-cycle-max", required_argument, 0, OPT_DEFRAG_CYCLE_MAX}, \
+    {"active-defrag-max-scan-fields", required_argument, 0, OPT_DEFRAG_MAX_SCAN_FIELDS}, \
+    {"activedefrag-from", required_argument, 0, OPT_ACTIVEDEFRAG_FROM}, \
+    {"defrag-hint", required_argument, 0, OPT_DEFRAG_HINT}
+#define CLI_REDIS_HELP \
+    "the Redis model (redis.conf's names; over --config's and the preset's):\n" \
+    "  --object-model M      what a key allocates: raw (default: the value alone)\n" \
+    "                        or redis (Redis 7's key sds, dictEntry, robj/EMBSTR,\n" \
+    "                        expires entry and dict tables; README \"Redis model\")\n" \
+    "  --expiry E            when keys past their TTL go: exact (default: at the\n" \
+    "                        TTL) or redis (when touched, or found by the cron's\n" \
+    "                        active expire cycle, hz times a second)\n" \
+    "  --maxmemory SIZE, --maxmemory-policy NAME, --maxmemory-samples N\n" \
+    "                        before each write over maxmemory (used_memory), keys\n" \
+    "                        are evicted as Redis does, or with noeviction the\n" \
+    "                        write is refused\n" \
+    "  --activedefrag yes|no active defrag on the cron tick (default no): Redis's\n" \
+    "                        start rule, effort and duty cycle, moves done on the\n" \
+    "                        allocator under test (README \"Active defrag\")\n" \
+    "  --active-defrag-ignore-bytes SIZE (100mb), --active-defrag-threshold-lower PCT\n" \
+    "  (10), --active-defrag-threshold-upper PCT (100), --active-defrag-cycle-min PCT\n" \
+    "  (1), --active-defrag-cycle-max PCT (25), --active-defrag-max-scan-fields N\n" \
+    "                        as in redis.conf\n" \
+    "  --activedefrag-from S activedefrag comes on at virtual second S (default 0),\n" \
+    "                        as a CONFIG SET at that time\n" \
+    "  --defrag-hint H       the move decision: auto (default: the allocator's own\n" \
+    "                        rule, jemalloc's slab utilisation, else generic),\n" \
+    "                        generic (the engine's census of blocks per page or\n" \
+    "                        slab, on any allocator) or always (every block)\n"
+
+#define CLI_REDIS_MAX_DIRECTIVES 16
+
+typedef struct cli_redis_opts {
+    const char *object_model, *expiry, *activedefrag_from, *defrag_hint;
+    /* redis.conf directives, in the order given */
+    const char *name[CLI_REDIS_MAX_DIRECTIVES], *value[CLI_REDIS_MAX_DIRECTIVES];
+    int n;
+} cli_redis_opts;
+
+/* Takes a Redis-model option; returns 1 if opt was one. */
+int cli_redis_opt(cli_redis_opts *o, int opt, const char *arg);
+/* Appends the options as given to argv at *m (for a child `fragsim run`). */
+void cli_redis_argv(const cli_redis_opts *o, const char **argv, int *m);
 
 #define CLI_GEN_LONGOPTS \
     {"preset", required_argument, 0, OPT_PRESET}, {"seed", required_argument, 0, OPT_SEED}, \

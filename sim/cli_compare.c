@@ -48,7 +48,7 @@ static void compare_usage(void) {
            "  --page-map-at T,...   page maps at these virtual seconds (fragsim run --help)\n"
            CLI_TIME_HELP
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
-           "  -q, --quiet           do not print the table\n\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
+           "  -q, --quiet           do not print the table\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nExit status: 0 when every allocator ran, 1 when any failed (the table says\n"
            "which and why; the others' results are kept), 2 on a usage error.\n",
            FRAGSIM_BACKENDS);
@@ -69,6 +69,7 @@ int cli_compare(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
         CLI_REMEDY_LONGOPTS,
+        CLI_REDIS_LONGOPTS,
         {"allocators", required_argument, 0, OPT_ALLOCATORS},
         {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
         {"config", required_argument, 0, OPT_CONFIG},
@@ -83,6 +84,7 @@ int cli_compare(int argc, char **argv) {
     cli_gen_opts g = {0};
     cli_time_opts t = {0};
     cli_remedy_opts rem = {0};
+    cli_redis_opts ro = {0};
     const char *list = FRAGSIM_BACKENDS, *format = NULL, *interval = NULL, *out = NULL;
     const char *config = NULL;
     const char *page_maps = NULL;
@@ -94,7 +96,7 @@ int cli_compare(int argc, char **argv) {
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg) ||
-            cli_remedy_opt(&rem, opt, optarg))
+            cli_remedy_opt(&rem, opt, optarg) || cli_redis_opt(&ro, opt, optarg))
             continue;
         switch (opt) {
         case OPT_ALLOCATORS: list = optarg; break;
@@ -225,6 +227,7 @@ int cli_compare(int argc, char **argv) {
         if (t.hz) j->argv[m++] = "--hz", j->argv[m++] = t.hz;
         if (t.purge_every) j->argv[m++] = "--purge-every", j->argv[m++] = t.purge_every;
         cli_remedy_argv(&rem, j->argv, &m);
+        cli_redis_argv(&ro, j->argv, &m);
         size_t alen = strlen(e->allocator);
         for (int o = 0; o < noptions; o++)
             if (strncmp(options[o], e->allocator, alen) == 0 && options[o][alen] == '=')

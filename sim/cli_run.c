@@ -13,6 +13,7 @@
 #include "../allocators/backend.h"
 #include "../traces/trace_text.h"
 #include "cli.h"
+#include "cli_redis.h"
 #include "fragsim_config.h"
 #include "run.h"
 #include "units.h"
@@ -154,24 +155,14 @@ static void run_usage(void) {
            "  --allocator NAME      allocator under test (default %s; fragsim allocators);\n"
            "                        preload:PATH.so runs any allocator under LD_PRELOAD\n"
            "  --config FILE         a redis.conf: checked as Redis checks it and recorded in\n"
-           "                        summary.json; its hz drives the cron tick and its\n"
-           "                        maxmemory evicts (active defrag: not modelled yet)\n"
-           "  --maxmemory SIZE, --maxmemory-policy NAME, --maxmemory-samples N\n"
-           "                        as in redis.conf, over --config's: before each write\n"
-           "                        over maxmemory (used_memory), keys are evicted as\n"
-           "                        Redis does, or with noeviction the write is refused\n"
+           "                        summary.json; its hz drives the cron tick, its\n"
+           "                        maxmemory evicts, its activedefrag defragments\n"
            "  --allocator-options S the allocator's options in its own syntax, checked\n"
            "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
            "  --format NAME         trace format (default: detected): text, binary,\n"
            "                        cachelib, twitter, oracleGeneral; .zst read as is\n"
            "  --fill-on-miss        a GET miss whose size the trace knows stores a value\n"
            "                        of that size (look-aside caching; traces/FORMAT.md)\n"
-           "  --object-model M      what a key allocates: raw (default: the value alone)\n"
-           "                        or redis (Redis 7's key sds, dictEntry, robj/EMBSTR,\n"
-           "                        expires entry and dict tables; README \"Redis model\")\n"
-           "  --expiry E            when keys past their TTL go: exact (default: at the\n"
-           "                        TTL) or redis (when touched, or found by the cron's\n"
-           "                        active expire cycle, hz times a second)\n"
            "  --sample-interval S   virtual seconds between samples (default 10)\n"
            "  --page-map-at T,...   at these virtual seconds, write pagemap-T.csv (the\n"
            "                        heap's pages and the live bytes in each) and, for\n"
@@ -181,7 +172,7 @@ static void run_usage(void) {
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
            "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
-           "  -q, --quiet           do not print the INFO block\n\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
+           "  -q, --quiet           do not print the INFO block\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nThe settings in force, scaled ones included, are recorded in summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
@@ -196,11 +187,7 @@ int cli_run(int argc, char **argv) {
         CLI_TIME_LONGOPTS,
         {"format", required_argument, 0, OPT_FORMAT},
         {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
-        {"object-model", required_argument, 0, OPT_OBJECT_MODEL},
-        {"expiry", required_argument, 0, OPT_EXPIRY},
-        {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
-        {"maxmemory-policy", required_argument, 0, OPT_MAXMEMORY_POLICY},
-        {"maxmemory-samples", required_argument, 0, OPT_MAXMEMORY_SAMPLES},
+        CLI_REDIS_LONGOPTS,
         {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
         {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
         CLI_OUTPUT_LONGOPTS,
@@ -211,15 +198,15 @@ int cli_run(int argc, char **argv) {
     run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
     cli_time_opts t = {0};
     cli_remedy_opts rem = {0};
+    cli_redis_opts ro = {0};
     static transform_spec spec;
     const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL, *config = NULL;
-    const char *mm[3] = {NULL, NULL, NULL}; /* maxmemory, -policy, -samples */
     int opt;
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg) ||
-            cli_remedy_opt(&rem, opt, optarg))
+            cli_remedy_opt(&rem, opt, optarg) || cli_redis_opt(&ro, opt, optarg))
             continue;
         switch (opt) {
         case OPT_ALLOCATOR: allocator = optarg; break;
@@ -227,18 +214,6 @@ int cli_run(int argc, char **argv) {
         case OPT_CONFIG: config = optarg; break;
         case OPT_FORMAT: cfg.format = optarg; break;
         case OPT_FILL_ON_MISS: cfg.fill_on_miss = 1; break;
-        case OPT_OBJECT_MODEL:
-            if (om_kind_parse(optarg, &cfg.object_model, &err) != 0)
-                return cli_error("run", CLI_USAGE, "%s", err.msg);
-            break;
-        /* Applied over --config's, whichever came first on the line. */
-        case OPT_MAXMEMORY: mm[0] = optarg; break;
-        case OPT_MAXMEMORY_POLICY: mm[1] = optarg; break;
-        case OPT_MAXMEMORY_SAMPLES: mm[2] = optarg; break;
-        case OPT_EXPIRY:
-            if (engine_expiry_parse(optarg, &cfg.expiry, &err) != 0)
-                return cli_error("run", CLI_USAGE, "%s", err.msg);
-            break;
         case OPT_SAMPLE_INTERVAL: interval = optarg; break;
         case OPT_PAGE_MAP_AT:
             if ((nmaps = cli_page_map_times(optarg, cfg.page_map_at, RUN_MAX_PAGE_MAPS, &err)) < 0)
@@ -261,31 +236,10 @@ int cli_run(int argc, char **argv) {
         return cli_error("run", CLI_USAGE, "this worker runs '%s', not '%s'", backend_self->name,
                          allocator);
     cfg.allocator = allocator ? allocator : backend_self->name;
-    if (interval != NULL && (units_parse_double(interval, &cfg.sample_interval) != 0 ||
-                             cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
-        return cli_error("run", CLI_USAGE,
-                         "--sample-interval '%s': expected virtual seconds above 0", interval);
     if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0 ||
         cli_remedy_spec(&rem, &spec, &err) != 0)
         return cli_error("run", CLI_USAGE, "%s", err.msg);
     cfg.transform = &spec;
-    /* redis.conf: checked as Redis checks it and recorded; its hz drives
-     * the cron tick unless --hz says otherwise. */
-    static redis_conf rconf;
-    static redis_conf_notes rnotes;
-    redis_conf_default(&rconf);
-    if (config != NULL) {
-        if (redis_conf_load(&rconf, config, &rnotes, &err) != 0)
-            return cli_error("run", CLI_USAGE, "%s", err.msg);
-        if (rnotes.text[0] != '\0' && cfg.print_info) fprintf(stderr, "fragsim run: %s", rnotes.text);
-        if (t.hz == NULL) cfg.hz = rconf.hz;
-        cfg.redis_config_path = config;
-    }
-    static const char *const mm_names[3] = {"maxmemory", "maxmemory-policy", "maxmemory-samples"};
-    for (int i = 0; i < 3; i++)
-        if (mm[i] != NULL && redis_conf_set(&rconf, mm_names[i], mm[i], &err) != 0)
-            return cli_error("run", CLI_USAGE, "--%s: %s", mm_names[i], err.msg);
-    cfg.redis = &rconf;
     if (optind < argc - 1)
         return cli_error("run", CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind + 1]);
     cfg.trace_path = optind < argc ? argv[optind] : NULL;
@@ -297,14 +251,46 @@ int cli_run(int argc, char **argv) {
     if (cfg.trace_path != NULL && g.any)
         return cli_error("run", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");
+    if (cfg.trace_path == NULL) {
+        if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
+        cfg.preset = g.preset;
+    }
+    /* The Redis model's settings: Redis's defaults, the preset's, the
+     * redis.conf (checked as Redis checks it and recorded), the command
+     * line.  A preset's or redis.conf's hz drives the cron tick unless --hz
+     * says otherwise. */
+    static redis_conf rconf;
+    static redis_conf_notes rnotes;
+    cli_redis_layers lay;
+    if (cli_redis_layers_apply(&ro, cfg.trace_path ? NULL : g.preset, &cfg.gen, config, &rconf,
+                               &rnotes, &lay, &err) != 0)
+        return cli_error("run", CLI_USAGE, "%s", err.msg);
+    if (config != NULL) {
+        if (rnotes.text[0] != '\0' && cfg.print_info) fprintf(stderr, "fragsim run: %s", rnotes.text);
+        cfg.redis_config_path = config;
+    }
+    if (t.speed == NULL && lay.speed[0]) {
+        t.speed = lay.speed;
+        if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0)
+            return cli_error("run", CLI_USAGE, "preset %s: %s", g.preset, err.msg);
+    }
+    if (t.hz == NULL && lay.hz_set) cfg.hz = rconf.hz;
+    if (interval == NULL && lay.sample_interval[0]) interval = lay.sample_interval;
+    if (interval != NULL && (units_parse_double(interval, &cfg.sample_interval) != 0 ||
+                             cfg.sample_interval <= 0 || cfg.sample_interval > 1e9))
+        return cli_error("run", CLI_USAGE,
+                         "--sample-interval '%s': expected virtual seconds above 0", interval);
+    cfg.object_model = lay.om;
+    cfg.expiry = lay.ex;
+    cfg.activedefrag_at = lay.activedefrag_at;
+    cfg.defrag_hint = lay.hint;
+    cfg.redis = &rconf;
+    if (rconf.activedefrag && cfg.hz <= 0)
+        return cli_error("run", CLI_USAGE, "activedefrag runs on the cron tick: it needs hz above 0");
     if (alloc_opts != NULL) {
         const char *applied = getenv(APPLIED_ENV);
         if (applied == NULL || strcmp(applied, alloc_opts) != 0) return reexec_with_options(alloc_opts);
         cfg.allocator_options = alloc_opts;
-    }
-    if (cfg.trace_path == NULL) {
-        if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
-        cfg.preset = g.preset;
     }
     char out[1024];
     if (cfg.out_dir == NULL) {

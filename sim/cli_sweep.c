@@ -29,6 +29,10 @@ static const char *const run_keys[] = {
     "allocator", "speed", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
     "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix", "config",
     "pad", "compress", "shard-by-size", "shard-by-ttl", "shard", "uniform-ttl",
+    "object-model", "expiry", "maxmemory", "maxmemory-policy", "maxmemory-samples",
+    "activedefrag", "active-defrag-ignore-bytes", "active-defrag-threshold-lower",
+    "active-defrag-threshold-upper", "active-defrag-cycle-min", "active-defrag-cycle-max",
+    "active-defrag-max-scan-fields", "activedefrag-from", "defrag-hint",
 };
 
 static void sweep_usage(void) {
@@ -40,7 +44,8 @@ static void sweep_usage(void) {
            "RSS and the allocator's purge counts per point.\n\n"
            "grid keys: a run option without its dashes (allocator, speed, hz, purge-every,\n"
            "sample-interval, preset, keys, seed, rate, sizes, ttl, observe, the remedies\n"
-           "pad, compress, shard-by-size with shard, uniform-ttl ...), or\n"
+           "pad, compress, shard-by-size with shard, uniform-ttl, the Redis model's\n"
+           "object-model, maxmemory ..., activedefrag and active-defrag-* ...), or\n"
            "ALLOCATOR.OPTION for the allocator's own options, e.g.\n"
            "  --grid jemalloc.dirty_decay_ms=0,1000,10000,-1 --grid jemalloc.muzzy_decay_ms=0,10000\n"
            "Values holding commas are separated by | instead: --grid 'sizes=fixed:100|uniform:1,9'\n\n"
@@ -60,7 +65,13 @@ static void sweep_usage(void) {
            "  --progress, --no-progress, -q: as for compare\n\n" CLI_GEN_HELP
            "\nWrites DIR/points.csv (id and grid values), DIR/pNNNN/ (each point's results),\n"
            "DIR/sweep.csv (the grid values, a status, then every summary.csv column) and\n"
-           "DIR/sweep.txt.  Exit status 1 when a point failed or is missing.\n",
+           "DIR/sweep.txt.  Exit status 1 when a point failed or is missing.\n\n"
+           "A sweep whose runs did active defrag (a defrag sweep) shows, per point, defrag\n"
+           "CPU seconds, peak and final RSS, final allocator fragmentation and bytes moved,\n"
+           "and marks with * the points on the Pareto front of defrag CPU against final\n"
+           "RSS (no other point has both less CPU and less RSS); sweep.csv gets the column\n"
+           "defrag_pareto (1 or 0).  Example:\n"
+           "  fragsim sweep --preset redis-defrag-test --grid active-defrag-cycle-max=5,25,75\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
 

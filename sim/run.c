@@ -164,6 +164,8 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     sum->trace_digest = digest;
     sum->trace_duration = engine_virtual_time(e);
     sum->counters = e->c;
+    sum->defrag = e->df.st;
+    sum->data_checksum = defrag_checksum(e);
     sum->wall_time = now_s() - rs->wall_start;
     sum->cpu_time = cpu_seconds();
     sum->events_per_second = sum->wall_time > 0 ? (double)e->c.events / sum->wall_time : 0;
@@ -197,8 +199,8 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         if (trace_gen_open(&tr, &cfg->gen, err) != 0) goto done;
         sum->has_gen = 1;
         sum->gen = cfg->gen;
-        rs.total_events = cfg->gen.keys + 1;
-        rs.total_virtual = (double)(cfg->gen.keys - 1) / gen_effective_rate(&cfg->gen) + cfg->gen.observe;
+        rs.total_events = gen_events(&cfg->gen);
+        rs.total_virtual = gen_duration(&cfg->gen);
         snprintf(sum->trace_source, sizeof sum->trace_source, "preset:%s",
                  cfg->preset && *cfg->preset ? cfg->preset : "(generator)");
     }
@@ -257,10 +259,30 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .maxmemory_policy = cfg->redis != NULL ? cfg->redis->maxmemory_policy : REDIS_POLICY_NOEVICTION,
         .maxmemory_samples = cfg->redis != NULL ? cfg->redis->maxmemory_samples : 5,
     };
+    if (cfg->redis != NULL) {
+        const redis_conf *r = cfg->redis;
+        ec.defrag = (defrag_config){
+            .enabled = r->activedefrag,
+            .enable_at_us = (int64_t)(cfg->activedefrag_at * TRACE_US_PER_S + 0.5),
+            .ignore_bytes = r->active_defrag_ignore_bytes,
+            .threshold_lower = r->active_defrag_threshold_lower,
+            .threshold_upper = r->active_defrag_threshold_upper,
+            .cycle_min = r->active_defrag_cycle_min,
+            .cycle_max = r->active_defrag_cycle_max,
+            .max_scan_fields = r->active_defrag_max_scan_fields,
+            .hint = cfg->defrag_hint,
+        };
+    }
+    sum->activedefrag = ec.defrag.enabled;
+    sum->activedefrag_at = cfg->activedefrag_at;
     for (size_t i = 0; i < ec.nsnapshots; i++)
         rs.snapshot_us[i] = (int64_t)(cfg->page_map_at[i] * TRACE_US_PER_S + 0.5);
     if (engine_init(&e, be, be_state, &ec, err) != 0) goto done;
     engine_ready = 1;
+    snprintf(sum->defrag_rule, sizeof sum->defrag_rule, "%s",
+             e.df.cfg.hint == DEFRAG_HINT_ALWAYS ? "always"
+             : e.df.generic                      ? "generic"
+                                                 : "jemalloc-utilization");
     rs.wall_start = now_s();
     if (replay(&rs, &tr, &e, err) != 0) goto done;
     /* The size classes at the end; page maps asked for after the trace's

@@ -35,6 +35,8 @@ typedef struct run_config {
                                    map (and size classes) at each (snapshot.h) */
     size_t npage_map_at;
     const transform_spec *transform; /* remedies applied as the events pass, or NULL */
+    double activedefrag_at; /* virtual seconds from which redis->activedefrag is on */
+    defrag_hint_kind defrag_hint; /* active defrag's move decision (defrag.h) */
 } run_config;
 
 /* Replays and writes the results directory.  On error nothing is left on

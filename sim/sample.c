@@ -7,9 +7,10 @@
 #include "engine.h"
 #include "procmem.h"
 
-#define COL(name, type, have, meaning) {#name, type, offsetof(sample_row, name), have, meaning}
+#define COL(name, type, have, meaning) {#name, type, offsetof(sample_row, name), have, meaning, 0}
+#define DCOL(name, type, meaning) {#name, type, offsetof(sample_row, name), 0, meaning, 1}
 #define ACOL(name, field, have, meaning) \
-    {#name, SAMPLE_U64, offsetof(sample_row, alloc.field), have, meaning}
+    {#name, SAMPLE_U64, offsetof(sample_row, alloc.field), have, meaning, 0}
 
 const sample_column sample_columns[] = {
     COL(virtual_time, SAMPLE_SECONDS, 0, "virtual seconds since the first event"),
@@ -52,6 +53,15 @@ const sample_column sample_columns[] = {
         "allocator RSS overhead: allocator_resident / allocator_active"),
     COL(rss_overhead_ratio, SAMPLE_RATIO, BACKEND_HAVE_RESIDENT,
         "non-allocator RSS overhead: used_memory_rss / allocator_resident"),
+    DCOL(active_defrag_running, SAMPLE_U64,
+         "active defrag's effort, percent of CPU, of the pass under way (0: none)"),
+    DCOL(active_defrag_hits, SAMPLE_U64, "blocks active defrag moved, so far"),
+    DCOL(active_defrag_misses, SAMPLE_U64, "blocks active defrag looked at and left, so far"),
+    DCOL(active_defrag_key_hits, SAMPLE_U64, "keys with a block moved by active defrag, so far"),
+    DCOL(active_defrag_key_misses, SAMPLE_U64, "keys active defrag scanned and left, so far"),
+    DCOL(active_defrag_bytes, SAMPLE_U64, "usable bytes active defrag moved, so far"),
+    DCOL(active_defrag_cpu, SAMPLE_SECONDS,
+         "thread CPU seconds spent in active defrag (rule, scan, moves), so far"),
 };
 const size_t sample_ncolumns = sizeof sample_columns / sizeof sample_columns[0];
 
@@ -85,6 +95,14 @@ int sample_measure(sample_row *row, const engine *e, double wall_time, uint64_t 
     row->engine_rss = emem_resident();
     row->heap_rss = (int64_t)row->used_memory_rss - (int64_t)row->engine_rss - (int64_t)baseline_rss;
     sample_ratios(row);
+    const defrag_stats *d = &e->df.st;
+    row->active_defrag_running = (uint64_t)d->running;
+    row->active_defrag_hits = d->hits;
+    row->active_defrag_misses = d->misses;
+    row->active_defrag_key_hits = d->key_hits;
+    row->active_defrag_key_misses = d->key_misses;
+    row->active_defrag_bytes = d->bytes_moved;
+    row->active_defrag_cpu = (double)d->cpu_ns * 1e-9;
     return 0;
 }
 

@@ -32,6 +32,14 @@ typedef struct sample_row {
     double allocator_frag_ratio;
     double allocator_rss_ratio;
     double rss_overhead_ratio;
+    /* Active defrag (sim/defrag.h), Redis's INFO stats names: */
+    uint64_t active_defrag_running;   /* effort (% CPU) of the pass under way; 0: none */
+    uint64_t active_defrag_hits;      /* blocks moved so far */
+    uint64_t active_defrag_misses;    /* blocks offered and left so far */
+    uint64_t active_defrag_key_hits;  /* keys with a block moved so far */
+    uint64_t active_defrag_key_misses;
+    uint64_t active_defrag_bytes;     /* usable bytes moved so far */
+    double active_defrag_cpu;         /* thread CPU seconds in defrag so far */
 } sample_row;
 
 typedef enum sample_type { SAMPLE_SECONDS, SAMPLE_U64, SAMPLE_I64, SAMPLE_RATIO } sample_type;
@@ -42,6 +50,8 @@ typedef struct sample_column {
     size_t offset;       /* of the field in sample_row */
     uint32_t have;       /* BACKEND_HAVE_* bit the value needs, 0 if none */
     const char *meaning; /* for --help, docs and the INFO block */
+    int defrag;          /* an active-defrag column: left out of the INFO block
+                            of a run without activedefrag */
 } sample_column;
 
 extern const sample_column sample_columns[];

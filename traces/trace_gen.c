@@ -22,10 +22,38 @@ static void preset_seed_blog(gen_params *p) {
     p->observe = 600;
 }
 
+/* Redis's own test of active defrag (tests/unit/memefficiency.tcl, "Active
+ * defrag", 7.2): under maxmemory 100mb and allkeys-lru, 700,000 keys of
+ * 150 B then 170,000 of 300 B, so that the second wave evicts keys all over
+ * the first's slabs; then activedefrag is switched on with the test's
+ * settings.  The load runs at 100,000 keys a virtual second (8.7 s, about
+ * a server's pace for pipelined SETs; with --keys the rate follows, so the
+ * load still ends before 10 s), defrag comes on at 10 s, and 60 s of
+ * observation let the passes and jemalloc's decay play out.  Its replay
+ * speed is 5: a load that fast cannot be replayed at 50x and stay paced. */
+static void preset_redis_defrag_test(gen_params *p) {
+    gen_params_default(p);
+    p->keys = 700000;
+    p->insert_seconds = 7; /* 100,000 keys a second; --keys keeps the load's length */
+    dist_parse(&p->sizes, "fixed:150", 1, "sizes", NULL);
+    p->observe = 61.3;
+    snprintf(p->key_prefix, sizeof p->key_prefix, "asdf1");
+    p->keys2 = 170000;
+    dist_parse(&p->sizes2, "fixed:300", 1, "sizes", NULL);
+    snprintf(p->key_prefix2, sizeof p->key_prefix2, "asdf2");
+}
+
 static const gen_preset presets[] = {
     {"seed-blog", "1M keys, values uniform 100-10000 B, TTL uniform 60-300 s, inserted over "
                   "180 s, then 600 s of observation",
-     preset_seed_blog},
+     preset_seed_blog, NULL},
+    {"redis-defrag-test", "Redis's active-defrag test: maxmemory 100mb allkeys-lru, 700k x 150 B "
+                          "then 170k x 300 B, activedefrag on at 10 s (hz 100, cycle 65-75%)",
+     preset_redis_defrag_test,
+     "object-model redis; sample-interval 1; speed 5; hz 100; maxmemory 100mb; "
+     "maxmemory-policy allkeys-lru; activedefrag yes; activedefrag-from 10; "
+     "active-defrag-threshold-lower 5; active-defrag-cycle-min 65; "
+     "active-defrag-cycle-max 75; active-defrag-ignore-bytes 2mb"},
 };
 
 const gen_preset *gen_presets(size_t *count) {
@@ -55,17 +83,25 @@ double gen_effective_rate(const gen_params *p) {
     return p->rate > 0 ? p->rate : (double)p->keys / p->insert_seconds;
 }
 
+uint64_t gen_events(const gen_params *p) { return p->keys + p->keys2 + 1; }
+
+double gen_duration(const gen_params *p) {
+    return (double)(p->keys + p->keys2 - 1) / gen_effective_rate(p) + p->observe;
+}
+
 int gen_params_check(const gen_params *p, fs_err *err) {
     if (p->keys == 0 || p->keys > 4000000000ULL)
         return fs_errf(err, "--keys %llu: expected 1 to 4000000000",
                        (unsigned long long)p->keys);
     if (p->rate == 0 && !(p->insert_seconds > 0))
         return fs_errf(err, "the insert phase must last more than 0 s");
-    double last = (double)(p->keys - 1) / gen_effective_rate(p);
-    if (!(last + p->observe < 1e9))
+    if (p->keys2 > 4000000000ULL) return fs_errf(err, "the second wave: expected at most 4000000000 keys");
+    if (!(gen_duration(p) < 1e9))
         return fs_errf(err, "the generated trace would last %.0f s: expected under 1e9 s "
-                       "(raise --rate or lower --observe)", last + p->observe);
+                       "(raise --rate or lower --observe)", gen_duration(p));
     if (p->sizes.kind == DIST_NONE) return fs_errf(err, "--sizes cannot be none");
+    if (p->keys2 > 0 && p->sizes2.kind == DIST_NONE)
+        return fs_errf(err, "the second wave's sizes cannot be none");
     return 0;
 }
 
@@ -87,15 +123,17 @@ static int gen_next(trace_reader *r, trace_event *ev, fs_err *err) {
     gen_state *s = r->state;
     memset(ev, 0, sizeof *ev);
     ev->ttl_us = TRACE_TTL_NONE;
-    if (s->next_key < s->p.keys) {
+    if (s->next_key < s->p.keys + s->p.keys2) {
         uint64_t i = s->next_key++;
+        int second = i >= s->p.keys;
         ev->time_us = seconds_to_us((double)i / s->rate);
         ev->op = TRACE_OP_SET;
-        int n = snprintf(s->key, sizeof s->key, "%s%llu", s->p.key_prefix,
-                         (unsigned long long)i);
+        int n = snprintf(s->key, sizeof s->key, "%s%llu",
+                         second ? s->p.key_prefix2 : s->p.key_prefix,
+                         (unsigned long long)(second ? i - s->p.keys : i));
         ev->key = s->key;
         ev->keylen = (uint32_t)n;
-        uint64_t size = dist_draw_bytes(&s->p.sizes, &s->r);
+        uint64_t size = dist_draw_bytes(second ? &s->p.sizes2 : &s->p.sizes, &s->r);
         ev->size = size > TRACE_SIZE_MAX ? TRACE_SIZE_MAX : size;
         if (s->p.ttl.kind != DIST_NONE) {
             /* Millisecond TTLs, as PX writes them; at least 1 ms. */
@@ -108,7 +146,7 @@ static int gen_next(trace_reader *r, trace_event *ev, fs_err *err) {
     if (s->done) return 0;
     s->done = 1;
     ev->op = TRACE_OP_TICK;
-    ev->time_us = seconds_to_us((double)(s->p.keys - 1) / s->rate + s->p.observe);
+    ev->time_us = seconds_to_us(gen_duration(&s->p));
     return 1;
 }
 

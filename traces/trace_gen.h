@@ -19,12 +19,24 @@ typedef struct gen_params {
     dist ttl;              /* seconds; DIST_NONE: keys never expire */
     double observe;        /* virtual seconds after the last insert */
     char key_prefix[64];   /* keys are PREFIX + index */
+    /* A second wave, straight after the first at the same rate (Redis's
+     * test loads, which fill with one size and then another): keys2 keys
+     * (0: none) of sizes2, named key_prefix2 + index; TTLs as the first. */
+    uint64_t keys2;
+    dist sizes2;
+    char key_prefix2[64];
 } gen_params;
 
 typedef struct gen_preset {
     const char *name;
     const char *description;
     void (*init)(gen_params *p); /* sets every field */
+    /* What the workload needs of the run besides its events, as `run`
+     * options without their dashes, "name value; name value" (object-model,
+     * expiry, hz, sample-interval, activedefrag-from, and any redis.conf
+     * directive): applied under --config and the command line.  A
+     * maxmemory is scaled with --keys.  NULL: none. */
+    const char *run_defaults;
 } gen_preset;
 
 /* The neutral defaults `fragsim gen` starts from without a preset. */
@@ -34,6 +46,10 @@ const gen_preset *gen_presets(size_t *count);
 
 /* The rate actually used (keys per virtual second). */
 double gen_effective_rate(const gen_params *p);
+/* Events the generator gives (both waves and the closing TICK), and the
+ * virtual seconds from the first to the last. */
+uint64_t gen_events(const gen_params *p);
+double gen_duration(const gen_params *p);
 
 /* Checks the parameters; returns 0 or -1 naming the bad one. */
 int gen_params_check(const gen_params *p, fs_err *err);
