@@ -73,11 +73,11 @@ static figures server_delta(const redis_info_memory *a, const redis_info_memory 
  * ratio 0.05; with_keys adds the live keys, 3%. */
 static void compare(const char *workload, const figures *r, const figures *s, int with_keys) {
     fid_row rows[] = {
-        {"used_memory", r->used_memory, s->used_memory, 0.02, 1},
-        {"allocator_allocated", r->allocated, s->allocated, 0.05, 1},
-        {"allocator_active", r->active, s->active, 0.05, 1},
-        {"allocator_frag_ratio", r->frag_ratio, s->frag_ratio, 0.05, 0},
-        {"keys", r->keys, s->keys, 0.03, 1},
+        {"used_memory", r->used_memory, s->used_memory, 0.02, 1, 0},
+        {"allocator_allocated", r->allocated, s->allocated, 0.05, 1, 0},
+        {"allocator_active", r->active, s->active, 0.05, 1, 0},
+        {"allocator_frag_ratio", r->frag_ratio, s->frag_ratio, 0.05, 0, 0},
+        {"keys", r->keys, s->keys, 0.03, 1, 0},
     };
     fid_compare(workload, rows, sizeof rows / sizeof rows[0] - !with_keys);
 }
