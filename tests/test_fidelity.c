@@ -9,58 +9,35 @@
  * the first event (stdio and the like, on both sides not part of the data).
  *
  * Both run Debian's jemalloc with its defaults.  Workloads: (a) fill, then
- * delete a random 70%; (b) fill past maxmemory under allkeys-lru.
+ * delete a random 70%; (b) fill past maxmemory under allkeys-lru.  (c),
+ * keys expiring while INFO is sampled, is in test_fidelity_expiry.c.
  *
  * Bounds: used_memory within 2%, allocator_allocated and allocator_active
- * within 5%, allocator_frag_ratio within 0.05.  The table goes to the log. */
+ * within 5%, allocator_frag_ratio within 0.05; for (b) the keys left after
+ * eviction within 3%.  The table goes to the log and to fidelity-table.csv
+ * in the build directory (fidelity.h). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../sim/rng.h"
-#include "redis_harness.h"
-#include "test_util.h"
+#include "fidelity.h"
 
 TestSuite(fidelity, .timeout = 600);
 
-static redis_server srv;
-
-static void send_cmd(int argc, const char *const *argv, const size_t *lens) {
-    redis_reply *r = redis_command_argv(&srv, argc, argv, lens);
-    cr_assert_not_null(r, "%s: %s", argv[0], srv.err);
-    cr_assert_neq(r->type, '-', "%s: %s", argv[0], r->str);
-    redis_reply_free(r);
-}
-
 typedef struct figures {
-    double used_memory, allocated, active, frag_ratio;
+    double used_memory, allocated, active, frag_ratio, keys;
 } figures;
-
-static void runs(const char *dir, const char *const *argv) {
-    tu_result r;
-    cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
-    cr_assert_eq(r.exit_code, 0, "%s %s failed (%d): %s", argv[0], argv[1], r.exit_code, r.err);
-    tu_result_free(&r);
-}
 
 /* Replays the imported capture (w.trace) with the extra options and reads
  * what the model added. */
 static figures replay_trace(const char *dir, const char *const *extra) {
-    const char *argv[32] = {FRAGSIM_BIN, "run", "--allocator", "jemalloc", "--object-model",
-                            "redis", "--speed", "max", "-q", "--no-progress", "w.trace", "-o",
-                            "res"};
-    int n = 13;
-    for (int i = 0; extra != NULL && extra[i] != NULL && n < 31; i++) argv[n++] = extra[i];
-    argv[n] = NULL;
-    runs(dir, argv);
     tu_csv c;
-    cr_assert_eq(tu_csv_load(&c, tu_path(dir, "res/series.csv")), 0);
-    cr_assert(c.nrows >= 2);
+    fid_replay(dir, extra, &c);
     size_t last = c.nrows - 1;
     /* What the process's allocator held besides the model at the first
      * event (the model's first key is in used_memory). */
@@ -70,6 +47,7 @@ static figures replay_trace(const char *dir, const char *const *extra) {
         .used_memory = tu_csv_get(&c, last, "used_memory"),
         .allocated = tu_csv_get(&c, last, "allocator_allocated") - base_alloc,
         .active = tu_csv_get(&c, last, "allocator_active") - base_active,
+        .keys = tu_csv_get(&c, last, "keys"),
     };
     f.frag_ratio = f.active / f.allocated;
     cr_log_info("fidelity: fragsim absolute used_memory %.0f allocated %.0f active %.0f "
@@ -79,15 +57,6 @@ static figures replay_trace(const char *dir, const char *const *extra) {
                 base_alloc, base_active);
     tu_csv_free(&c);
     return f;
-}
-
-/* INFO's allocator_* fields are the cron's copy of jemalloc's statistics,
- * refreshed every 100 ms: read them after a few refreshes, so they show the
- * end of the workload rather than a moment inside it. */
-static void info_settled(redis_info_memory *m) {
-    struct timespec ts = {0, 350 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    cr_assert_eq(redis_info_memory_read(&srv, m), 0, "%s", srv.err);
 }
 
 static figures server_delta(const redis_info_memory *a, const redis_info_memory *b) {
@@ -100,28 +69,17 @@ static figures server_delta(const redis_info_memory *a, const redis_info_memory 
     return f;
 }
 
-/* Logs the table, then checks every bound (all rows are logged first, so a
- * failure still shows every number). */
-static void compare(const char *workload, const figures *r, const figures *s) {
-    struct { const char *name; double rv, sv, bound; int relative; } rows[] = {
-        {"used_memory", r->used_memory, s->used_memory, 0.02, 1},
-        {"allocator_allocated", r->allocated, s->allocated, 0.05, 1},
-        {"allocator_active", r->active, s->active, 0.05, 1},
-        {"allocator_frag_ratio", r->frag_ratio, s->frag_ratio, 0.05, 0},
+/* The bounds of issue 4: used_memory 2%, allocated and active 5%, the
+ * ratio 0.05; with_keys adds the live keys, 3%. */
+static void compare(const char *workload, const figures *r, const figures *s, int with_keys) {
+    fid_row rows[] = {
+        {"used_memory", r->used_memory, s->used_memory, 0.02, 1, 0},
+        {"allocator_allocated", r->allocated, s->allocated, 0.05, 1, 0},
+        {"allocator_active", r->active, s->active, 0.05, 1, 0},
+        {"allocator_frag_ratio", r->frag_ratio, s->frag_ratio, 0.05, 0, 0},
+        {"keys", r->keys, s->keys, 0.03, 1, 0},
     };
-    int n = (int)(sizeof rows / sizeof rows[0]), ok[4];
-    cr_log_info("fidelity %s: field | redis | fragsim | error | bound", workload);
-    for (int i = 0; i < n; i++) {
-        double e = rows[i].relative ? (rows[i].sv - rows[i].rv) / rows[i].rv : rows[i].sv - rows[i].rv;
-        ok[i] = fabs(e) <= rows[i].bound;
-        if (rows[i].relative)
-            cr_log_info("fidelity %s: %s | %.0f | %.0f | %+.2f%% | %.0f%%%s", workload, rows[i].name,
-                        rows[i].rv, rows[i].sv, 100 * e, 100 * rows[i].bound, ok[i] ? "" : " FAIL");
-        else
-            cr_log_info("fidelity %s: %s | %.4f | %.4f | %+.4f | %.2f%s", workload, rows[i].name,
-                        rows[i].rv, rows[i].sv, e, rows[i].bound, ok[i] ? "" : " FAIL");
-    }
-    for (int i = 0; i < n; i++) cr_expect(ok[i], "%s: %s outside its bound", workload, rows[i].name);
+    fid_compare(workload, rows, sizeof rows / sizeof rows[0] - !with_keys);
 }
 
 #define FILL_KEYS 50000
@@ -130,11 +88,11 @@ Test(fidelity, fill_then_delete_70_percent) {
     char *dir = tu_tmpdir();
     /* Read by the server's jemalloc at start (the test process runs glibc's
      * malloc, so only the server sees it). */
-    cr_assert_eq(redis_server_start(&srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
-                 "%s", srv.err);
+    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
+                 "%s", fid_srv.err);
     redis_info_memory m0, m1;
-    info_settled(&m0);
-    cr_assert_eq(redis_monitor_start(&srv, tu_path(dir, "monitor.txt")), 0, "%s", srv.err);
+    fid_info_settled(&m0);
+    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s", fid_srv.err);
 
     static char value[2001];
     memset(value, 'v', sizeof value - 1);
@@ -145,7 +103,7 @@ Test(fidelity, fill_then_delete_70_percent) {
     for (uint32_t i = 0; i < FILL_KEYS; i++) {
         size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", i);
         size_t vlen = 10 + (size_t)rng_below(&r, 1991);
-        send_cmd(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
+        fid_send(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
         order[i] = i;
     }
     for (uint32_t i = FILL_KEYS - 1; i > 0; i--) { /* a random 70% goes */
@@ -155,15 +113,14 @@ Test(fidelity, fill_then_delete_70_percent) {
     }
     for (uint32_t i = 0; i < FILL_KEYS * 7 / 10; i++) {
         size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", order[i]);
-        send_cmd(2, (const char *const[]){"DEL", key}, (const size_t[]){3, klen});
+        fid_send(2, (const char *const[]){"DEL", key}, (const size_t[]){3, klen});
     }
-    cr_assert_eq(redis_monitor_stop(&srv), 0, "%s", srv.err);
-    info_settled(&m1);
-    redis_server_stop(&srv);
+    cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
+    fid_info_settled(&m1);
+    redis_server_stop(&fid_srv);
 
     figures s = server_delta(&m0, &m1);
-    runs(dir, (const char *const[]){FRAGSIM_BIN, "import", "monitor", "monitor.txt", "-o",
-                                    "w.trace", NULL});
+    fid_import(dir);
     figures f = replay_trace(dir, NULL);
     cr_log_info("fidelity fill-delete70: redis %s; before: used_memory %llu allocated %llu "
                 "active %llu; after: used_memory %llu allocated %llu active %llu ratio %.4f",
@@ -171,7 +128,7 @@ Test(fidelity, fill_then_delete_70_percent) {
                 (unsigned long long)m0.allocator_allocated, (unsigned long long)m0.allocator_active,
                 (unsigned long long)m1.used_memory, (unsigned long long)m1.allocator_allocated,
                 (unsigned long long)m1.allocator_active, m1.allocator_frag_ratio);
-    compare("fill-delete70", &s, &f);
+    compare("fill-delete70", &s, &f, 0);
     tu_rmtree(dir);
     free(dir);
 }
@@ -187,11 +144,11 @@ Test(fidelity, lru_eviction_under_maxmemory) {
     char *dir = tu_tmpdir();
     char mm[32];
     snprintf(mm, sizeof mm, "%u", LRU_MAXMEMORY);
-    cr_assert_eq(redis_server_start(&srv, (const char *const[]){"--maxmemory", mm,
-                                    "--maxmemory-policy", "allkeys-lru", NULL}), 0, "%s", srv.err);
+    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", mm,
+                                    "--maxmemory-policy", "allkeys-lru", NULL}), 0, "%s", fid_srv.err);
     redis_info_memory m0, m1;
-    info_settled(&m0);
-    cr_assert_eq(redis_monitor_start(&srv, tu_path(dir, "monitor.txt")), 0, "%s", srv.err);
+    fid_info_settled(&m0);
+    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s", fid_srv.err);
     static char value[2001];
     memset(value, 'v', sizeof value - 1);
     rng r;
@@ -200,22 +157,23 @@ Test(fidelity, lru_eviction_under_maxmemory) {
     for (uint32_t i = 0; i < LRU_KEYS; i++) {
         size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", i);
         size_t vlen = 10 + (size_t)rng_below(&r, 1991);
-        send_cmd(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
+        fid_send(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
     }
-    cr_assert_eq(redis_monitor_stop(&srv), 0, "%s", srv.err);
-    info_settled(&m1);
-    redis_server_stop(&srv);
+    cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
+    fid_info_settled(&m1);
+    uint64_t keys_left = fid_dbsize();
+    redis_server_stop(&fid_srv);
 
     figures s = server_delta(&m0, &m1);
+    s.keys = (double)keys_left;
     snprintf(mm, sizeof mm, "%llu", (unsigned long long)(LRU_MAXMEMORY - m0.used_memory));
-    runs(dir, (const char *const[]){FRAGSIM_BIN, "import", "monitor", "monitor.txt", "-o",
-                                    "w.trace", NULL});
+    fid_import(dir);
     figures f = replay_trace(dir, (const char *const[]){"--maxmemory", mm, "--maxmemory-policy",
                                                         "allkeys-lru", NULL});
     cr_log_info("fidelity lru-evict: redis after: used_memory %llu allocated %llu active %llu",
                 (unsigned long long)m1.used_memory, (unsigned long long)m1.allocator_allocated,
                 (unsigned long long)m1.allocator_active);
-    compare("lru-evict", &s, &f);
+    compare("lru-evict", &s, &f, 1);
     tu_rmtree(dir);
     free(dir);
 }

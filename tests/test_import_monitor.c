@@ -204,7 +204,8 @@ Test(import_monitor, append_and_setrange) {
                   L(1006, "\"SETRANGE\" \"b\" \"536870911\" \"hi\"") /* past 512 MiB */
                   L(1007, "\"SETRANGE\" \"b\" \"0\" \"\""),          /* nothing */
                   "1000 SET a 3\n1001 EXPIRE a 100\n1002 SET a 7 99\n1003 SET a 7 98\n"
-                  "1004 SET a 11 97\n1005 SET b 7\n");
+                  /* the last line, without an event, still ends the capture */
+                  "1004 SET a 11 97\n1005 SET b 7\n1007 TICK\n");
     run r;
     const import_monitor_stats *st =
         stats_of(L(1000, "\"SETRANGE\" \"b\" \"-1\" \"hi\"") L(1001, "\"APPEND\" \"b\"") , &r);
@@ -323,7 +324,22 @@ Test(import_monitor, databases_and_flush) {
                   /* FLUSHDB 3: db 3's keys only, in the table's order (the same on
                    * every run: the hash has no seed) */
                   "1002 DEL db3:k\n1002 DEL db3:j\n1003 SET db3:k 1\n"
-                  "1004 DEL db3:k\n1004 DEL k\n1004 DEL db5:k\n");
+                  "1004 DEL db3:k\n1004 DEL k\n1004 DEL db5:k\n1005 TICK\n");
+}
+
+/* The replay lasts as long as the capture: an idle tail (here an INFO and
+ * a PING after the last write) ends in a TICK, so the key whose TTL ran
+ * out there expires in the replay as it did on the server.  No TICK after
+ * a last line that had an event, nor for a capture without events. */
+Test(import_monitor, idle_tail_ends_in_a_tick) {
+    expect_events(L(1000, "\"SETEX\" \"s\" \"5\" \"v\"")
+                  L(1003, "\"INFO\" \"memory\"")
+                  L(1009, "\"PING\""),
+                  "1000 SET s 1 5\n1009 TICK\n");
+    expect_events(L(1000, "\"SET\" \"s\" \"v\"") L(1000, "\"PING\"") L(1002, "\"DEL\" \"s\""),
+                  "1000 SET s 1\n1002 DEL s\n");
+    expect_events(L(1000, "\"SET\" \"s\" \"v\"") L(1000, "\"PING\""), "1000 SET s 1\n");
+    expect_events(L(1000, "\"PING\"") L(1005, "\"INFO\""), "");
 }
 
 Test(import_monitor, reads_and_purge) {

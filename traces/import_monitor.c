@@ -79,6 +79,7 @@ static int sink_event(import_monitor *im, trace_event *ev) {
     ev->time_us = im->now_us;
     if (im->sink(im->sink_arg, ev, im->err) != 0) return -1;
     im->stats.events++;
+    im->last_event_us = im->now_us;
     return 0;
 }
 
@@ -336,5 +337,16 @@ int import_monitor_read(import_monitor *im, FILE *f, fs_err *err) {
         rc = fs_errf(err, "%s:%llu: read error: %s", im->path,
                      (unsigned long long)im->stats.lines + 1, strerror(errno ? errno : EIO));
     free(line);
+    if (rc == 0) rc = import_monitor_end(im, err);
     return rc;
+}
+
+int import_monitor_end(import_monitor *im, fs_err *err) {
+    im->err = err;
+    if (im->stats.events == 0 || im->now_us <= im->last_event_us) return 0;
+    trace_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.op = TRACE_OP_TICK;
+    ev.ttl_us = TRACE_TTL_NONE;
+    return sink_event(im, &ev);
 }

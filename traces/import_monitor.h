@@ -66,9 +66,17 @@ void import_monitor_free(import_monitor *im);
  * output, or the sink's error). */
 int import_monitor_feed(import_monitor *im, char *line, size_t len, fs_err *err);
 
-/* Feeds every line of f until its end.  Returns 0, or -1 with err set (a
- * read error, or import_monitor_feed's). */
+/* Feeds every line of f until its end, then import_monitor_end.  Returns
+ * 0, or -1 with err set (a read error, or import_monitor_feed's). */
 int import_monitor_read(import_monitor *im, FILE *f, fs_err *err);
+
+/* Ends the capture: when its last line (a PING, an INFO, any command
+ * without an event) is later than the last event, a TICK at that line's
+ * time, so that a replay lasts as long as the capture and keys whose TTL
+ * ran out in its idle tail expire there, as they did on the server.  No
+ * TICK when there was no event at all: there is nothing to replay.
+ * Returns 0, or -1 with the sink's error. */
+int import_monitor_end(import_monitor *im, fs_err *err);
 
 const import_monitor_stats *import_monitor_get_stats(const import_monitor *im);
 

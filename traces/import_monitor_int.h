@@ -26,6 +26,7 @@ struct import_monitor {
 
     int64_t now_us;         /* the current line's time, never below the last one's */
     int have_time;
+    int64_t last_event_us;  /* the last event's time; meaningful once stats.events > 0 */
     int db;                 /* the current line's database */
     uint64_t events_before; /* stats.events when the current command began */
 

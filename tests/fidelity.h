@@ -1,0 +1,60 @@
+/* fidelity: what the fidelity tests (tests/test_fidelity*.c) share.
+ *
+ * One real redis-server at a time (fid_srv), commands whose failure fails
+ * the test, running fragsim's executables, and the fidelity table: every
+ * comparison is logged, written into FRAGSIM_BUILD_DIR/fidelity-table.csv
+ * (one row per workload and field: redis, fragsim, error, bound, the
+ * error's unit (percent of redis's, or absolute), within the bound or not)
+ * and then checked.  Test code: failures are Criterion assertions. */
+#ifndef FRAGSIM_TESTS_FIDELITY_H
+#define FRAGSIM_TESTS_FIDELITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis_harness.h"
+#include "test_util.h"
+
+#define FID_TABLE FRAGSIM_BUILD_DIR "/fidelity-table.csv"
+
+extern redis_server fid_srv;
+
+/* Sends a command to fid_srv; a failure or an error reply fails the test. */
+void fid_send(int argc, const char *const *argv, const size_t *lens);
+/* DBSIZE of fid_srv. */
+uint64_t fid_dbsize(void);
+
+/* Runs a fragsim command (argv[0] FRAGSIM_BIN) in dir; it must exit 0. */
+void fid_run(const char *dir, const char *const *argv);
+
+/* dir/monitor.txt → dir/w.trace (fragsim import monitor). */
+void fid_import(const char *dir);
+
+/* Replays dir/w.trace with the redis object model on jemalloc at --speed
+ * max, with the extra options (NULL-terminated, may be NULL), into
+ * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
+void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
+
+/* INFO memory after 350 ms: INFO's allocator_* fields are the cron's copy
+ * of jemalloc's statistics, refreshed every 100 ms, so a few refreshes
+ * later they show the end of what came before rather than a moment in it. */
+void fid_info_settled(redis_info_memory *m);
+
+/* One comparison.  relative: the error is (fragsim - redis) / redis and
+ * bound a fraction; else the error is fragsim - redis.  unchecked: tabled
+ * and logged with its bound but not held to it (its "within" says "not
+ * checked"): for figures the test explains it cannot match. */
+typedef struct fid_row {
+    char field[64];
+    double redis, fragsim, bound;
+    int relative;
+    int unchecked;
+} fid_row;
+
+/* Logs the rows, puts them in the table in place of the workload's rows of
+ * an earlier run, then expects each checked row within its bound (all rows
+ * are logged and written first, so a failure still shows every number).
+ * Returns the number of checked rows outside their bounds. */
+int fid_compare(const char *workload, const fid_row *rows, size_t n);
+
+#endif
