@@ -306,6 +306,12 @@ int cli_run(int argc, char **argv) {
         if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
         cfg.preset = g.preset;
     }
+    /* After every check: the sample's measurement and the TTL pre-pass
+     * cost a reading each. */
+    static transform_stats tstats;
+    spec.stats = &tstats;
+    int prc = cli_remedy_prepare(&spec, cfg.trace_path, cfg.format, &cfg.gen, &err);
+    if (prc != 0) return cli_error("run", prc == -2 ? CLI_USAGE : CLI_FAIL, "%s", err.msg);
     char out[1024];
     if (cfg.out_dir == NULL) {
         char base[512];
