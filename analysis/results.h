@@ -16,6 +16,7 @@
 #include "../sim/engine.h"
 #include "../sim/sample.h"
 #include "../traces/trace_gen.h"
+#include "../traces/trace_transform.h"
 #include "emit.h"
 
 #define RUN_MAX_SETTINGS 32
@@ -47,6 +48,9 @@ typedef struct run_summary {
     int fill_on_miss;       /* GET misses of known size were filled */
     char object_model[8];   /* "raw" or "redis" (sim/objmodel.h) */
     char expiry[8];         /* "exact" or "redis" (sim/engine.h) */
+    /* The remedies in force (its stats counted during the replay), or NULL;
+     * the run's, which outlives the summary's writing. */
+    const transform_spec *transform;
     /* the trace as replayed */
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */
