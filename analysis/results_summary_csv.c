@@ -7,7 +7,9 @@
  *   mean_<column> (the time average) for every column of series.csv, then
  *   remedy (the remedy options in force, "" for none) and
  *   compress_cpu_seconds (the estimated CPU of compressing the values,
- *   --compress-sample; empty otherwise).  An unreported value is an empty
+ *   --compress-sample; empty otherwise) and remedy_setup_cpu_seconds (the
+ *   part of cpu_time spent before the replay: the sample's measurement and
+ *   the uniform-TTL pre-pass).  An unreported value is an empty
  *   field. */
 #include <fcntl.h>
 #include <math.h>
@@ -48,7 +50,7 @@ void results_summary_csv_header(outbuf *ob) {
     for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++)
             outbuf_printf(ob, ",%s_%s", which[w], sample_columns[i].name);
-    outbuf_puts(ob, ",remedy,compress_cpu_seconds\n");
+    outbuf_puts(ob, ",remedy,compress_cpu_seconds,remedy_setup_cpu_seconds\n");
 }
 
 void results_summary_csv_row(outbuf *ob, const run_summary *s) {
@@ -73,7 +75,8 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
     outbuf_write(ob, ",", 1);
     if (s->transform && s->transform->compress_sample)
         outbuf_printf(ob, "%.6f", transform_compress_cpu_seconds(s->transform));
-    outbuf_write(ob, "\n", 1);
+    outbuf_printf(ob, ",%.6f\n",
+                  s->transform && s->transform->stats ? s->transform->stats->setup_cpu_seconds : 0.0);
 }
 
 static void render_csv(outbuf *ob, const run_summary *s) {

@@ -29,6 +29,7 @@ static const char *const run_keys[] = {
     "allocator", "speed", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
     "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix", "config",
     "pad", "compress", "shard-by-size", "shard-by-ttl", "shard", "uniform-ttl",
+    "compress-sample", "compress-level",
 };
 
 static void sweep_usage(void) {

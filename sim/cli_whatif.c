@@ -41,11 +41,18 @@ static void whatif_usage(void) {
            "  shard-size:process    one instance (process) per size class (--shard-by-size)\n"
            "  shard-ttl:process     one instance per TTL class (--shard-by-ttl)\n"
            "  uniform-ttl           keys of one prefix share the first TTL seen (--uniform-ttl)\n"
-           "  default: " DEFAULT_REMEDIES "\n\n"
+           "  uniform-ttl:STAT      ... or their SETs' min, max, mean or median TTL\n"
+           "  compress-sample[:MIN] the ratio zstd gets on --compress-sample FILE, for values\n"
+           "                        of at least MIN bytes (default 1 KiB), its CPU charged\n"
+           "  default: " DEFAULT_REMEDIES ",\n"
+           "  and compress-sample when --compress-sample is given\n\n"
            "options:\n"
            "  --shard-by-size B,... size classes for shard-size (default 1024,10240)\n"
            "  --shard-by-ttl S,...  TTL classes in seconds for shard-ttl (default 300,3600)\n"
-           "  --uniform-ttl SEP     the byte ending a key's prefix (default :)\n"
+           "  --uniform-ttl SEP[:STAT]  the byte ending a key's prefix (default :), and the\n"
+           "                        statistic of uniform-ttl (default first)\n"
+           "  --compress-sample FILE  sample values for compress-sample (run --help)\n"
+           "  --compress-level N    zstd's level for compress-sample (default 3)\n"
            "  --maxmemory BYTES     for the headroom (default: --config's, else the\n"
            "                        baseline's peak used_memory)\n"
            "  --safety-margin P     percent over peak RSS for the container limit (default 20)\n"
@@ -76,8 +83,15 @@ typedef struct remedy {
     int shard_by;
 } remedy;
 
-static int parse_remedy(const char *item, remedy *r, const char *sizes, const char *ttls,
-                        const char *sep, pool *p, fs_err *err) {
+/* What whatif's own options give the remedies of the list. */
+typedef struct remedy_base {
+    const char *sizes, *ttls; /* shard classes */
+    const char *sep;          /* --uniform-ttl SEP[:STAT] */
+    const char *sample, *level; /* --compress-sample, --compress-level */
+} remedy_base;
+
+static int parse_remedy(const char *item, remedy *r, const remedy_base *b, pool *p, fs_err *err) {
+    const char *sizes = b->sizes, *ttls = b->ttls;
     memset(r, 0, sizeof *r);
     char buf[256];
     if (strlen(item) >= sizeof buf) return fs_errf(err, "remedy '%s': too long", item);
@@ -86,7 +100,22 @@ static int parse_remedy(const char *item, remedy *r, const char *sizes, const ch
         if (strcmp(c, "pad-pow2") == 0) r->opts.pad = "pow2";
         else if (strncmp(c, "pad:", 4) == 0) r->opts.pad = keep(p, strdup(c + 4));
         else if (strncmp(c, "compress:", 9) == 0) r->opts.compress = keep(p, strdup(c + 9));
-        else if (strcmp(c, "uniform-ttl") == 0) r->opts.uniform_ttl = sep;
+        else if (strcmp(c, "uniform-ttl") == 0) r->opts.uniform_ttl = b->sep;
+        else if (strncmp(c, "uniform-ttl:", 12) == 0) {
+            char *u = NULL;
+            if (asprintf(&u, "%c:%s", b->sep[0], c + 12) < 0) return fs_errf(err, "out of memory");
+            r->opts.uniform_ttl = keep(p, u);
+        } else if (strcmp(c, "compress-sample") == 0 || strncmp(c, "compress-sample:", 16) == 0) {
+            if (b->sample == NULL)
+                return fs_errf(err, "remedy '%s': needs --compress-sample FILE", item);
+            r->opts.compress_sample = b->sample;
+            r->opts.compress_level = b->level;
+            if (c[15] == ':') {
+                char *v = NULL;
+                if (asprintf(&v, "sample:%s", c + 16) < 0) return fs_errf(err, "out of memory");
+                r->opts.compress = keep(p, v);
+            }
+        }
         else if (strcmp(c, "shard-size:process") == 0 || strcmp(c, "shard-ttl:process") == 0) {
             if (r->shard_by)
                 return fs_errf(err, "remedy '%s': one sharding per remedy", item);
@@ -99,8 +128,8 @@ static int parse_remedy(const char *item, remedy *r, const char *sizes, const ch
                            item);
         } else {
             return fs_errf(err, "remedy '%s': unknown '%s' (pad-pow2, pad:N, compress:R[:MIN], "
-                           "shard-size:process, shard-ttl:process, uniform-ttl; + combines)",
-                           item, c);
+                           "compress-sample[:MIN], shard-size:process, shard-ttl:process, "
+                           "uniform-ttl[:STAT]; + combines)", item, c);
         }
     }
     /* Checked now, as run would check it, so no child fails on a typo. */
@@ -139,6 +168,8 @@ int cli_whatif(int argc, char **argv) {
         {"shard-by-size", required_argument, 0, OPT_SHARD_BY_SIZE},
         {"shard-by-ttl", required_argument, 0, OPT_SHARD_BY_TTL},
         {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL},
+        {"compress-sample", required_argument, 0, OPT_COMPRESS_SAMPLE},
+        {"compress-level", required_argument, 0, OPT_COMPRESS_LEVEL},
         {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
         {"safety-margin", required_argument, 0, OPT_SAFETY_MARGIN},
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
@@ -152,7 +183,7 @@ int cli_whatif(int argc, char **argv) {
     };
     cli_gen_opts g = {0};
     cli_time_opts t = {0};
-    const char *list = DEFAULT_REMEDIES, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
+    const char *list = NULL, *sample = NULL, *level = NULL, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
     const char *allocator = FRAGSIM_DEFAULT_ALLOCATOR, *alloc_opts = NULL, *format = NULL;
     const char *config = NULL, *interval = NULL, *out = NULL, *maxmem = NULL, *margin_s = NULL;
     int progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0, opt;
@@ -166,6 +197,8 @@ int cli_whatif(int argc, char **argv) {
         case OPT_SHARD_BY_SIZE: sizes = optarg; break;
         case OPT_SHARD_BY_TTL: ttls = optarg; break;
         case OPT_UNIFORM_TTL: sep = optarg; break;
+        case OPT_COMPRESS_SAMPLE: sample = optarg; break;
+        case OPT_COMPRESS_LEVEL: level = optarg; break;
         case OPT_MAXMEMORY: maxmem = optarg; break;
         case OPT_SAFETY_MARGIN: margin_s = optarg; break;
         case OPT_ALLOCATOR: allocator = optarg; break;
@@ -195,6 +228,9 @@ int cli_whatif(int argc, char **argv) {
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
         cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0)
         return cli_error("whatif", CLI_USAGE, "%s", err.msg);
+    if (level != NULL && sample == NULL)
+        return cli_error("whatif", CLI_USAGE, "--compress-level '%s': only with --compress-sample "
+                         "FILE", level);
     whatif_headroom h = {0};
     if (margin_s && (units_parse_double(margin_s, &margin) != 0 || margin > 1000))
         return cli_error("whatif", CLI_USAGE, "--safety-margin '%s': expected percent, 0 to 1000",
@@ -222,13 +258,15 @@ int cli_whatif(int argc, char **argv) {
     int rc = CLI_USAGE;
     snprintf(ent[0].remedy, sizeof ent[0].remedy, "baseline");
     ent[0].nshards = 1;
-    char *items = strdup(list);
+    const remedy_base base = {sizes, ttls, sep, sample, level};
+    char *items = strdup(list ? list
+                         : sample ? DEFAULT_REMEDIES ",compress-sample" : DEFAULT_REMEDIES);
     for (char *save, *it = strtok_r(items, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
         if (n == MAX_REMEDIES + 1) {
             cli_error("whatif", CLI_USAGE, "at most %d remedies", MAX_REMEDIES);
             goto out;
         }
-        if (parse_remedy(it, &rem[n], sizes, ttls, sep, &p, &err) != 0) {
+        if (parse_remedy(it, &rem[n], &base, &p, &err) != 0) {
             cli_error("whatif", CLI_USAGE, "%s", err.msg);
             goto out;
         }
