@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "result_rows.h"
 
 /* The series columns a what-if row is computed from. */
@@ -319,4 +320,82 @@ out:
     free(sub);
     free(tot);
     return rc;
+}
+
+/* What the checklist needs from the baseline's samples: the fragmentation
+ * peak in bytes, when Redis's defrag start rule would first hold, and the
+ * seed's alerts. */
+static void baseline_measures(const series *b, const checklist_settings *cs,
+                              checklist_measures *cm) {
+    cm->frag_bytes_peak = 0;
+    cm->defrag_start_at = NAN;
+    double *fr = malloc((b->n ? b->n : 1) * sizeof *fr);
+    for (size_t i = 0; i < b->n; i++) {
+        double alloc = b->v[C_ALLOC][i], active = b->v[C_ACTIVE][i];
+        double bytes = active - alloc, pct = alloc > 0 ? 100.0 * (active / alloc - 1) : NAN;
+        if (!isnan(bytes)) cm->frag_bytes_peak = fmax(cm->frag_bytes_peak, bytes);
+        if (isnan(cm->defrag_start_at) && pct >= cs->threshold_lower &&
+            bytes >= (double)cs->ignore_bytes)
+            cm->defrag_start_at = b->v[C_VT][i];
+        if (fr) fr[i] = ratio(b->v[C_RSS][i], b->v[C_USED][i]);
+    }
+    cm->duration = b->n ? b->v[C_VT][b->n - 1] : 0;
+    /* The RSS alert gets the largest limit the rule of thumb allows. */
+    double limit = 1.5 * (double)cs->maxmemory;
+    alert_rule rules[3];
+    cm->nalerts = fr ? alerts_seed(limit, rules) : 0;
+    for (size_t a = 0; a < cm->nalerts; a++) {
+        int rss = strcmp(rules[a].column, "used_memory_rss") == 0;
+        alert_result res;
+        alerts_eval(b->v[C_VT], rss ? b->v[C_RSS] : fr, b->n, rules[a].threshold, rules[a].for_s,
+                    &res);
+        checklist_alert *al = &cm->alerts[a];
+        al->name = rules[a].name;
+        if (rss)
+            snprintf(al->expr, sizeof al->expr, "used_memory_rss > 0.85 x %.1f MiB for %.0fm "
+                     "(limit 1.5 x maxmemory)", limit / (1024.0 * 1024.0), rules[a].for_s / 60);
+        else
+            snprintf(al->expr, sizeof al->expr, "%s", rules[a].expr);
+        al->first_fired = res.first_fired;
+        al->longest = res.episodes ? res.longest : 0;
+        al->worst = res.episodes ? res.worst : NAN;
+    }
+    free(fr);
+}
+
+int whatif_checklist(const char *dir, const whatif_entry *e, const whatif_headroom *h,
+                     checklist_settings *cs, checklist_measures *cm, int quiet, fs_err *err) {
+    cs->maxmemory = h->maxmemory;
+    cs->maxmemory_from = h->maxmemory_from;
+    cs->margin = h->margin;
+    cm->rss_peak = cm->afrag_peak = NAN;
+    cm->defrag_start_at = NAN;
+    cm->nalerts = 0;
+    figures base;
+    if (gather(e, 0, 1, &base, err) != 0) return -1;
+    if (base.ok) {
+        series s = {0};
+        if (series_add(&s, e->dir[0], err) != 0) return -1;
+        cm->rss_peak = base.rss_peak;
+        cm->afrag_peak = base.afrag_peak;
+        baseline_measures(&s, cs, cm);
+        series_free(&s);
+    }
+    checklist_item items[CHECKLIST_MAX_ITEMS];
+    size_t n = checklist_eval(cs, cm, items);
+    char path[1400];
+    const char *names[2] = {"checklist.txt", "checklist.csv"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        FILE *f = fopen(path, "w");
+        if (f == NULL) return fs_errf(err, "cannot write %s", path);
+        if (k == 0) checklist_print(f, items, n);
+        else checklist_csv(f, items, n);
+        if (ferror(f) | fclose(f)) return fs_errf(err, "cannot write %s", path);
+    }
+    if (!quiet) {
+        putchar('\n');
+        checklist_print(stdout, items, n);
+    }
+    return 0;
 }

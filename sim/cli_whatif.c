@@ -32,8 +32,12 @@ static void whatif_usage(void) {
            "Replays the trace as it is (the baseline) and under each remedy, each in its own\n"
            "process, and prints one table: peak and final RSS, used_memory, requested bytes,\n"
            "process and allocator fragmentation, CPU seconds, and the change against the\n"
-           "baseline; then the container limit each needs for a maxmemory.  Writes\n"
-           "whatif.csv and whatif.txt, and every run's results directory.\n\n"
+           "baseline; then the container limit each needs for a maxmemory; then the\n"
+           "seed's checklist for the configuration (--config, else Redis's defaults) on\n"
+           "the baseline: activedefrag, its thresholds and cycle-max, headroom, the\n"
+           "fragmentation alerts, value-size and TTL spread, each passed, failed or n/a\n"
+           "with its number.  Writes whatif.csv, whatif.txt, checklist.txt and\n"
+           "checklist.csv, and every run's results directory.\n\n"
            "remedies (--remedies, comma-separated; + combines, pad-pow2+uniform-ttl):\n"
            "  pad-pow2              value sizes up to a power of two\n"
            "  pad:N                 value sizes up to a multiple of N bytes\n"
@@ -160,6 +164,17 @@ static int shard_count(const remedy *r) {
     return transform_nshards(&t);
 }
 
+/* The trace's SETs, counted for the checklist's spreads (one more reading
+ * of the trace, here in the front end). */
+static int checklist_sets(checklist_measures *cm, const char *trace, const char *format,
+                          const gen_params *gp, fs_err *err) {
+    trace_reader r;
+    if ((trace ? trace_open(&r, trace, format, err) : trace_gen_open(&r, gp, err)) != 0) return -1;
+    int rc = checklist_read_trace(cm, &r, err);
+    trace_close(&r);
+    return rc;
+}
+
 int cli_whatif(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
@@ -236,17 +251,19 @@ int cli_whatif(int argc, char **argv) {
         return cli_error("whatif", CLI_USAGE, "--safety-margin '%s': expected percent, 0 to 1000",
                          margin_s);
     h.margin = margin / 100;
+    /* The configuration the checklist is evaluated for: --config's, or
+     * Redis's defaults. */
+    static redis_conf rconf;
+    static redis_conf_notes notes;
+    redis_conf_default(&rconf);
+    if (config && redis_conf_load(&rconf, config, &notes, &err) != 0)
+        return cli_error("whatif", CLI_USAGE, "%s", err.msg);
     if (maxmem) {
         if (units_parse_bytes(maxmem, &h.maxmemory) != 0 || h.maxmemory == 0)
             return cli_error("whatif", CLI_USAGE, "--maxmemory '%s': expected bytes (4gb)", maxmem);
         h.maxmemory_from = "--maxmemory";
     } else if (config) {
-        static redis_conf rc;
-        static redis_conf_notes notes;
-        redis_conf_default(&rc);
-        if (redis_conf_load(&rc, config, &notes, &err) != 0)
-            return cli_error("whatif", CLI_USAGE, "%s", err.msg);
-        h.maxmemory = rc.maxmemory;
+        h.maxmemory = rconf.maxmemory;
         h.maxmemory_from = "--config";
     }
 
@@ -358,13 +375,23 @@ int cli_whatif(int argc, char **argv) {
             snprintf(ent[i].status[k], sizeof ent[i].status[k], "%s", kids[q].status);
         }
     free(kids);
-    if (whatif_write(rd.partial, ent, n, &h, quiet, &err) != 0 ||
+    checklist_settings cs;
+    checklist_settings_from_conf(&cs, &rconf);
+    checklist_measures *cm = calloc(1, sizeof *cm);
+    if (cm == NULL || whatif_write(rd.partial, ent, n, &h, quiet, &err) != 0 ||
+        checklist_sets(cm, trace, format, &gp, &err) != 0 ||
+        whatif_checklist(rd.partial, ent, &h, &cs, cm, quiet, &err) != 0 ||
         results_dir_commit(&rd, &err) != 0) {
+        if (cm == NULL) fs_errf(&err, "out of memory");
+        free(cm);
         results_dir_abort(&rd);
         cli_error("whatif", CLI_FAIL, "%s", err.msg);
         goto out;
     }
-    if (!quiet) printf("# results in %s/ (whatif.csv, whatif.txt, one directory per run)\n", out);
+    free(cm);
+    if (!quiet)
+        printf("# results in %s/ (whatif.csv, whatif.txt, checklist.txt, checklist.csv, one "
+               "directory per run)\n", out);
     rc = CLI_OK;
     if (failed > 0)
         rc = cli_error("whatif", CLI_FAIL, "%zu of %zu runs did not finish (see the status "

@@ -118,6 +118,23 @@ Test(cli_whatif, baseline_and_remedies_in_one_table) {
     }
     cr_assert_gt(tot->rss_peak, rss, "the total counts every shard's process");
     cr_assert(tu_exists(tu_path(dir, "wi/03-shard-size_process/shard-2/summary.json")));
+    /* The checklist on the baseline, for Redis's defaults: activedefrag is
+     * off while the seed's trace fragments its allocator. */
+    char *cl = tu_read_file(tu_path(dir, "wi/checklist.csv"), NULL);
+    cr_assert_not_null(cl);
+    cr_assert(strstr(cl, "\nactivedefrag,failed,") != NULL, "%s", cl);
+    const char *items[] = {"defrag thresholds,", "cycle-max,n/a,25,", "headroom,",
+                           "alert RedisMemoryFragmentationHigh,", "value-size spread,failed,",
+                           "TTL spread,failed,"};
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++)
+        cr_assert(strstr(cl, items[i]) != NULL, "no %s in\n%s", items[i], cl);
+    free(cl);
+    /* The same directory takes the same command again. */
+    r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "500", "--speed", "max",
+                             "--no-progress", "-o", "wi", "-q", "--remedies",
+                             "shard-size:process", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
 }
 
 Test(cli_whatif, what_cannot_run_is_refused_first) {
