@@ -16,6 +16,7 @@
 #include "../sim/engine.h"
 #include "../sim/sample.h"
 #include "../traces/trace_gen.h"
+#include "../traces/trace_transform.h"
 #include "emit.h"
 
 #define RUN_MAX_SETTINGS 32
@@ -54,6 +55,9 @@ typedef struct run_summary {
     defrag_stats defrag;    /* its statistics at the end */
     uint64_t data_checksum; /* over the live keys and their bytes at the end
                                (defrag_checksum): defrag must not change it */
+    /* The remedies in force (its stats counted during the replay), or NULL;
+     * the run's, which outlives the summary's writing. */
+    const transform_spec *transform;
     /* the trace as replayed */
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */

@@ -13,7 +13,8 @@
  * anything else in it means the user pointed -o at the wrong place. */
 static const char *const known_files[] = {"series.csv", "summary.json", "summary.csv",
                                           "info.txt",   "compare.txt",  "points.csv",
-                                          "sweep.csv",  "sweep.txt"};
+                                          "sweep.csv",  "sweep.txt",    "whatif.csv",
+                                          "whatif.txt", "checklist.txt", "checklist.csv"};
 
 /* Snapshots are named by their moment: pagemap-300.csv, bins-779.999.csv. */
 static const char *const known_prefixes[] = {"pagemap-", "bins-"};
@@ -31,8 +32,9 @@ static int is_known(const char *name) {
     return 0;
 }
 
-/* Removes a results directory: known files, and (a comparison's) one level
- * of subdirectories holding only known files.  Returns 0, or -1 (and
+/* Removes a results directory: known files, and subdirectories holding only
+ * known files: one level for a comparison's runs, two for whatif's shards
+ * (NN-remedy/shard-K).  Returns 0, or -1 (and
  * touches nothing) when it holds anything else.  With check_only, only
  * checks. */
 static int remove_results(const char *path, int check_only, int depth) {
@@ -46,7 +48,7 @@ static int remove_results(const char *path, int check_only, int depth) {
         if (is_known(de->d_name)) continue;
         snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
         struct stat st;
-        if (depth > 0 || lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        if (depth > 1 || lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode) ||
             remove_results(sub, 1, depth + 1) != 0)
             foreign = 1;
     }

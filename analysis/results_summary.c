@@ -87,6 +87,55 @@ static void emit_defrag(emitter *em, const run_summary *s) {
     emit_object_end(em);
 }
 
+/* The remedies replayed (traces/trace_transform.h): the settings, then what
+ * they did to the events. */
+static void emit_remedy(emitter *em, const transform_spec *t) {
+    char buf[1024];
+    transform_describe(t, buf, sizeof buf);
+    emit_object_begin(em, "remedy", NULL);
+    emit_str(em, "options", buf);
+    if (t->pad == TRANSFORM_PAD_POW2) emit_str(em, "pad", "pow2");
+    else if (t->pad == TRANSFORM_PAD_MULTIPLE) emit_u64(em, "pad", t->pad_multiple);
+    else emit_str(em, "pad", "none");
+    emit_double(em, "compress_ratio", t->compress_ratio, 6);
+    emit_u64(em, "compress_min", t->compress_min);
+    emit_str(em, "compress_sample", t->compress_sample ? t->compress_sample : "");
+    if (t->compress_sample) {
+        emit_i64(em, "compress_level", t->compress_level);
+        emit_double(em, "compress_sample_ratio", t->compress_measured, 6);
+        emit_double(em, "compress_ns_per_byte", t->compress_cost * 1e9, 4);
+    }
+    snprintf(buf, sizeof buf, "%c", t->uniform_ttl_sep);
+    emit_str(em, "uniform_ttl_separator", buf);
+    emit_str(em, "uniform_ttl_statistic",
+             t->uniform_ttl_sep ? transform_ttl_stat_name(t->uniform_ttl_stat) : "");
+    emit_str(em, "shard_by", t->shard_by == TRANSFORM_SHARD_SIZE  ? "size"
+                             : t->shard_by == TRANSFORM_SHARD_TTL ? "ttl"
+                                                                  : "none");
+    buf[0] = '\0';
+    for (int i = 0; i < t->nbounds; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%.6g", i ? "," : "",
+                 t->shard_by == TRANSFORM_SHARD_TTL ? (double)t->bounds[i] / 1e6
+                                                    : (double)t->bounds[i]);
+    emit_str(em, "shard_bounds", buf);
+    if (t->shard >= 0) snprintf(buf, sizeof buf, "%d/%d", t->shard + 1, transform_nshards(t));
+    else buf[0] = '\0';
+    emit_str(em, "shard", buf);
+    if (t->stats) {
+        const transform_stats *c = t->stats;
+        emit_u64(em, "padded_values", c->padded_values);
+        emit_u64(em, "pad_bytes", c->pad_bytes);
+        emit_u64(em, "compressed_values", c->compressed_values);
+        emit_u64(em, "compress_in_bytes", c->compress_in_bytes);
+        emit_u64(em, "compress_out_bytes", c->compress_out_bytes);
+        /* An estimate: not spent in this replay, which only shrinks sizes. */
+        emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(t), 6);
+        emit_u64(em, "uniform_ttl_changed", c->ttl_changed);
+        emit_double(em, "setup_cpu_seconds", c->setup_cpu_seconds, 6);
+    }
+    emit_object_end(em);
+}
+
 void results_summary_emit(emitter *em, const run_summary *s) {
     char buf[64];
     int info = em->style == EMIT_INFO;
@@ -122,6 +171,13 @@ void results_summary_emit(emitter *em, const run_summary *s) {
             emit_str(em, s->redis_settings[i].name, s->redis_settings[i].value);
         emit_object_end(em);
         if (s->has_gen) emit_gen(em, &s->gen);
+        if (s->transform) emit_remedy(em, s->transform);
+    } else if (s->transform && !transform_spec_empty(s->transform)) {
+        char buf[1024];
+        transform_describe(s->transform, buf, sizeof buf);
+        emit_str(em, "remedy", buf);
+        if (s->transform->compress_sample)
+            emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(s->transform), 3);
     }
     emit_object_end(em);
 

@@ -4,8 +4,13 @@
  * into one table (fragsim compare does exactly that):
  *   allocator, allocator_options, trace, trace_digest, events, samples,
  *   wall_time, cpu_time, events_per_second, then final_<column>, peak_<column> and
- *   mean_<column> (the time average) for every column of series.csv.  An
- *   unreported value is an empty field. */
+ *   mean_<column> (the time average) for every column of series.csv, then
+ *   remedy (the remedy options in force, "" for none) and
+ *   compress_cpu_seconds (the estimated CPU of compressing the values,
+ *   --compress-sample; empty otherwise) and remedy_setup_cpu_seconds (the
+ *   part of cpu_time spent before the replay: the sample's measurement and
+ *   the uniform-TTL pre-pass).  An unreported value is an empty
+ *   field. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,7 +50,7 @@ void results_summary_csv_header(outbuf *ob) {
     for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++)
             outbuf_printf(ob, ",%s_%s", which[w], sample_columns[i].name);
-    outbuf_write(ob, "\n", 1);
+    outbuf_puts(ob, ",remedy,compress_cpu_seconds,remedy_setup_cpu_seconds\n");
 }
 
 void results_summary_csv_row(outbuf *ob, const run_summary *s) {
@@ -63,7 +68,15 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
             outbuf_write(ob, ",", 1);
             results_csv_value(ob, &sample_columns[i], sample_value(rows[w], &sample_columns[i]));
         }
-    outbuf_write(ob, "\n", 1);
+    char remedy[1024] = "";
+    if (s->transform) transform_describe(s->transform, remedy, sizeof remedy);
+    outbuf_write(ob, ",", 1);
+    results_csv_field(ob, remedy);
+    outbuf_write(ob, ",", 1);
+    if (s->transform && s->transform->compress_sample)
+        outbuf_printf(ob, "%.6f", transform_compress_cpu_seconds(s->transform));
+    outbuf_printf(ob, ",%.6f\n",
+                  s->transform && s->transform->stats ? s->transform->stats->setup_cpu_seconds : 0.0);
 }
 
 static void render_csv(outbuf *ob, const run_summary *s) {

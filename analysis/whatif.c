@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "result_rows.h"
 
 /* The series columns a what-if row is computed from. */
@@ -82,8 +83,13 @@ static int series_add(series *s, const char *dir, fs_err *err) {
 typedef struct figures {
     int ok;
     double rss_peak, rss_mean, rss_final, used_peak, used_final, req_peak, req_final;
-    double frag_peak, frag_final, afrag_peak, afrag_final, cpu;
+    double frag_peak, frag_final, afrag_peak, afrag_final;
+    double cpu;  /* the replay's CPU seconds (the remedy's setup left out) */
+    double zstd; /* estimated CPU of compressing the values (--compress-sample), else 0 */
 } figures;
+
+/* What a remedy costs in CPU: the replay and, for compression, zstd. */
+static double cpu_total(const figures *g) { return g->cpu + g->zstd; }
 
 static double ratio(double a, double b) { return b > 0 && !isnan(a) ? a / b : NAN; }
 
@@ -128,7 +134,12 @@ static int gather(const whatif_entry *e, int first, int count, figures *g, fs_er
             series_free(&s);
             return -1;
         }
-        g->cpu += result_row_get(&r, "cpu_time");
+        /* The sample's measurement and the TTL pre-pass ran before the
+         * replay and are not what the remedy costs a server. */
+        double setup = result_row_get(&r, "remedy_setup_cpu_seconds");
+        double zstd = result_row_get(&r, "compress_cpu_seconds");
+        g->cpu += result_row_get(&r, "cpu_time") - (isnan(setup) ? 0 : setup);
+        g->zstd += isnan(zstd) ? 0 : zstd;
         result_row_free(&r);
     }
     figures_of(&s, g);
@@ -166,8 +177,8 @@ static const char *status_of(const whatif_entry *e) {
 
 static void print_row(FILE *f, const char *name, const figures *g, const figures *base,
                       const char *status) {
-    char b[14][32];
-    fprintf(f, "%-30s %9s %9s %9s %9s %9s %7s %7s %7s %7s %8s %8s %8s %8s %7s  %s\n", name,
+    char b[15][32];
+    fprintf(f, "%-30s %9s %9s %9s %9s %9s %7s %7s %7s %7s %8s %7s %8s %8s %8s %7s  %s\n", name,
             mib(g->ok ? g->rss_peak : NAN, b[0]), mib(g->ok ? g->rss_mean : NAN, b[12]),
             mib(g->ok ? g->rss_final : NAN, b[1]),
             mib(g->ok ? g->used_peak : NAN, b[2]), mib(g->ok ? g->req_peak : NAN, b[3]),
@@ -175,17 +186,20 @@ static void print_row(FILE *f, const char *name, const figures *g, const figures
             num(g->ok ? g->frag_final : NAN, "%.3f", b[5]),
             num(g->ok ? g->afrag_peak : NAN, "%.3f", b[6]),
             num(g->ok ? g->afrag_final : NAN, "%.3f", b[7]), num(g->ok ? g->cpu : NAN, "%.2f", b[8]),
+            num(g->ok ? g->zstd : NAN, "%.2f", b[14]),
             num(g->ok && base ? change(g->rss_peak, base->rss_peak) : NAN, "%+.1f%%", b[9]),
             num(g->ok && base ? change(g->rss_mean, base->rss_mean) : NAN, "%+.1f%%", b[13]),
             num(g->ok && base ? change(g->rss_final, base->rss_final) : NAN, "%+.1f%%", b[10]),
-            num(g->ok && base ? change(g->cpu, base->cpu) : NAN, "%+.1f%%", b[11]), status);
+            num(g->ok && base ? change(cpu_total(g), cpu_total(base)) : NAN, "%+.1f%%", b[11]),
+            status);
 }
 
 static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures *tot,
                         figures *const *sub, const whatif_headroom *h) {
-    fprintf(f, "%-30s %9s %9s %9s %9s %9s %7s %7s %7s %7s %8s %8s %8s %8s %7s  %s\n", "remedy",
+    fprintf(f, "%-30s %9s %9s %9s %9s %9s %7s %7s %7s %7s %8s %7s %8s %8s %8s %7s  %s\n", "remedy",
             "rss_peak", "rss_mean", "rss_final", "used_peak", "req_peak", "frag_pk", "frag_fn",
-            "afrag_pk", "afrag_fn", "cpu_s", "d_rss_pk", "d_rss_mn", "d_rss_fn", "d_cpu", "status");
+            "afrag_pk", "afrag_fn", "cpu_s", "zstd_s", "d_rss_pk", "d_rss_mn", "d_rss_fn", "d_cpu",
+            "status");
     const figures *base = tot[0].ok ? &tot[0] : NULL;
     for (size_t i = 0; i < n; i++) {
         print_row(f, e[i].remedy, &tot[i], base, status_of(&e[i]));
@@ -202,6 +216,8 @@ static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures 
                "# pk: peak (ratios: while used_memory >= 10%% of its peak); mean / mn: over the run; "
                "fn: at the end.  "
                "cpu_s: CPU seconds of the replay process(es)\n"
+               "# zstd_s: CPU seconds compressing the values would cost (bytes compressed x "
+               "the cost per byte measured on --compress-sample); d_cpu counts cpu_s + zstd_s\n"
                "# d_*: change against the baseline.  Sharded rows: the shards' processes added "
                "sample by sample, each shard beneath\n");
     if (!base) return;
@@ -239,12 +255,13 @@ static void csv_row(FILE *f, const char *remedy, const char *shard, int procs, c
     const double r[] = {g->frag_peak, g->frag_final, g->afrag_peak, g->afrag_final};
     for (size_t k = 0; k < sizeof r / sizeof *r; k++) put_num(f, g->ok ? r[k] : nan, "%.4f");
     put_num(f, g->ok ? g->cpu : nan, "%.3f");
+    put_num(f, g->ok ? g->zstd : nan, "%.3f");
     int b = g->ok && base != NULL;
     put_num(f, b ? change(g->rss_peak, base->rss_peak) : nan, "%.2f");
     put_num(f, b ? change(g->rss_mean, base->rss_mean) : nan, "%.2f");
     put_num(f, b ? change(g->rss_final, base->rss_final) : nan, "%.2f");
     put_num(f, b ? change(g->used_peak, base->used_peak) : nan, "%.2f");
-    put_num(f, b ? change(g->cpu, base->cpu) : nan, "%.2f");
+    put_num(f, b ? change(cpu_total(g), cpu_total(base)) : nan, "%.2f");
     double limm = g->ok ? g->rss_peak * (1 + h->margin) : nan;
     put_num(f, limm, "%.0f");
     put_num(f, h->maxmemory ? 100.0 * (limm / (double)h->maxmemory - 1) : nan, "%.2f");
@@ -275,7 +292,7 @@ int whatif_write(const char *dir, const whatif_entry *e, size_t n, whatif_headro
     fputs("remedy,shard,processes,status,rss_peak,rss_mean,rss_final,used_memory_peak,used_memory_final,"
           "requested_peak,requested_final,mem_fragmentation_ratio_peak,"
           "mem_fragmentation_ratio_final,allocator_frag_ratio_peak,allocator_frag_ratio_final,"
-          "cpu_seconds,rss_peak_change_pct,rss_mean_change_pct,rss_final_change_pct,used_memory_peak_change_pct,"
+          "cpu_seconds,compress_cpu_seconds,rss_peak_change_pct,rss_mean_change_pct,rss_final_change_pct,used_memory_peak_change_pct,"
           "cpu_change_pct,container_limit,headroom_pct\n", csv);
     for (size_t i = 0; i < n; i++) {
         csv_row(csv, e[i].remedy, "total", e[i].nshards, status_of(&e[i]), &tot[i],
@@ -303,4 +320,82 @@ out:
     free(sub);
     free(tot);
     return rc;
+}
+
+/* What the checklist needs from the baseline's samples: the fragmentation
+ * peak in bytes, when Redis's defrag start rule would first hold, and the
+ * seed's alerts. */
+static void baseline_measures(const series *b, const checklist_settings *cs,
+                              checklist_measures *cm) {
+    cm->frag_bytes_peak = 0;
+    cm->defrag_start_at = NAN;
+    double *fr = malloc((b->n ? b->n : 1) * sizeof *fr);
+    for (size_t i = 0; i < b->n; i++) {
+        double alloc = b->v[C_ALLOC][i], active = b->v[C_ACTIVE][i];
+        double bytes = active - alloc, pct = alloc > 0 ? 100.0 * (active / alloc - 1) : NAN;
+        if (!isnan(bytes)) cm->frag_bytes_peak = fmax(cm->frag_bytes_peak, bytes);
+        if (isnan(cm->defrag_start_at) && pct >= cs->threshold_lower &&
+            bytes >= (double)cs->ignore_bytes)
+            cm->defrag_start_at = b->v[C_VT][i];
+        if (fr) fr[i] = ratio(b->v[C_RSS][i], b->v[C_USED][i]);
+    }
+    cm->duration = b->n ? b->v[C_VT][b->n - 1] : 0;
+    /* The RSS alert gets the largest limit the rule of thumb allows. */
+    double limit = 1.5 * (double)cs->maxmemory;
+    alert_rule rules[3];
+    cm->nalerts = fr ? alerts_seed(limit, rules) : 0;
+    for (size_t a = 0; a < cm->nalerts; a++) {
+        int rss = strcmp(rules[a].column, "used_memory_rss") == 0;
+        alert_result res;
+        alerts_eval(b->v[C_VT], rss ? b->v[C_RSS] : fr, b->n, rules[a].threshold, rules[a].for_s,
+                    &res);
+        checklist_alert *al = &cm->alerts[a];
+        al->name = rules[a].name;
+        if (rss)
+            snprintf(al->expr, sizeof al->expr, "used_memory_rss > 0.85 x %.1f MiB for %.0fm "
+                     "(limit 1.5 x maxmemory)", limit / (1024.0 * 1024.0), rules[a].for_s / 60);
+        else
+            snprintf(al->expr, sizeof al->expr, "%s", rules[a].expr);
+        al->first_fired = res.first_fired;
+        al->longest = res.episodes ? res.longest : 0;
+        al->worst = res.episodes ? res.worst : NAN;
+    }
+    free(fr);
+}
+
+int whatif_checklist(const char *dir, const whatif_entry *e, const whatif_headroom *h,
+                     checklist_settings *cs, checklist_measures *cm, int quiet, fs_err *err) {
+    cs->maxmemory = h->maxmemory;
+    cs->maxmemory_from = h->maxmemory_from;
+    cs->margin = h->margin;
+    cm->rss_peak = cm->afrag_peak = NAN;
+    cm->defrag_start_at = NAN;
+    cm->nalerts = 0;
+    figures base;
+    if (gather(e, 0, 1, &base, err) != 0) return -1;
+    if (base.ok) {
+        series s = {0};
+        if (series_add(&s, e->dir[0], err) != 0) return -1;
+        cm->rss_peak = base.rss_peak;
+        cm->afrag_peak = base.afrag_peak;
+        baseline_measures(&s, cs, cm);
+        series_free(&s);
+    }
+    checklist_item items[CHECKLIST_MAX_ITEMS];
+    size_t n = checklist_eval(cs, cm, items);
+    char path[1400];
+    const char *names[2] = {"checklist.txt", "checklist.csv"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        FILE *f = fopen(path, "w");
+        if (f == NULL) return fs_errf(err, "cannot write %s", path);
+        if (k == 0) checklist_print(f, items, n);
+        else checklist_csv(f, items, n);
+        if (ferror(f) | fclose(f)) return fs_errf(err, "cannot write %s", path);
+    }
+    if (!quiet) {
+        putchar('\n');
+        checklist_print(stdout, items, n);
+    }
+    return 0;
 }

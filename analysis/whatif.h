@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../sim/fs_err.h"
+#include "checklist.h"
 
 #define WHATIF_MAX_SHARDS 16
 
@@ -36,5 +37,13 @@ typedef struct whatif_headroom {
  * Returns 0 or -1. */
 int whatif_write(const char *dir, const whatif_entry *entries, size_t n, whatif_headroom *h,
                  int quiet, fs_err *err);
+
+/* The seed's checklist (checklist.h) for settings cs on the baseline run
+ * (entries[0]) and the trace's SETs already counted into *cm: writes
+ * dir/checklist.txt and dir/checklist.csv, and prints them unless quiet.
+ * cs's maxmemory and margin are h's (after whatif_write chose them).
+ * Returns 0 or -1. */
+int whatif_checklist(const char *dir, const whatif_entry *entries, const whatif_headroom *h,
+                     checklist_settings *cs, checklist_measures *cm, int quiet, fs_err *err);
 
 #endif

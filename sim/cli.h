@@ -40,6 +40,7 @@ enum {
     OPT_DEFRAG_IGNORE_BYTES, OPT_DEFRAG_THRESHOLD_LOWER, OPT_DEFRAG_THRESHOLD_UPPER,
     OPT_DEFRAG_CYCLE_MIN, OPT_DEFRAG_CYCLE_MAX, OPT_DEFRAG_MAX_SCAN_FIELDS, OPT_ACTIVEDEFRAG_FROM,
     OPT_DEFRAG_HINT,
+    OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL,
 };
 
 /* The options that end every replaying command's table (run, compare,
@@ -81,27 +82,47 @@ int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *p
     {"shard-by-size", required_argument, 0, OPT_SHARD_BY_SIZE}, \
     {"shard-by-ttl", required_argument, 0, OPT_SHARD_BY_TTL}, \
     {"shard", required_argument, 0, OPT_SHARD}, \
-    {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL}
+    {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL}, \
+    {"compress-sample", required_argument, 0, OPT_COMPRESS_SAMPLE}, \
+    {"compress-level", required_argument, 0, OPT_COMPRESS_LEVEL}
 #define CLI_REMEDY_HELP \
     "remedies, applied as the events pass (the trace itself is never rewritten):\n" \
     "  --pad pow2|N          round every value size up to a power of two or a multiple of N\n" \
     "  --compress R[:MIN]    values of at least MIN bytes (default 0) shrink to R of\n" \
     "                        their size, rounded up\n" \
+    "  --compress-sample FILE  compress FILE (one typical value, up to 64 MiB) with zstd,\n" \
+    "                        and use its ratio (at most 1) for values of at least 1 KiB\n" \
+    "                        (--compress sample:MIN for another MIN); the CPU it took per\n" \
+    "                        byte is charged for the bytes compressed (compress_cpu_seconds)\n" \
+    "  --compress-level N    zstd's level for --compress-sample (default 3)\n" \
     "  --shard-by-size B,... size classes (bytes) of separate instances; with\n" \
     "  --shard-by-ttl S,...  TTL classes (seconds; no TTL: the last class)\n" \
     "  --shard K/N           replay only shard K of N: a key belongs to the class of\n" \
     "                        its first write, for good\n" \
-    "  --uniform-ttl SEP     keys sharing the prefix before SEP get the first TTL seen\n" \
-    "                        for that prefix\n"
+    "  --uniform-ttl SEP[:STAT]  keys sharing the prefix before SEP get one TTL: the\n" \
+    "                        first seen for that prefix (STAT first, the default), or\n" \
+    "                        min, max, mean or median of its SETs' TTLs (no TTL counts\n" \
+    "                        as the longest; left out of the mean), found by reading\n" \
+    "                        the trace once before the replay (not from stdin)\n"
 
 typedef struct cli_remedy_opts {
     const char *pad, *compress, *shard_by_size, *shard_by_ttl, *shard, *uniform_ttl;
+    const char *compress_sample, *compress_level;
+    const char *activedefrag; /* whatif's activedefrag remedy: --activedefrag VALUE */
 } cli_remedy_opts;
 
 /* Takes a remedy option; returns 1 if opt was one. */
 int cli_remedy_opt(cli_remedy_opts *o, int opt, const char *arg);
 /* The transform the options describe.  Returns 0 or -1. */
 int cli_remedy_spec(const cli_remedy_opts *o, transform_spec *s, fs_err *err);
+/* What the spec needs before a replay: the zstd measurement of
+ * --compress-sample, the pre-pass of a uniform-TTL statistic over a second
+ * reading of the trace (trace_path with format, or the generator's gen
+ * when trace_path is NULL).  s->stats, when set, gets the CPU it took.
+ * Returns 0, -1 (it failed), or -2 (a usage error: a statistic asked of
+ * standard input, which cannot be read twice). */
+int cli_remedy_prepare(transform_spec *s, const char *trace_path, const char *format,
+                       const gen_params *gen, fs_err *err);
 /* Appends the options as given to argv at *m (for a child `fragsim run`). */
 void cli_remedy_argv(const cli_remedy_opts *o, const char **argv, int *m);
 

@@ -292,6 +292,12 @@ int cli_run(int argc, char **argv) {
         if (applied == NULL || strcmp(applied, alloc_opts) != 0) return reexec_with_options(alloc_opts);
         cfg.allocator_options = alloc_opts;
     }
+    /* After every check: the sample's measurement and the TTL pre-pass
+     * cost a reading each. */
+    static transform_stats tstats;
+    spec.stats = &tstats;
+    int prc = cli_remedy_prepare(&spec, cfg.trace_path, cfg.format, &cfg.gen, &err);
+    if (prc != 0) return cli_error("run", prc == -2 ? CLI_USAGE : CLI_FAIL, "%s", err.msg);
     char out[1024];
     if (cfg.out_dir == NULL) {
         char base[512];

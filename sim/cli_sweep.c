@@ -33,6 +33,7 @@ static const char *const run_keys[] = {
     "activedefrag", "active-defrag-ignore-bytes", "active-defrag-threshold-lower",
     "active-defrag-threshold-upper", "active-defrag-cycle-min", "active-defrag-cycle-max",
     "active-defrag-max-scan-fields", "activedefrag-from", "defrag-hint",
+    "compress-sample", "compress-level",
 };
 
 static void sweep_usage(void) {

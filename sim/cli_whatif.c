@@ -32,8 +32,12 @@ static void whatif_usage(void) {
            "Replays the trace as it is (the baseline) and under each remedy, each in its own\n"
            "process, and prints one table: peak and final RSS, used_memory, requested bytes,\n"
            "process and allocator fragmentation, CPU seconds, and the change against the\n"
-           "baseline; then the container limit each needs for a maxmemory.  Writes\n"
-           "whatif.csv and whatif.txt, and every run's results directory.\n\n"
+           "baseline; then the container limit each needs for a maxmemory; then the\n"
+           "seed's checklist for the configuration (--config, else Redis's defaults) on\n"
+           "the baseline: activedefrag, its thresholds and cycle-max, headroom, the\n"
+           "fragmentation alerts, value-size and TTL spread, each passed, failed or n/a\n"
+           "with its number.  Writes whatif.csv, whatif.txt, checklist.txt and\n"
+           "checklist.csv, and every run's results directory.\n\n"
            "remedies (--remedies, comma-separated; + combines, pad-pow2+uniform-ttl):\n"
            "  pad-pow2              value sizes up to a power of two\n"
            "  pad:N                 value sizes up to a multiple of N bytes\n"
@@ -41,11 +45,20 @@ static void whatif_usage(void) {
            "  shard-size:process    one instance (process) per size class (--shard-by-size)\n"
            "  shard-ttl:process     one instance per TTL class (--shard-by-ttl)\n"
            "  uniform-ttl           keys of one prefix share the first TTL seen (--uniform-ttl)\n"
-           "  default: " DEFAULT_REMEDIES "\n\n"
+           "  uniform-ttl:STAT      ... or their SETs' min, max, mean or median TTL\n"
+           "  activedefrag          Redis's active defrag on (--activedefrag yes; settings\n"
+           "                        from --config, else Redis's defaults)\n"
+           "  compress-sample[:MIN] the ratio zstd gets on --compress-sample FILE, for values\n"
+           "                        of at least MIN bytes (default 1 KiB), its CPU charged\n"
+           "  default: " DEFAULT_REMEDIES ",\n"
+           "  and compress-sample when --compress-sample is given\n\n"
            "options:\n"
            "  --shard-by-size B,... size classes for shard-size (default 1024,10240)\n"
            "  --shard-by-ttl S,...  TTL classes in seconds for shard-ttl (default 300,3600)\n"
-           "  --uniform-ttl SEP     the byte ending a key's prefix (default :)\n"
+           "  --uniform-ttl SEP[:STAT]  the byte ending a key's prefix (default :), and the\n"
+           "                        statistic of uniform-ttl (default first)\n"
+           "  --compress-sample FILE  sample values for compress-sample (run --help)\n"
+           "  --compress-level N    zstd's level for compress-sample (default 3)\n"
            "  --maxmemory BYTES     for the headroom (default: --config's, else the\n"
            "                        baseline's peak used_memory)\n"
            "  --safety-margin P     percent over peak RSS for the container limit (default 20)\n"
@@ -76,8 +89,15 @@ typedef struct remedy {
     int shard_by;
 } remedy;
 
-static int parse_remedy(const char *item, remedy *r, const char *sizes, const char *ttls,
-                        const char *sep, pool *p, fs_err *err) {
+/* What whatif's own options give the remedies of the list. */
+typedef struct remedy_base {
+    const char *sizes, *ttls; /* shard classes */
+    const char *sep;          /* --uniform-ttl SEP[:STAT] */
+    const char *sample, *level; /* --compress-sample, --compress-level */
+} remedy_base;
+
+static int parse_remedy(const char *item, remedy *r, const remedy_base *b, pool *p, fs_err *err) {
+    const char *sizes = b->sizes, *ttls = b->ttls;
     memset(r, 0, sizeof *r);
     char buf[256];
     if (strlen(item) >= sizeof buf) return fs_errf(err, "remedy '%s': too long", item);
@@ -86,7 +106,23 @@ static int parse_remedy(const char *item, remedy *r, const char *sizes, const ch
         if (strcmp(c, "pad-pow2") == 0) r->opts.pad = "pow2";
         else if (strncmp(c, "pad:", 4) == 0) r->opts.pad = keep(p, strdup(c + 4));
         else if (strncmp(c, "compress:", 9) == 0) r->opts.compress = keep(p, strdup(c + 9));
-        else if (strcmp(c, "uniform-ttl") == 0) r->opts.uniform_ttl = sep;
+        else if (strcmp(c, "uniform-ttl") == 0) r->opts.uniform_ttl = b->sep;
+        else if (strcmp(c, "activedefrag") == 0) r->opts.activedefrag = "yes";
+        else if (strncmp(c, "uniform-ttl:", 12) == 0) {
+            char *u = NULL;
+            if (asprintf(&u, "%c:%s", b->sep[0], c + 12) < 0) return fs_errf(err, "out of memory");
+            r->opts.uniform_ttl = keep(p, u);
+        } else if (strcmp(c, "compress-sample") == 0 || strncmp(c, "compress-sample:", 16) == 0) {
+            if (b->sample == NULL)
+                return fs_errf(err, "remedy '%s': needs --compress-sample FILE", item);
+            r->opts.compress_sample = b->sample;
+            r->opts.compress_level = b->level;
+            if (c[15] == ':') {
+                char *v = NULL;
+                if (asprintf(&v, "sample:%s", c + 16) < 0) return fs_errf(err, "out of memory");
+                r->opts.compress = keep(p, v);
+            }
+        }
         else if (strcmp(c, "shard-size:process") == 0 || strcmp(c, "shard-ttl:process") == 0) {
             if (r->shard_by)
                 return fs_errf(err, "remedy '%s': one sharding per remedy", item);
@@ -99,8 +135,8 @@ static int parse_remedy(const char *item, remedy *r, const char *sizes, const ch
                            item);
         } else {
             return fs_errf(err, "remedy '%s': unknown '%s' (pad-pow2, pad:N, compress:R[:MIN], "
-                           "shard-size:process, shard-ttl:process, uniform-ttl; + combines)",
-                           item, c);
+                           "compress-sample[:MIN], shard-size:process, shard-ttl:process, "
+                           "uniform-ttl[:STAT], activedefrag; + combines)", item, c);
         }
     }
     /* Checked now, as run would check it, so no child fails on a typo. */
@@ -131,6 +167,17 @@ static int shard_count(const remedy *r) {
     return transform_nshards(&t);
 }
 
+/* The trace's SETs, counted for the checklist's spreads (one more reading
+ * of the trace, here in the front end). */
+static int checklist_sets(checklist_measures *cm, const char *trace, const char *format,
+                          const gen_params *gp, fs_err *err) {
+    trace_reader r;
+    if ((trace ? trace_open(&r, trace, format, err) : trace_gen_open(&r, gp, err)) != 0) return -1;
+    int rc = checklist_read_trace(cm, &r, err);
+    trace_close(&r);
+    return rc;
+}
+
 int cli_whatif(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
@@ -139,6 +186,8 @@ int cli_whatif(int argc, char **argv) {
         {"shard-by-size", required_argument, 0, OPT_SHARD_BY_SIZE},
         {"shard-by-ttl", required_argument, 0, OPT_SHARD_BY_TTL},
         {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL},
+        {"compress-sample", required_argument, 0, OPT_COMPRESS_SAMPLE},
+        {"compress-level", required_argument, 0, OPT_COMPRESS_LEVEL},
         {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
         {"safety-margin", required_argument, 0, OPT_SAFETY_MARGIN},
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
@@ -152,7 +201,7 @@ int cli_whatif(int argc, char **argv) {
     };
     cli_gen_opts g = {0};
     cli_time_opts t = {0};
-    const char *list = DEFAULT_REMEDIES, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
+    const char *list = NULL, *sample = NULL, *level = NULL, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
     const char *allocator = FRAGSIM_DEFAULT_ALLOCATOR, *alloc_opts = NULL, *format = NULL;
     const char *config = NULL, *interval = NULL, *out = NULL, *maxmem = NULL, *margin_s = NULL;
     int progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0, opt;
@@ -166,6 +215,8 @@ int cli_whatif(int argc, char **argv) {
         case OPT_SHARD_BY_SIZE: sizes = optarg; break;
         case OPT_SHARD_BY_TTL: ttls = optarg; break;
         case OPT_UNIFORM_TTL: sep = optarg; break;
+        case OPT_COMPRESS_SAMPLE: sample = optarg; break;
+        case OPT_COMPRESS_LEVEL: level = optarg; break;
         case OPT_MAXMEMORY: maxmem = optarg; break;
         case OPT_SAFETY_MARGIN: margin_s = optarg; break;
         case OPT_ALLOCATOR: allocator = optarg; break;
@@ -195,22 +246,27 @@ int cli_whatif(int argc, char **argv) {
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
         cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0)
         return cli_error("whatif", CLI_USAGE, "%s", err.msg);
+    if (level != NULL && sample == NULL)
+        return cli_error("whatif", CLI_USAGE, "--compress-level '%s': only with --compress-sample "
+                         "FILE", level);
     whatif_headroom h = {0};
     if (margin_s && (units_parse_double(margin_s, &margin) != 0 || margin > 1000))
         return cli_error("whatif", CLI_USAGE, "--safety-margin '%s': expected percent, 0 to 1000",
                          margin_s);
     h.margin = margin / 100;
+    /* The configuration the checklist is evaluated for: --config's, or
+     * Redis's defaults. */
+    static redis_conf rconf;
+    static redis_conf_notes notes;
+    redis_conf_default(&rconf);
+    if (config && redis_conf_load(&rconf, config, &notes, &err) != 0)
+        return cli_error("whatif", CLI_USAGE, "%s", err.msg);
     if (maxmem) {
         if (units_parse_bytes(maxmem, &h.maxmemory) != 0 || h.maxmemory == 0)
             return cli_error("whatif", CLI_USAGE, "--maxmemory '%s': expected bytes (4gb)", maxmem);
         h.maxmemory_from = "--maxmemory";
     } else if (config) {
-        static redis_conf rc;
-        static redis_conf_notes notes;
-        redis_conf_default(&rc);
-        if (redis_conf_load(&rc, config, &notes, &err) != 0)
-            return cli_error("whatif", CLI_USAGE, "%s", err.msg);
-        h.maxmemory = rc.maxmemory;
+        h.maxmemory = rconf.maxmemory;
         h.maxmemory_from = "--config";
     }
 
@@ -222,13 +278,15 @@ int cli_whatif(int argc, char **argv) {
     int rc = CLI_USAGE;
     snprintf(ent[0].remedy, sizeof ent[0].remedy, "baseline");
     ent[0].nshards = 1;
-    char *items = strdup(list);
+    const remedy_base base = {sizes, ttls, sep, sample, level};
+    char *items = strdup(list ? list
+                         : sample ? DEFAULT_REMEDIES ",compress-sample" : DEFAULT_REMEDIES);
     for (char *save, *it = strtok_r(items, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
         if (n == MAX_REMEDIES + 1) {
             cli_error("whatif", CLI_USAGE, "at most %d remedies", MAX_REMEDIES);
             goto out;
         }
-        if (parse_remedy(it, &rem[n], sizes, ttls, sep, &p, &err) != 0) {
+        if (parse_remedy(it, &rem[n], &base, &p, &err) != 0) {
             cli_error("whatif", CLI_USAGE, "%s", err.msg);
             goto out;
         }
@@ -320,13 +378,23 @@ int cli_whatif(int argc, char **argv) {
             snprintf(ent[i].status[k], sizeof ent[i].status[k], "%s", kids[q].status);
         }
     free(kids);
-    if (whatif_write(rd.partial, ent, n, &h, quiet, &err) != 0 ||
+    checklist_settings cs;
+    checklist_settings_from_conf(&cs, &rconf);
+    checklist_measures *cm = calloc(1, sizeof *cm);
+    if (cm == NULL || whatif_write(rd.partial, ent, n, &h, quiet, &err) != 0 ||
+        checklist_sets(cm, trace, format, &gp, &err) != 0 ||
+        whatif_checklist(rd.partial, ent, &h, &cs, cm, quiet, &err) != 0 ||
         results_dir_commit(&rd, &err) != 0) {
+        if (cm == NULL) fs_errf(&err, "out of memory");
+        free(cm);
         results_dir_abort(&rd);
         cli_error("whatif", CLI_FAIL, "%s", err.msg);
         goto out;
     }
-    if (!quiet) printf("# results in %s/ (whatif.csv, whatif.txt, one directory per run)\n", out);
+    free(cm);
+    if (!quiet)
+        printf("# results in %s/ (whatif.csv, whatif.txt, checklist.txt, checklist.csv, one "
+               "directory per run)\n", out);
     rc = CLI_OK;
     if (failed > 0)
         rc = cli_error("whatif", CLI_FAIL, "%zu of %zu runs did not finish (see the status "

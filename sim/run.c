@@ -219,6 +219,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     sum->hz = cfg->hz;
     sum->purge_every = cfg->purge_every;
     sum->fill_on_miss = cfg->fill_on_miss;
+    sum->transform = cfg->transform;
     snprintf(sum->object_model, sizeof sum->object_model, "%s", om_kind_name(cfg->object_model));
     snprintf(sum->expiry, sizeof sum->expiry, "%s", engine_expiry_name(cfg->expiry));
     rs.speed = cfg->speed;

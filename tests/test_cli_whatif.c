@@ -118,11 +118,29 @@ Test(cli_whatif, baseline_and_remedies_in_one_table) {
     }
     cr_assert_gt(tot->rss_peak, rss, "the total counts every shard's process");
     cr_assert(tu_exists(tu_path(dir, "wi/03-shard-size_process/shard-2/summary.json")));
+    /* The checklist on the baseline, for Redis's defaults: activedefrag is
+     * off while the seed's trace fragments its allocator. */
+    char *cl = tu_read_file(tu_path(dir, "wi/checklist.csv"), NULL);
+    cr_assert_not_null(cl);
+    cr_assert(strstr(cl, "\nactivedefrag,failed,") != NULL, "%s", cl);
+    const char *items[] = {"defrag thresholds,", "cycle-max,n/a,25,", "headroom,",
+                           "alert RedisMemoryFragmentationHigh,", "value-size spread,failed,",
+                           "TTL spread,failed,"};
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++)
+        cr_assert(strstr(cl, items[i]) != NULL, "no %s in\n%s", items[i], cl);
+    free(cl);
+    /* The same directory takes the same command again. */
+    r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "500", "--speed", "max",
+                             "--no-progress", "-o", "wi", "-q", "--remedies",
+                             "shard-size:process", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
 }
 
 Test(cli_whatif, what_cannot_run_is_refused_first) {
     const char *bad[] = {"shard-size:arenas", "pad:0", "compress:2", "bogus",
-                         "shard-size:process+shard-ttl:process"};
+                         "shard-size:process+shard-ttl:process", "compress-sample",
+                         "uniform-ttl:average"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "100",
                                            "--remedies", bad[i], "-o", "wi", "--no-progress", NULL});
@@ -131,4 +149,78 @@ Test(cli_whatif, what_cannot_run_is_refused_first) {
         tu_result_free(&r);
         cr_assert(!tu_exists(tu_path(dir, "wi")), "nothing is left");
     }
+}
+
+/* The compression CPU column: 0 where nothing is compressed. */
+static double zstd_cpu(const char *path, const char *remedy) {
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text);
+    char *save, *line = strtok_r(text, "\n", &save), *f[64];
+    int nf = csv_split(line, f, 64), col = -1;
+    for (int k = 0; k < nf; k++)
+        if (strcmp(f[k], "compress_cpu_seconds") == 0) col = k;
+    cr_assert_geq(col, 0, "whatif.csv has no compress_cpu_seconds");
+    double v = NAN;
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        nf = csv_split(line, f, 64);
+        if (strcmp(f[0], remedy) == 0 && col < nf) v = strtod(f[col], NULL);
+    }
+    free(text);
+    return v;
+}
+
+Test(cli_whatif, measured_compression_and_ttl_statistics_as_remedies) {
+    char sample[4096];
+    for (size_t i = 0; i < sizeof sample - 1; i++) sample[i] = "fragmentation "[i % 14];
+    sample[sizeof sample - 1] = '\0';
+    cr_assert_eq(tu_write_file(tu_path(dir, "values.txt"), sample), 0);
+    tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "3000",
+                                       "--speed", "max", "--no-progress", "-o", "wi",
+                                       "--compress-sample", "values.txt", "--remedies",
+                                       "compress-sample,uniform-ttl:median,compress-sample:0",
+                                       NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "zstd_s") != NULL, "%s", r.out);
+    tu_result_free(&r);
+    wrow rows[16];
+    size_t n = load_rows(tu_path(dir, "wi/whatif.csv"), rows, 16);
+    cr_assert_eq(n, 4);
+    const wrow *base = find(rows, n, "baseline", "total");
+    for (size_t i = 0; i < n; i++) cr_assert_str_eq(rows[i].status, "ok", "%s", rows[i].remedy);
+    /* A repeated word compresses far below half; values under 1 KiB stay. */
+    const wrow *c = find(rows, n, "compress-sample", "total");
+    const wrow *c0 = find(rows, n, "compress-sample:0", "total");
+    cr_assert_lt(c->req_peak, base->req_peak / 2);
+    cr_assert_lt(c0->req_peak, c->req_peak, "MIN 0 compresses the small values too");
+    const char *csv = tu_path(dir, "wi/whatif.csv");
+    cr_assert_eq(zstd_cpu(csv, "baseline"), 0);
+    cr_assert_gt(zstd_cpu(csv, "compress-sample"), 0);
+    cr_assert_gt(zstd_cpu(csv, "compress-sample:0"), 0);
+    char *json = tu_read_file(tu_path(dir, "wi/02-uniform-ttl_median/summary.json"), NULL);
+    cr_assert_not_null(json);
+    cr_assert(strstr(json, "\"uniform_ttl_statistic\": \"median\"") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"uniform_ttl_changed\": 0,") == NULL, "every key shares one prefix");
+    free(json);
+}
+
+/* activedefrag as a remedy: the same replay with Redis's active defrag on,
+ * its settings from --config. */
+Test(cli_whatif, activedefrag_as_a_remedy) {
+    cr_assert_eq(tu_write_file(tu_path(dir, "r.conf"), "active-defrag-ignore-bytes 1mb\n"
+                                                       "active-defrag-threshold-lower 5\n"),
+                 0);
+    tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "5000",
+                                       "--speed", "max", "--no-progress", "-o", "wi", "-q",
+                                       "--config", "r.conf", "--remedies", "activedefrag", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *base = tu_read_file(tu_path(dir, "wi/00-baseline/summary.json"), NULL);
+    char *on = tu_read_file(tu_path(dir, "wi/01-activedefrag/summary.json"), NULL);
+    cr_assert(base != NULL && on != NULL);
+    cr_assert(strstr(base, "\"activedefrag\": false") != NULL);
+    cr_assert(strstr(on, "\"activedefrag\": true") != NULL, "%s", on);
+    const char *hits = strstr(on, "\"hits\": ");
+    cr_assert(hits != NULL && strtoull(hits + 8, NULL, 10) > 0, "defrag moved blocks");
+    free(base);
+    free(on);
 }

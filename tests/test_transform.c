@@ -227,3 +227,105 @@ Test(transform, end_to_end_shards_add_up_to_the_unsharded_run) {
                      "every shard holds some values");
     for (int k = 0; k < 4; k++) tu_csv_free(&c[k]);
 }
+
+/* Pre-pass then replay, as `run` does for a statistic other than the first. */
+static void written_with_stat(const char *arg, int64_t *ttls) {
+    transform_spec s = spec_none();
+    fs_err err;
+    cr_assert_eq(transform_parse_uniform_ttl(&s, arg, &err), 0, "%s", err.msg);
+    const char *path = tu_path(dir, "small.trace");
+    cr_assert_eq(tu_write_file(path, small_trace), 0);
+    trace_reader r;
+    cr_assert_eq(trace_open(&r, path, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(transform_ttl_prepass(&s, &r, &err), 0, "%s", err.msg);
+    cr_assert_not_null(s.ttl_table);
+    written(&s, ttls, NULL);
+    transform_ttl_free(&s);
+    cr_assert_null(s.ttl_table);
+}
+
+Test(transform, uniform_ttl_statistics_over_each_prefix) {
+    /* a's SETs: 10 s, 20 s; b's: none, 5 s, none (no TTL is the longest). */
+    const int64_t S = TRACE_US_PER_S, N = TRACE_TTL_NONE;
+    struct {
+        const char *arg;
+        int64_t want[5];
+    } cases[] = {
+        {"::min", {10 * S, 10 * S, 5 * S, 5 * S, 5 * S}},
+        {"::max", {20 * S, 20 * S, N, N, N}},
+        {"::mean", {15 * S, 15 * S, 5 * S, 5 * S, 5 * S}}, /* nones left out */
+        {"::median", {10 * S, 10 * S, N, N, N}},           /* the lower median; b: 5, none, none */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int64_t ttl[8];
+        written_with_stat(cases[c].arg, ttl);
+        for (int i = 0; i < 5; i++)
+            cr_assert_eq(ttl[i], cases[c].want[i], "%s, SET %d: ttl %lld", cases[c].arg, i,
+                         (long long)ttl[i]);
+    }
+    transform_spec s = spec_none();
+    fs_err err;
+    cr_assert_eq(transform_parse_uniform_ttl(&s, "_:median", &err), 0);
+    cr_assert_eq(s.uniform_ttl_sep, '_');
+    cr_assert_eq(s.uniform_ttl_stat, TRANSFORM_TTL_MEDIAN);
+    cr_assert_eq(transform_parse_uniform_ttl(&s, "::first", &err), 0);
+    cr_assert_eq(s.uniform_ttl_stat, TRANSFORM_TTL_FIRST);
+    const char *bad[] = {"", ":max", "::", "::avg", ":;max"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_neq(transform_parse_uniform_ttl(&s, bad[i], &err), 0, "'%s' accepted", bad[i]);
+    cr_assert(strstr(err.msg, "median") != NULL, "%s", err.msg);
+}
+
+Test(transform, end_to_end_uniform_ttl_statistic_needs_a_rereadable_trace) {
+    const char *path = tu_path(dir, "small.trace");
+    cr_assert_eq(tu_write_file(path, small_trace), 0);
+    tu_result r = run((const char *[]){"run", "small.trace", "--uniform-ttl", "::max", "-o", "out",
+                                       "-q", "--speed", "max", "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *json = tu_read_file(tu_path(dir, "out/summary.json"), NULL);
+    cr_assert_not_null(json);
+    cr_assert(strstr(json, "\"options\": \"--uniform-ttl ::max\"") != NULL, "%s", json);
+    /* max: a:1 10 -> 20 s; b:2 5 s -> none; b:1 unchanged. */
+    cr_assert(strstr(json, "\"uniform_ttl_changed\": 2") != NULL, "%s", json);
+    free(json);
+    const char *argv[] = {FRAGSIM_BIN, "run", "-", "--uniform-ttl", "::median", "-o", "out2",
+                          "-q", "--no-progress", NULL};
+    cr_assert_eq(tu_run(&r, dir, path, argv), 0);
+    cr_assert_eq(r.exit_code, 2, "standard input cannot be read twice: %s", r.err);
+    cr_assert(strstr(r.err, "standard input") != NULL, "%s", r.err);
+    tu_result_free(&r);
+}
+
+Test(transform, summary_records_the_remedy_in_force) {
+    cr_assert_eq(tu_write_file(tu_path(dir, "a.trace"), "fragsim-trace v1\n0 SET k1 100\n"
+                               "0 SET k2 1000\n1 SET k3 3000\n20 TICK\n"), 0);
+    tu_result r = run((const char *[]){"run", "a.trace", "--pad", "pow2", "--compress", "0.5:2000",
+                                       "-o", "out", "-q", "--speed", "max", "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *json = tu_read_file(tu_path(dir, "out/summary.json"), NULL);
+    cr_assert_not_null(json);
+    /* 100 -> 128, 1000 -> 1024, 3000 -> 4096 -> 2048 (the only one at least 2000). */
+    const char *want[] = {"\"options\": \"--pad pow2 --compress 0.5:2000\"", "\"pad\": \"pow2\"",
+                          "\"padded_values\": 3", "\"pad_bytes\": 1148",
+                          "\"compressed_values\": 1", "\"compress_in_bytes\": 4096",
+                          "\"compress_out_bytes\": 2048"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        cr_assert(strstr(json, want[i]) != NULL, "no %s in\n%s", want[i], json);
+    free(json);
+    tu_csv c;
+    cr_assert_eq(tu_csv_load(&c, tu_path(dir, "out/summary.csv")), 0);
+    int col = tu_csv_col(&c, "remedy");
+    cr_assert_geq(col, 0, "summary.csv names the remedy");
+    cr_assert_eq(tu_csv_get(&c, 0, "final_requested_bytes"), 128 + 1024 + 2048);
+    tu_csv_free(&c);
+    /* Without remedies the record says so. */
+    r = run((const char *[]){"run", "a.trace", "-o", "out", "-q", "--speed", "max",
+                             "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    json = tu_read_file(tu_path(dir, "out/summary.json"), NULL);
+    cr_assert(strstr(json, "\"options\": \"\"") != NULL, "%s", json);
+    free(json);
+}

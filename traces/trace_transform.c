@@ -23,7 +23,7 @@ typedef struct htab {
     size_t cap, count; /* cap a power of two */
 } htab;
 
-static uint64_t hash_bytes(const char *p, uint32_t n) {
+uint64_t transform_key_hash(const char *p, uint32_t n) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
     for (uint32_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
     h ^= h >> 33;
@@ -96,23 +96,39 @@ int transform_parse_compress(transform_spec *s, const char *arg, fs_err *err) {
     snprintf(buf, sizeof buf, "%s", arg);
     char *colon = strchr(buf, ':');
     if (colon) *colon = '\0';
-    double r;
-    if (units_parse_double(buf, &r) != 0 || !(r > 0) || r > 1)
+    double r = 0;
+    int sample = strcmp(buf, "sample") == 0;
+    if (!sample && (units_parse_double(buf, &r) != 0 || !(r > 0) || r > 1))
         return fs_errf(err, "--compress '%s': expected RATIO[:MIN_SIZE], a ratio above 0 and at "
-                       "most 1 (0.5: values shrink to half)", arg);
+                       "most 1 (0.5: values shrink to half), or sample[:MIN_SIZE]", arg);
     uint64_t min = 0;
     if (colon && units_parse_bytes(colon + 1, &min) != 0)
         return fs_errf(err, "--compress '%s': MIN_SIZE '%s' is not a size in bytes", arg, colon + 1);
     s->compress_ratio = r;
     s->compress_min = min;
+    s->compress_from_sample = sample;
     return 0;
 }
 
+static const char *const ttl_stat_names[] = {"first", "min", "max", "mean", "median"};
+
+const char *transform_ttl_stat_name(transform_ttl_stat st) {
+    return (unsigned)st < sizeof ttl_stat_names / sizeof *ttl_stat_names ? ttl_stat_names[st]
+                                                                          : "?";
+}
+
 int transform_parse_uniform_ttl(transform_spec *s, const char *arg, fs_err *err) {
-    if (strlen(arg) != 1)
-        return fs_errf(err, "--uniform-ttl '%s': expected the one byte that ends a key's prefix "
-                       "(':' makes user:1 and user:2 share the prefix user)", arg);
+    const size_t nstats = sizeof ttl_stat_names / sizeof *ttl_stat_names;
+    size_t n = strlen(arg), k = n == 1 ? 0 : nstats; /* one byte alone: the first */
+    if (n > 2 && arg[1] == ':')
+        for (k = 0; k < nstats; k++)
+            if (strcmp(arg + 2, ttl_stat_names[k]) == 0) break;
+    if (k == nstats)
+        return fs_errf(err, "--uniform-ttl '%s': expected SEP[:first|min|max|mean|median], SEP "
+                       "the one byte that ends a key's prefix (':' makes user:1 and user:2 share "
+                       "the prefix user; '::max' gives them the longest TTL of the prefix)", arg);
     s->uniform_ttl_sep = arg[0];
+    s->uniform_ttl_stat = (transform_ttl_stat)k;
     return 0;
 }
 
@@ -155,6 +171,36 @@ int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err) {
                        "(--shard-by-size or --shard-by-ttl first)", arg, transform_nshards(s), n);
     s->shard = k - 1;
     return 0;
+}
+
+void transform_describe(const transform_spec *s, char *buf, size_t n) {
+    size_t at = 0;
+    buf[0] = '\0';
+#define PUT(...) \
+    do { \
+        if (at < n) at += (size_t)snprintf(buf + at, n - at, __VA_ARGS__); \
+    } while (0)
+    if (s->pad == TRANSFORM_PAD_POW2) PUT(" --pad pow2");
+    else if (s->pad == TRANSFORM_PAD_MULTIPLE) PUT(" --pad %llu", (unsigned long long)s->pad_multiple);
+    if (s->compress_ratio > 0 || s->compress_from_sample)
+        PUT(" --compress %.6g:%llu", s->compress_ratio, (unsigned long long)s->compress_min);
+    if (s->compress_sample)
+        PUT(" --compress-sample %s --compress-level %d", s->compress_sample, s->compress_level);
+    if (s->uniform_ttl_sep)
+        PUT(" --uniform-ttl %c:%s", s->uniform_ttl_sep, transform_ttl_stat_name(s->uniform_ttl_stat));
+    if (s->shard_by != TRANSFORM_SHARD_NONE) {
+        int size = s->shard_by == TRANSFORM_SHARD_SIZE;
+        PUT(" --shard-by-%s ", size ? "size" : "ttl");
+        for (int i = 0; i < s->nbounds; i++)
+            PUT("%s%.6g", i ? "," : "", size ? (double)s->bounds[i] : (double)s->bounds[i] / 1e6);
+    }
+    if (s->shard >= 0) PUT(" --shard %d/%d", s->shard + 1, transform_nshards(s));
+#undef PUT
+    if (buf[0] == ' ') memmove(buf, buf + 1, strlen(buf));
+}
+
+double transform_compress_cpu_seconds(const transform_spec *s) {
+    return s->stats ? (double)s->stats->compress_in_bytes * s->compress_cost : 0;
 }
 
 uint64_t transform_size(const transform_spec *s, uint64_t size) {
@@ -201,7 +247,7 @@ static int shard_of(const transform_spec *s, const trace_event *ev) {
 static int keep(transform_state *st, const trace_event *ev, fs_err *err) {
     const transform_spec *s = &st->spec;
     if (s->shard < 0 || ev->key == NULL) return 1;
-    uint64_t h = hash_bytes(ev->key, ev->keylen);
+    uint64_t h = transform_key_hash(ev->key, ev->keylen);
     int placed = ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ||
                  (ev->op == TRACE_OP_GET && ev->size > 0);
     if (st->shards.cap == 0 || htab_find(&st->shards, h)->h == 0) {
@@ -218,12 +264,39 @@ static int keep(transform_state *st, const trace_event *ev, fs_err *err) {
 static int uniform_ttl(transform_state *st, trace_event *ev, fs_err *err) {
     const char *sep = memchr(ev->key, st->spec.uniform_ttl_sep, ev->keylen);
     uint32_t n = sep ? (uint32_t)(sep - ev->key) : ev->keylen;
-    int fresh;
-    hslot *slot = htab_get(&st->ttls, hash_bytes(ev->key, n), &fresh);
-    if (slot == NULL) return fs_errf(err, "out of engine memory for the TTL table");
-    if (fresh) slot->v = ev->ttl_us;
-    else ev->ttl_us = slot->v;
+    uint64_t h = transform_key_hash(ev->key, n);
+    int64_t ttl = ev->ttl_us;
+    if (st->spec.ttl_table != NULL) {
+        transform_ttl_lookup(st->spec.ttl_table, h, &ttl);
+    } else {
+        int fresh;
+        hslot *slot = htab_get(&st->ttls, h, &fresh);
+        if (slot == NULL) return fs_errf(err, "out of engine memory for the TTL table");
+        if (fresh) slot->v = ev->ttl_us;
+        else ttl = slot->v;
+    }
+    if (ttl != ev->ttl_us && st->spec.stats) st->spec.stats->ttl_changed++;
+    ev->ttl_us = ttl;
     return 0;
+}
+
+/* transform_size, counted into the stats. */
+static uint64_t resize(transform_state *st, uint64_t size) {
+    transform_stats *c = st->spec.stats;
+    if (c == NULL) return transform_size(&st->spec, size);
+    transform_spec pad_only = st->spec;
+    pad_only.compress_ratio = 0;
+    uint64_t padded = transform_size(&pad_only, size), out = transform_size(&st->spec, size);
+    if (padded > size) {
+        c->padded_values++;
+        c->pad_bytes += padded - size;
+    }
+    if (st->spec.compress_ratio > 0 && padded >= st->spec.compress_min && padded > 0) {
+        c->compressed_values++;
+        c->compress_in_bytes += padded;
+        c->compress_out_bytes += out;
+    }
+    return out;
 }
 
 static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
@@ -247,7 +320,7 @@ static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
     }
     if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ||
         (ev->op == TRACE_OP_GET && ev->size > 0))
-        ev->size = transform_size(&st->spec, ev->size);
+        ev->size = resize(st, ev->size);
     if (ev->op == TRACE_OP_SET && st->spec.uniform_ttl_sep != '\0' && uniform_ttl(st, ev, err) != 0)
         return -1;
     return 1;
