@@ -7,12 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ZSTD_customMem and ZSTD_createCCtx_advanced are in zstd's "static
- * linking only" section; Debian's shared libzstd exports them. */
-#define ZSTD_STATIC_LINKING_ONLY
-#include <zstd.h>
-
 #include "../sim/emem.h"
+#include "zstd_emem.h"
 
 /* Timed compressions stop after this much CPU (or MAX_REPEATS): enough for
  * a figure steady to a few percent, little next to a replay. */
@@ -21,28 +17,6 @@
 
 int compress_level_min(void) { return ZSTD_minCLevel(); }
 int compress_level_max(void) { return ZSTD_maxCLevel(); }
-
-/* zstd's memory from emem, each allocation a mapping with its size in front
- * (zstd's free gets only the pointer); a context makes a few large ones. */
-#define ZMEM_HEADER 64
-
-static void *zmem_alloc(void *opaque, size_t size) {
-    (void)opaque;
-    size_t total = size + ZMEM_HEADER;
-    unsigned char *p = emem_map(total);
-    if (p == NULL) return NULL;
-    memcpy(p, &total, sizeof total);
-    return p + ZMEM_HEADER;
-}
-
-static void zmem_free(void *opaque, void *addr) {
-    (void)opaque;
-    if (addr == NULL) return;
-    unsigned char *p = (unsigned char *)addr - ZMEM_HEADER;
-    size_t total;
-    memcpy(&total, p, sizeof total);
-    emem_unmap(p, total);
-}
 
 static double thread_cpu(void) {
     struct timespec ts;
@@ -94,7 +68,7 @@ int compress_sample_measure(const char *path, int level, compress_measure *m, fs
         }
         got += (size_t)k;
     }
-    cc = ZSTD_createCCtx_advanced((ZSTD_customMem){zmem_alloc, zmem_free, NULL});
+    cc = ZSTD_createCCtx_advanced(zstd_emem());
     if (cc == NULL) {
         fs_errf(err, "--compress-sample: cannot set up zstd (out of memory)");
         goto done;

@@ -13,12 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ZSTD_customMem and ZSTD_createDStream_advanced are in zstd's "static
- * linking only" section; Debian's shared libzstd exports them. */
-#define ZSTD_STATIC_LINKING_ONLY
-#include <zstd.h>
-
 #include "../sim/emem.h"
+#include "zstd_emem.h"
 
 static const unsigned char zstd_magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
 
@@ -36,29 +32,6 @@ struct trace_source_zstd {
     uint64_t in_offset;  /* compressed bytes decoded so far */
     size_t last;         /* the last ZSTD_decompressStream answer: 0 at a frame's end */
 };
-
-/* zstd's memory, from emem.  Each allocation is a mapping of its own with its
- * size in a header, since zstd's free callback gets only the pointer; zstd
- * makes a handful of large allocations per stream, so this costs nothing. */
-#define ZMEM_HEADER 64
-
-static void *zmem_alloc(void *opaque, size_t size) {
-    (void)opaque;
-    size_t total = size + ZMEM_HEADER;
-    unsigned char *p = emem_map(total);
-    if (p == NULL) return NULL;
-    memcpy(p, &total, sizeof total);
-    return p + ZMEM_HEADER;
-}
-
-static void zmem_free(void *opaque, void *addr) {
-    (void)opaque;
-    if (addr == NULL) return;
-    unsigned char *p = (unsigned char *)addr - ZMEM_HEADER;
-    size_t total;
-    memcpy(&total, p, sizeof total);
-    emem_unmap(p, total);
-}
 
 /* read() that retries on EINTR.  Returns bytes read, 0 at the end, -1. */
 static ssize_t read_fd(int fd, void *buf, size_t n) {
@@ -88,7 +61,7 @@ static int zstd_begin(trace_source *s, size_t n, fs_err *err) {
     s->z = z;
     z->in_cap = ZSTD_DStreamInSize();
     z->in = emem_map(z->in_cap);
-    ZSTD_customMem mem = {zmem_alloc, zmem_free, NULL};
+    ZSTD_customMem mem = zstd_emem();
     z->ds = ZSTD_createDStream_advanced(mem);
     if (z->in == NULL || z->ds == NULL)
         return fs_errf(err, "%s: cannot set up zstd decompression (out of memory)", s->path);
