@@ -131,6 +131,23 @@ typedef struct backend_ops {
     /* For the generic rule: bytes of the region (slab, page, span) that
      * small blocks share in this allocator, a power of two; 0: 4096. */
     size_t defrag_region;
+
+    /* ---- Heaps: shards in one process (--shard arenas, engine.h) ----
+     * Separate heaps of the one allocator, so that a size or TTL class
+     * never shares a page with another, as separate servers would not.
+     * heaps_create makes n of them (0 to n - 1) beside the default heap
+     * that alloc and free use; it is called once, before the replay and
+     * after time_scale, so the heaps take the scaled settings.  heap_alloc
+     * and heap_free are alloc and free in heap h; a block is always freed
+     * to the heap it came from.  heap_stats fills the statistics of heap h
+     * alone (the fields it can say, as stats does), as of the last stats
+     * call, so that the heaps and the total describe the same moment.
+     * heap_kind names what a heap is ("arena").  NULL: no heaps. */
+    int (*heaps_create)(void *state, int n, fs_err *err);
+    void *(*heap_alloc)(void *state, int h, size_t size, size_t *usable);
+    void (*heap_free)(void *state, int h, void *p, size_t size);
+    int (*heap_stats)(void *state, int h, backend_stats *out, fs_err *err);
+    const char *heap_kind;
 } backend_ops;
 
 /* The backend compiled into this executable, or NULL in the front end. */

@@ -45,6 +45,8 @@ static void je_free(void *state, void *p, size_t size) {
     sdallocx(p, size, 0);
 }
 
+static void je_purge_stats(unsigned a, backend_stats *out);
+
 static int je_stats(void *state, backend_stats *out, fs_err *err) {
     (void)state;
     uint64_t epoch = 1;
@@ -61,26 +63,31 @@ static int je_stats(void *state, backend_stats *out, fs_err *err) {
         return -1;
     out->have = BACKEND_HAVE_ALLOCATED | BACKEND_HAVE_ACTIVE | BACKEND_HAVE_RESIDENT |
                 BACKEND_HAVE_MAPPED | BACKEND_HAVE_RETAINED | BACKEND_HAVE_METADATA;
-    /* Purge activity, summed over all arenas (index MALLCTL_ARENAS_ALL):
-     * two page gauges (size_t), then six counters (uint64_t). */
+    je_purge_stats(MALLCTL_ARENAS_ALL, out);
+    return 0;
+}
+
+/* Purge activity of arena a (MALLCTL_ARENAS_ALL: summed over all), into
+ * *out with its have bits; nothing when jemalloc will not say.  Two page
+ * gauges (size_t), then six counters (uint64_t). */
+static void je_purge_stats(unsigned a, backend_stats *out) {
     static const char *const stat[] = {"pdirty",       "pmuzzy",         "dirty_purged",
                                        "muzzy_purged", "dirty_npurge",   "muzzy_npurge",
                                        "dirty_nmadvise", "muzzy_nmadvise"};
     uint64_t v[8];
-    size_t page;
-    len = sizeof page;
-    if (mallctl("arenas.page", &page, &len, NULL, 0) != 0) return 0;
+    size_t page, len = sizeof page;
+    if (mallctl("arenas.page", &page, &len, NULL, 0) != 0) return;
     for (size_t i = 0; i < 8; i++) {
         char name[96];
-        snprintf(name, sizeof name, "stats.arenas.%u.%s", (unsigned)MALLCTL_ARENAS_ALL, stat[i]);
+        snprintf(name, sizeof name, "stats.arenas.%u.%s", a, stat[i]);
         if (i < 2) {
             size_t sv;
             len = sizeof sv;
-            if (mallctl(name, &sv, &len, NULL, 0) != 0) return 0;
+            if (mallctl(name, &sv, &len, NULL, 0) != 0) return;
             v[i] = sv;
         } else {
             len = sizeof v[i];
-            if (mallctl(name, &v[i], &len, NULL, 0) != 0) return 0;
+            if (mallctl(name, &v[i], &len, NULL, 0) != 0) return;
         }
     }
     uint64_t pdirty = v[0], pmuzzy = v[1], dirty_purged = v[2], muzzy_purged = v[3];
@@ -96,7 +103,6 @@ static int je_stats(void *state, backend_stats *out, fs_err *err) {
     out->nmadvise = nmadvise;
     out->have |= BACKEND_HAVE_DIRTY | BACKEND_HAVE_MUZZY | BACKEND_HAVE_PURGED |
                  BACKEND_HAVE_NPURGE | BACKEND_HAVE_NMADVISE;
-    return 0;
 }
 
 /* Decay runs on the wall clock.  Scale both decay times of every arena (and
@@ -138,8 +144,11 @@ static int je_time_scale(void *state, double speed, backend_setting_fn fn, void 
  * only advances when something touches the arena: without this an idle
  * trace would never see a dirty page purged.  arena.<all>.decay purges what
  * the decay curve says is due now, and nothing more. */
+static void je_heaps_flush(void);
+
 static void je_tick(void *state) {
     (void)state;
+    je_heaps_flush();
     char name[64];
     snprintf(name, sizeof name, "arena.%u.decay", (unsigned)MALLCTL_ARENAS_ALL);
     (void)mallctl(name, NULL, NULL, NULL, 0);
@@ -321,6 +330,89 @@ static void je_defrag_free(void *state, void *p, size_t size) {
     sdallocx(p, size, MALLOCX_TCACHE_NONE);
 }
 
+/* ---- Heaps: one arena per shard (arenas.create) ----
+ *
+ * Each shard gets an arena of its own and an explicit thread cache in
+ * front of it (tcache.create), as a server of its own would have its
+ * thread's cache in front of its arena: a freed block waits in its shard's
+ * cache and goes back out only to that shard.  jemalloc garbage-collects
+ * only a thread's own cache; an explicit one would keep up to its
+ * per-class limits of freed blocks for good, each pinning a slab, so the
+ * cron tick flushes them (je_tick) in place of that collection. */
+static struct {
+    int n;
+    unsigned arena[16];
+    unsigned tcache[16];
+} je_heaps;
+
+static int je_heaps_create(void *state, int n, fs_err *err) {
+    (void)state;
+    if (n < 1 || n > (int)(sizeof je_heaps.arena / sizeof *je_heaps.arena) || je_heaps.n != 0)
+        return fs_errf(err, "jemalloc: cannot make %d arenas (at most 16, once)", n);
+    for (int h = 0; h < n; h++) {
+        size_t len = sizeof(unsigned);
+        int rc = mallctl("arenas.create", &je_heaps.arena[h], &len, NULL, 0);
+        if (rc == 0) {
+            len = sizeof(unsigned);
+            rc = mallctl("tcache.create", &je_heaps.tcache[h], &len, NULL, 0);
+        }
+        if (rc != 0)
+            return fs_errf(err, "jemalloc mallctl('arenas.create' / 'tcache.create') failed for "
+                           "shard %d: %s", h + 1, strerror(rc));
+    }
+    je_heaps.n = n;
+    return 0;
+}
+
+/* The shards' caches back to their arenas (on every cron tick). */
+static void je_heaps_flush(void) {
+    for (int h = 0; h < je_heaps.n; h++)
+        (void)mallctl("tcache.flush", NULL, NULL, &je_heaps.tcache[h], sizeof(unsigned));
+}
+
+static void *je_heap_alloc(void *state, int h, size_t size, size_t *usable) {
+    (void)state;
+    int flags = MALLOCX_ARENA(je_heaps.arena[h]) | MALLOCX_TCACHE(je_heaps.tcache[h]);
+    void *p = mallocx(size, flags);
+    if (p != NULL) *usable = sallocx(p, 0);
+    return p;
+}
+
+static void je_heap_free(void *state, int h, void *p, size_t size) {
+    (void)state;
+    sdallocx(p, size, MALLOCX_TCACHE(je_heaps.tcache[h]));
+}
+
+/* Arena h's share of what je_stats reads: its small and large allocated
+ * bytes, active pages, resident, mapped and retained bytes, and its
+ * metadata (base + internal, which stats.metadata sums over arenas). */
+static int je_heap_stats(void *state, int h, backend_stats *out, fs_err *err) {
+    (void)state;
+    if (h < 0 || h >= je_heaps.n) return fs_errf(err, "jemalloc: no shard arena %d", h + 1);
+    static const char *const stat[] = {"small.allocated", "large.allocated", "pactive",
+                                       "resident",        "mapped",          "retained",
+                                       "base",            "internal"};
+    uint64_t v[8];
+    for (int i = 0; i < 8; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "stats.arenas.%u.%s", je_heaps.arena[h], stat[i]);
+        if (read_size(name, &v[i], err) != 0) return -1;
+    }
+    uint64_t page;
+    if (read_size("arenas.page", &page, err) != 0) return -1;
+    memset(out, 0, sizeof *out);
+    out->allocated = v[0] + v[1];
+    out->active = v[2] * page;
+    out->resident = v[3];
+    out->mapped = v[4];
+    out->retained = v[5];
+    out->metadata = v[6] + v[7];
+    out->have = BACKEND_HAVE_ALLOCATED | BACKEND_HAVE_ACTIVE | BACKEND_HAVE_RESIDENT |
+                BACKEND_HAVE_MAPPED | BACKEND_HAVE_RETAINED | BACKEND_HAVE_METADATA;
+    je_purge_stats(je_heaps.arena[h], out);
+    return 0;
+}
+
 static const char *je_version(void *state) {
     (void)state;
     const char *v = NULL;
@@ -481,6 +573,11 @@ static const backend_ops jemalloc_ops = {
     .defrag_free = je_defrag_free,
     .defrag_hint = je_defrag_hint,
     .defrag_refresh = je_defrag_refresh,
+    .heaps_create = je_heaps_create,
+    .heap_alloc = je_heap_alloc,
+    .heap_free = je_heap_free,
+    .heap_stats = je_heap_stats,
+    .heap_kind = "arena",
 };
 
 const backend_ops *const backend_self = &jemalloc_ops;

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "emem.h"
 #include "redis_expire.h"
 
 const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }
@@ -34,26 +35,99 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     rng_seed(&e->rx_rng, RX_SEED);
     rng_seed(&e->ev_rng, EV_SEED);
     defrag_init(&e->df, &cfg->defrag, be);
+    if (cfg->nheaps > 1) {
+        if (cfg->nheaps > ENGINE_MAX_HEAPS)
+            return fs_errf(err, "at most %d heaps", ENGINE_MAX_HEAPS);
+        if (be->heap_alloc == NULL || be->heap_free == NULL)
+            return fs_errf(err, "allocator %s has no heaps of its own: shards in one process "
+                           "need jemalloc's arenas (else --shard K/N, a process per shard)",
+                           be->name);
+        /* A move would have to stay in the key's arena and read that
+         * arena's bins: not modelled. */
+        if (cfg->defrag.enabled)
+            return fs_errf(err, "active defrag with shards in arenas is not modelled; use "
+                           "--shard K/N (a process per shard)");
+    }
     if (cfg->maxmemory > 0 && (cfg->maxmemory_samples <= 0 ||
                                (unsigned)cfg->maxmemory_policy >= REDIS_POLICY__COUNT))
         return fs_errf(err, "maxmemory needs a policy and maxmemory-samples above 0");
     return ks_init(&e->ks, err);
 }
 
+/* The key's heap, or -1: the default (no heaps, or no key). */
+static int heap_of(const engine *e, uint32_t slot) {
+    return e->cfg.nheaps > 1 && slot != KS_NONE ? e->heap_of[slot] : -1;
+}
+
+static void count(engine *e, int heap, uint64_t requested, uint64_t usable, int sign) {
+    uint64_t *c[4] = {&e->c.requested_bytes, &e->c.used_memory, NULL, NULL};
+    if (heap >= 0) c[2] = &e->heaps[heap].requested_bytes, c[3] = &e->heaps[heap].used_memory;
+    for (int k = 0; k < 4; k += 2) {
+        if (c[k] == NULL) break;
+        *c[k] += sign > 0 ? requested : -requested;
+        *c[k + 1] += sign > 0 ? usable : -usable;
+    }
+}
+
+void *engine_block_alloc(engine *e, uint32_t slot, uint64_t size, size_t *usable) {
+    int h = heap_of(e, slot);
+    void *p = h < 0 ? e->be->alloc(e->be_state, size, usable)
+                    : e->be->heap_alloc(e->be_state, h, size, usable);
+    if (p != NULL) count(e, h, size, *usable, +1);
+    return p;
+}
+
+void engine_block_free(engine *e, uint32_t slot, void *p, uint64_t size, uint64_t usable) {
+    int h = heap_of(e, slot);
+    if (p != NULL) {
+        if (h < 0) e->be->free(e->be_state, p, size);
+        else e->be->heap_free(e->be_state, h, p, size);
+    }
+    count(e, h, size, usable, -1);
+}
+
 /* Frees the entry's block, if any, and forgets its bytes. */
-static void drop_value(engine *e, ks_entry *ent) {
-    if (ent->block != NULL) e->be->free(e->be_state, ent->block, ent->requested);
-    e->c.requested_bytes -= ent->requested;
-    e->c.used_memory -= ent->usable;
+static void drop_value(engine *e, uint32_t slot) {
+    ks_entry *ent = ks_get(&e->ks, slot);
+    engine_block_free(e, slot, ent->block, ent->requested, ent->usable);
     ent->block = NULL;
     ent->requested = ent->usable = 0;
+}
+
+/* Adds the event's key, in its heap.  Returns its slot, or KS_NONE with
+ * err set. */
+static uint32_t insert_key(engine *e, const trace_event *ev, fs_err *err) {
+    uint32_t slot = ks_insert(&e->ks, ev->key, ev->keylen, err);
+    if (slot == KS_NONE || e->cfg.nheaps <= 1) return slot;
+    if (ev->shard >= e->cfg.nheaps) {
+        ks_delete(&e->ks, slot);
+        fs_errf(err, "the key's shard %d is past the %d heaps", ev->shard + 1, e->cfg.nheaps);
+        return KS_NONE;
+    }
+    if (slot >= e->heap_of_cap) {
+        uint32_t cap = e->heap_of_cap ? e->heap_of_cap : 4096;
+        while (cap <= slot) cap *= 2;
+        void *p = e->heap_of == NULL ? emem_map(cap)
+                                     : emem_remap(e->heap_of, e->heap_of_cap, cap);
+        if (p == NULL) {
+            ks_delete(&e->ks, slot);
+            fs_errf(err, "out of engine memory for %u keys' heaps", cap);
+            return KS_NONE;
+        }
+        e->heap_of = p;
+        e->heap_of_cap = cap;
+    }
+    e->heap_of[slot] = ev->shard;
+    e->heaps[ev->shard].keys++;
+    return slot;
 }
 
 static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
 
 static void remove_key(engine *e, uint32_t slot) {
     if (is_redis(e)) om_key_free(e, slot);
-    else drop_value(e, ks_get(&e->ks, slot));
+    else drop_value(e, slot);
+    if (heap_of(e, slot) >= 0) e->heaps[heap_of(e, slot)].keys--;
     ks_delete(&e->ks, slot);
 }
 
@@ -62,13 +136,15 @@ void engine_destroy(engine *e) {
         for (uint32_t i = 0; i < e->ks.nslots; i++) {
             if (e->ks.slots[i].key == NULL) continue;
             if (is_redis(e)) om_key_free(e, i);
-            else drop_value(e, &e->ks.slots[i]);
+            else drop_value(e, i);
         }
         if (is_redis(e)) om_destroy(e);
     }
     ev_destroy(e);
     defrag_destroy(&e->df);
     ks_destroy(&e->ks);
+    if (e->heap_of != NULL) emem_unmap(e->heap_of, e->heap_of_cap);
+    e->heap_of = NULL;
 }
 
 /* Sets the key's expiry; the redis model adds or frees its expires entry. */
@@ -195,20 +271,18 @@ static int replace_value(engine *e, uint32_t slot, uint64_t size, int is_new, fs
     void *block = NULL;
     size_t usable = 0;
     if (size > 0) {
-        block = e->be->alloc(e->be_state, size, &usable);
+        block = engine_block_alloc(e, slot, size, &usable);
         if (block == NULL)
             return fs_errf(err, "the allocator refused %llu bytes (out of memory)",
                            (unsigned long long)size);
         /* A fill byte that varies by key keeps pages from being all zero. */
         memset(block, 'A' + (int)(ks_get(&e->ks, slot)->hash % 26), size);
     }
+    drop_value(e, slot);
     ks_entry *ent = ks_get(&e->ks, slot);
-    drop_value(e, ent);
     ent->block = block;
     ent->requested = size;
     ent->usable = usable;
-    e->c.requested_bytes += size;
-    e->c.used_memory += usable;
     return 0;
 }
 
@@ -220,7 +294,7 @@ static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
         return 0;
     }
     int is_new = slot == KS_NONE;
-    if (is_new && (slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE) return -1;
+    if (is_new && (slot = insert_key(e, ev, err)) == KS_NONE) return -1;
     if (replace_value(e, slot, ev->size, is_new, err) != 0 ||
         ev_touch(e, slot, is_new, err) != 0)
         return -1;
@@ -245,7 +319,7 @@ static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
             e->c.skipped_writes++;
             return 0;
         }
-        if ((slot = ks_insert(&e->ks, ev->key, ev->keylen, err)) == KS_NONE) return -1;
+        if ((slot = insert_key(e, ev, err)) == KS_NONE) return -1;
     }
     uint64_t size = ks_get(&e->ks, slot)->requested + ev->size;
     if (size > TRACE_SIZE_MAX)
@@ -258,7 +332,8 @@ static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
 /* A miss the client fills: a SET of the size the trace says the value has. */
 static int fill(engine *e, const trace_event *ev, fs_err *err) {
     trace_event set = {.time_us = ev->time_us, .op = TRACE_OP_SET, .key = ev->key,
-                       .keylen = ev->keylen, .size = ev->size, .ttl_us = TRACE_TTL_NONE};
+                       .keylen = ev->keylen, .size = ev->size, .ttl_us = TRACE_TTL_NONE,
+                       .shard = ev->shard};
     e->c.fills++;
     return apply_set(e, &set, err);
 }

@@ -79,7 +79,22 @@ typedef struct engine_config {
     redis_policy maxmemory_policy;
     int maxmemory_samples;      /* > 0 when maxmemory is set */
     defrag_config defrag;       /* active defrag, on the cron tick (defrag.h) */
+    /* Shards in one process (--shard arenas): each key's blocks go to the
+     * backend heap its first event names (trace_event.shard, 0 to
+     * nheaps - 1), by heap_alloc and heap_free; blocks no key owns (the
+     * redis model's dict tables) stay in the default heap, as one server's
+     * tables would.  0 or 1: no heaps, every block by alloc and free. */
+    int nheaps;
 } engine_config;
+
+#define ENGINE_MAX_HEAPS 16
+
+/* One heap's share of the counters (engine_counters' meanings). */
+typedef struct engine_heap {
+    uint64_t keys;
+    uint64_t requested_bytes;
+    uint64_t used_memory;
+} engine_heap;
 
 typedef struct engine_counters {
     uint64_t events;          /* events applied */
@@ -118,6 +133,10 @@ struct engine {
     evictor ev;               /* maxmemory's per-key words and pool */
     rng ev_rng;               /* eviction's sampler and LFU's coin */
     defrag df;                /* active defrag's state and statistics */
+    uint8_t *heap_of;         /* by slot, each key's heap (cfg.nheaps > 1 only;
+                                 engine memory) */
+    uint32_t heap_of_cap;
+    engine_heap heaps[ENGINE_MAX_HEAPS];
 };
 
 /* Returns 0, or -1 with err set. */
@@ -133,6 +152,13 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err);
 /* Ends the replay: the samples still due up to the last event's time, and a
  * last one at that time.  Returns 0 or -1. */
 int engine_finish(engine *e, fs_err *err);
+
+/* A block for the key in slot (KS_NONE: for no key, as a dict's table),
+ * from the key's heap, counted into requested_bytes and used_memory (and
+ * the heap's) as zmalloc counts it.  NULL when the allocator refuses. */
+void *engine_block_alloc(engine *e, uint32_t slot, uint64_t size, size_t *usable);
+/* Frees a block engine_block_alloc gave for the same slot, and uncounts it. */
+void engine_block_free(engine *e, uint32_t slot, void *p, uint64_t size, uint64_t usable);
 
 /* Removes the key in slot as expired (for the active expire cycle). */
 void engine_expire_key(engine *e, uint32_t slot);

@@ -48,25 +48,22 @@ void om_init(objmodel *m, om_kind kind) {
     m->kind = kind;
 }
 
-/* A block of the model: allocated, written in full (DESIGN.md decision 3)
- * and counted, as zmalloc counts it. */
-static void *blk_alloc(engine *e, uint64_t size, int fill, size_t *usable, fs_err *err) {
-    void *p = e->be->alloc(e->be_state, size, usable);
+/* A block of the model for the key in slot (KS_NONE: a table): allocated
+ * in the key's heap, written in full (DESIGN.md decision 3) and counted, as
+ * zmalloc counts it. */
+static void *blk_alloc(engine *e, uint32_t slot, uint64_t size, int fill, size_t *usable,
+                       fs_err *err) {
+    void *p = engine_block_alloc(e, slot, size, usable);
     if (p == NULL) {
         fs_errf(err, "the allocator refused %llu bytes (out of memory)", (unsigned long long)size);
         return NULL;
     }
     memset(p, fill, size);
-    e->c.requested_bytes += size;
-    e->c.used_memory += *usable;
     return p;
 }
 
-static void blk_free(engine *e, void *p, uint64_t size, size_t usable) {
-    if (p == NULL) return;
-    e->be->free(e->be_state, p, size);
-    e->c.requested_bytes -= size;
-    e->c.used_memory -= usable;
+static void blk_free(engine *e, uint32_t slot, void *p, uint64_t size, size_t usable) {
+    if (p != NULL) engine_block_free(e, slot, p, size, usable);
 }
 
 /* _dictNextExp: the smallest power of two >= n, at least 4. */
@@ -77,7 +74,7 @@ static uint64_t next_pow2(uint64_t n) {
 }
 
 static void rehash_done(engine *e, om_dict *d) {
-    blk_free(e, d->old, d->old_size * 8, d->old_usable);
+    blk_free(e, KS_NONE, d->old, d->old_size * 8, d->old_usable);
     d->old = NULL;
     d->old_size = d->old_usable = d->rehash_left = 0;
 }
@@ -88,7 +85,7 @@ static void rehash_done(engine *e, om_dict *d) {
  * size` operations always finish it; the cron usually does first. */
 static int dict_resize(engine *e, om_dict *d, uint64_t size, fs_err *err) {
     size_t usable;
-    void *t = blk_alloc(e, size * 8, 0, &usable, err);
+    void *t = blk_alloc(e, KS_NONE, size * 8, 0, &usable, err);
     if (t == NULL) return -1;
     if (d->table != NULL) {
         d->old = d->table;
@@ -148,17 +145,18 @@ int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err
     int fill = fill_byte(e, slot);
     size_t robj_usable = 0, body_usable = 0;
     void *robj = NULL, *body;
-    if (robj_size && (robj = blk_alloc(e, robj_size, fill, &robj_usable, err)) == NULL) return -1;
-    if ((body = blk_alloc(e, body_size, fill, &body_usable, err)) == NULL) {
-        blk_free(e, robj, robj_size, robj_usable);
+    if (robj_size && (robj = blk_alloc(e, slot, robj_size, fill, &robj_usable, err)) == NULL)
+        return -1;
+    if ((body = blk_alloc(e, slot, body_size, fill, &body_usable, err)) == NULL) {
+        blk_free(e, slot, robj, robj_size, robj_usable);
         return -1;
     }
     ks_entry *ent = ks_get(&e->ks, slot);
     if (!is_new) { /* dbOverwrite: the old value goes once the new is in */
         uint64_t old_robj, old_body;
         om_value_sizes(ent->requested, &old_robj, &old_body);
-        blk_free(e, ent->block, old_body, ent->usable);
-        blk_free(e, k->robj, old_robj, k->robj_usable);
+        blk_free(e, slot, ent->block, old_body, ent->usable);
+        blk_free(e, slot, k->robj, old_robj, k->robj_usable);
     }
     ent->block = body;
     ent->requested = len;
@@ -168,13 +166,14 @@ int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err
     if (!is_new) return 0;
     /* dbAdd: sdsdup(key), then dictAddRaw (table growth, then the entry). */
     size_t u;
-    if ((k->key_sds = blk_alloc(e, om_key_sds_size(ent->keylen), fill, &u, err)) == NULL) return -1;
+    k->key_sds = blk_alloc(e, slot, om_key_sds_size(ent->keylen), fill, &u, err);
+    if (k->key_sds == NULL) return -1;
     k->sds_usable = (uint32_t)u;
     if (dict_add(e, &e->om.main, err) != 0) {
         e->om.main.used++; /* om_key_free takes it back with the entry's slot */
         return -1;
     }
-    if ((k->de = blk_alloc(e, OM_DICT_ENTRY_SIZE, fill, &u, err)) == NULL) return -1;
+    if ((k->de = blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill, &u, err)) == NULL) return -1;
     k->de_usable = (uint32_t)u;
     dict_step(e, &e->om.main);
     return 0;
@@ -185,17 +184,17 @@ void om_key_free(engine *e, uint32_t slot) {
     om_key *k = key_of(e, slot);
     ks_entry *ent = ks_get(&e->ks, slot);
     if (k->exp_de != NULL) {
-        blk_free(e, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
+        blk_free(e, slot, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
         e->om.expires.used--;
         dict_step(e, &e->om.expires);
     }
     uint64_t robj_size, body_size;
     om_value_sizes(ent->requested, &robj_size, &body_size);
-    blk_free(e, ent->block, body_size, ent->usable);
-    blk_free(e, k->robj, robj_size, k->robj_usable);
+    blk_free(e, slot, ent->block, body_size, ent->usable);
+    blk_free(e, slot, k->robj, robj_size, k->robj_usable);
     if (k->key_sds != NULL) {
-        blk_free(e, k->key_sds, om_key_sds_size(ent->keylen), k->sds_usable);
-        blk_free(e, k->de, OM_DICT_ENTRY_SIZE, k->de_usable);
+        blk_free(e, slot, k->key_sds, om_key_sds_size(ent->keylen), k->sds_usable);
+        blk_free(e, slot, k->de, OM_DICT_ENTRY_SIZE, k->de_usable);
         e->om.main.used--;
         dict_step(e, &e->om.main);
     }
@@ -229,14 +228,15 @@ int om_ttl_changed(engine *e, uint32_t slot, int has_ttl, fs_err *err) {
     if (has_ttl && k->exp_de == NULL) {
         size_t u;
         if (dict_add(e, d, err) != 0) return -1;
-        if ((k->exp_de = blk_alloc(e, OM_DICT_ENTRY_SIZE, fill_byte(e, slot), &u, err)) == NULL) {
+        k->exp_de = blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_byte(e, slot), &u, err);
+        if (k->exp_de == NULL) {
             d->used--;
             return -1;
         }
         k->exp_usable = (uint32_t)u;
         dict_step(e, d);
     } else if (!has_ttl && k->exp_de != NULL) {
-        blk_free(e, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
+        blk_free(e, slot, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
         k->exp_de = NULL;
         k->exp_usable = 0;
         d->used--;
@@ -268,7 +268,7 @@ int om_tick(engine *e, fs_err *err) {
 
 static void dict_free(engine *e, om_dict *d) {
     if (d->old != NULL) rehash_done(e, d);
-    blk_free(e, d->table, d->size * 8, d->table_usable);
+    blk_free(e, KS_NONE, d->table, d->size * 8, d->table_usable);
     memset(d, 0, sizeof *d);
 }
 

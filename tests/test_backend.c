@@ -48,6 +48,60 @@ static int tb_purge(void *state, fs_err *err) {
     return 0;
 }
 
+static int tb_heaps_create(void *state, int n, fs_err *err) {
+    (void)state, (void)err;
+    test_counts.heaps = n;
+    return 0;
+}
+
+#define TB_HDR 16
+
+static void *tb_heap_alloc(void *state, int h, size_t size, size_t *usable) {
+    (void)state;
+    size_t u = (size + 15) & ~(size_t)15;
+    unsigned char *p = malloc(u + TB_HDR);
+    if (p == NULL) return NULL;
+    memcpy(p, &h, sizeof h);
+    *usable = u;
+    test_counts.allocs++;
+    test_counts.heap_live[h] += size;
+    return p + TB_HDR;
+}
+
+static void tb_heap_free(void *state, int h, void *q, size_t size) {
+    (void)state;
+    unsigned char *p = (unsigned char *)q - TB_HDR;
+    int from;
+    memcpy(&from, p, sizeof from);
+    if (from != h) test_counts.heap_mismatches++;
+    free(p);
+    test_counts.frees++;
+    test_counts.heap_live[h] -= size;
+}
+
+static int tb_heap_stats(void *state, int h, backend_stats *out, fs_err *err) {
+    (void)state, (void)err;
+    memset(out, 0, sizeof *out);
+    out->allocated = test_counts.heap_live[h];
+    out->have = BACKEND_HAVE_ALLOCATED;
+    return 0;
+}
+
+const backend_ops test_backend_heaps = {
+    .name = "test-heaps",
+    .description = "the test backend with heaps",
+    .init = tb_init,
+    .alloc = tb_alloc,
+    .free = tb_free,
+    .stats = tb_stats,
+    .purge = tb_purge,
+    .heaps_create = tb_heaps_create,
+    .heap_alloc = tb_heap_alloc,
+    .heap_free = tb_heap_free,
+    .heap_stats = tb_heap_stats,
+    .heap_kind = "test heap",
+};
+
 const backend_ops test_backend = {
     .name = "test",
     .description = "malloc with 16-byte usable sizes, for tests",

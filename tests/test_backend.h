@@ -10,9 +10,17 @@ typedef struct test_backend_counts {
     uint64_t allocs, frees, purges;
     uint64_t live_bytes; /* requested bytes not yet freed */
     int fail_next_alloc; /* makes the next alloc return NULL */
+    /* test_backend_heaps: each heap's requested bytes not yet freed, and
+     * frees naming another heap than the block came from. */
+    uint64_t heap_live[16];
+    uint64_t heap_mismatches;
+    int heaps;           /* heaps_create's n */
 } test_backend_counts;
 
 extern test_backend_counts test_counts;
 extern const backend_ops test_backend;
+/* The same with heaps: a heap block carries its heap in a header, so a
+ * free to the wrong heap is counted. */
+extern const backend_ops test_backend_heaps;
 
 #endif

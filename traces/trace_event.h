@@ -52,6 +52,9 @@ typedef struct trace_event {
                          (0: unknown), what --fill-on-miss stores on a miss */
     int64_t ttl_us;   /* SET: TRACE_TTL_NONE or > 0; EXPIRE: >= 0 */
     trace_cond cond;  /* SET, APPEND: when the write applies; else NONE */
+    uint8_t shard;    /* the heap the key's blocks go to: set by the shard
+                         transform under --shard arenas (trace_transform.h),
+                         read by the engine only then; 0 otherwise */
 } trace_event;
 
 /* "SET", "DEL", ...; NULL for an out-of-range op. */

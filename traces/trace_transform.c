@@ -71,7 +71,7 @@ static void htab_free(htab *t) {
 
 int transform_spec_empty(const transform_spec *s) {
     return s->pad == TRANSFORM_PAD_NONE && s->compress_ratio == 0 && s->uniform_ttl_sep == '\0' &&
-           s->shard < 0;
+           s->shard < 0 && !s->shard_arenas;
 }
 
 int transform_nshards(const transform_spec *s) {
@@ -164,13 +164,37 @@ int transform_parse_shard_by(transform_spec *s, transform_shard_by by, const cha
 
 int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err) {
     int k, n, used = 0;
+    if (strcmp(arg, "arenas") == 0) {
+        if (s->shard_by == TRANSFORM_SHARD_NONE)
+            return fs_errf(err, "--shard arenas: needs --shard-by-size or --shard-by-ttl first");
+        s->shard_arenas = 1;
+        return 0;
+    }
     if (sscanf(arg, "%d/%d%n", &k, &n, &used) != 2 || arg[used] != '\0' || n < 1 || k < 1 || k > n)
-        return fs_errf(err, "--shard '%s': expected K/N, shard K (1 to N) of N", arg);
+        return fs_errf(err, "--shard '%s': expected K/N (shard K, 1 to N, of N, this "
+                       "process replaying it alone) or arenas (every shard, each in an "
+                       "allocator arena of its own)", arg);
     if (n != transform_nshards(s))
         return fs_errf(err, "--shard '%s': the boundaries make %d shards, not %d "
                        "(--shard-by-size or --shard-by-ttl first)", arg, transform_nshards(s), n);
     s->shard = k - 1;
     return 0;
+}
+
+void transform_shard_class(const transform_spec *s, int k, char *buf, size_t n) {
+    int ttl = s->shard_by == TRANSFORM_SHARD_TTL;
+    double div = ttl ? 1e6 : 1;
+    const char *unit = ttl ? "s" : "";
+    if (s->shard_by == TRANSFORM_SHARD_NONE || k < 0 || k > s->nbounds)
+        snprintf(buf, n, "all");
+    else if (k == 0)
+        snprintf(buf, n, "<%.6g%s", (double)s->bounds[0] / div, unit);
+    else if (k == s->nbounds)
+        snprintf(buf, n, ">=%.6g%s%s", (double)s->bounds[k - 1] / div, unit,
+                 ttl ? " or none" : "");
+    else
+        snprintf(buf, n, "%.6g-%.6g%s", (double)s->bounds[k - 1] / div, (double)s->bounds[k] / div,
+                 unit);
 }
 
 void transform_describe(const transform_spec *s, char *buf, size_t n) {
@@ -195,6 +219,7 @@ void transform_describe(const transform_spec *s, char *buf, size_t n) {
             PUT("%s%.6g", i ? "," : "", size ? (double)s->bounds[i] : (double)s->bounds[i] / 1e6);
     }
     if (s->shard >= 0) PUT(" --shard %d/%d", s->shard + 1, transform_nshards(s));
+    if (s->shard_arenas) PUT(" --shard arenas");
 #undef PUT
     if (buf[0] == ' ') memmove(buf, buf + 1, strlen(buf));
 }
@@ -243,22 +268,25 @@ static int shard_of(const transform_spec *s, const trace_event *ev) {
  * first write (SET, APPEND, or a GET that knows the size) and kept for
  * good; other events on a key not yet placed change nothing wherever they
  * go, so they go to shard 0.  Events without a key (TICK, PURGE) go to
- * every shard, so every shard's clock runs to the trace's end. */
-static int keep(transform_state *st, const trace_event *ev, fs_err *err) {
+ * every shard, so every shard's clock runs to the trace's end.  Under
+ * --shard arenas every event is kept, marked with its key's shard. */
+static int keep(transform_state *st, trace_event *ev, fs_err *err) {
     const transform_spec *s = &st->spec;
-    if (s->shard < 0 || ev->key == NULL) return 1;
+    ev->shard = 0;
+    if ((s->shard < 0 && !s->shard_arenas) || ev->key == NULL) return 1;
     uint64_t h = transform_key_hash(ev->key, ev->keylen);
     int placed = ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ||
                  (ev->op == TRACE_OP_GET && ev->size > 0);
     if (st->shards.cap == 0 || htab_find(&st->shards, h)->h == 0) {
         /* Not placed yet: a non-write leaves it so, and its first write decides. */
-        if (!placed) return s->shard == 0;
+        if (!placed) return s->shard_arenas || s->shard == 0;
     }
     int fresh;
     hslot *slot = htab_get(&st->shards, h, &fresh);
     if (slot == NULL) return fs_errf(err, "out of engine memory for the shard table");
     if (fresh) slot->v = shard_of(s, ev) + 1;
-    return slot->v - 1 == s->shard;
+    ev->shard = (uint8_t)(slot->v - 1);
+    return s->shard_arenas || slot->v - 1 == s->shard;
 }
 
 static int uniform_ttl(transform_state *st, trace_event *ev, fs_err *err) {

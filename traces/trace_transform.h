@@ -83,6 +83,10 @@ typedef struct transform_spec {
     uint64_t bounds[TRANSFORM_MAX_BOUNDS];
     int nbounds;
     int shard;                /* the shard this replay keeps, 0-based; -1: all */
+    /* --shard arenas: every event is kept and marked with its key's shard
+     * (trace_event.shard), for an engine that gives each shard an
+     * allocator arena of its own (engine_config.nheaps). */
+    int shard_arenas;
     transform_stats *stats;   /* counted into as the events pass; NULL: not counted */
 } transform_spec;
 
@@ -97,7 +101,8 @@ int transform_parse_compress(transform_spec *s, const char *arg, fs_err *err);
 int transform_parse_uniform_ttl(transform_spec *s, const char *arg, fs_err *err);
 int transform_parse_shard_by(transform_spec *s, transform_shard_by by, const char *arg,
                              fs_err *err);                                       /* B1,B2,... */
-int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err);      /* K/N, 1-based */
+/* K/N (1-based), or arenas; after transform_parse_shard_by. */
+int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err);
 
 /* "first", "min", ... */
 const char *transform_ttl_stat_name(transform_ttl_stat st);
@@ -126,6 +131,10 @@ double transform_compress_cpu_seconds(const transform_spec *s);
 
 /* The number of shards the boundaries make (nbounds + 1; 1 unsharded). */
 int transform_nshards(const transform_spec *s);
+
+/* Shard k's class in words, "<1024", "1024-10240", ">=10240" (TTLs:
+ * "<300s" ... ">=3600s or none"); "all" when unsharded. */
+void transform_shard_class(const transform_spec *s, int k, char *buf, size_t n);
 
 /* The size a write of `size` bytes becomes under padding then compression. */
 uint64_t transform_size(const transform_spec *s, uint64_t size);
