@@ -15,6 +15,7 @@
 
 #include "../sim/engine.h"
 #include "../sim/sample.h"
+#include "../sim/shards.h"
 #include "../traces/trace_gen.h"
 #include "../traces/trace_transform.h"
 #include "emit.h"
@@ -73,6 +74,12 @@ typedef struct run_summary {
     double pace_max_behind; /* virtual seconds the replay fell behind its pace, at most */
     double pace_behind_share; /* share of pace checks at which it was behind */
     double events_per_second;
+    /* Shards sharing this process (--shard arenas), each in a heap of its
+     * own: how many (0: none), what a heap is ("arena"), and each one's
+     * figures (sim/shards.h). */
+    int nshards;
+    char heap_kind[16];
+    shard_summary shards[ENGINE_MAX_HEAPS];
 } run_summary;
 
 typedef struct result_writer_ops {

@@ -14,7 +14,8 @@
 static const char *const known_files[] = {"series.csv", "summary.json", "summary.csv",
                                           "info.txt",   "compare.txt",  "points.csv",
                                           "sweep.csv",  "sweep.txt",    "whatif.csv",
-                                          "whatif.txt", "checklist.txt", "checklist.csv"};
+                                          "whatif.txt", "checklist.txt", "checklist.csv",
+                                          "shards.csv"};
 
 /* Snapshots are named by their moment: pagemap-300.csv, bins-779.999.csv. */
 static const char *const known_prefixes[] = {"pagemap-", "bins-"};

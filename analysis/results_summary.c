@@ -119,7 +119,7 @@ static void emit_remedy(emitter *em, const transform_spec *t) {
                                                     : (double)t->bounds[i]);
     emit_str(em, "shard_bounds", buf);
     if (t->shard >= 0) snprintf(buf, sizeof buf, "%d/%d", t->shard + 1, transform_nshards(t));
-    else buf[0] = '\0';
+    else snprintf(buf, sizeof buf, "%s", t->shard_arenas ? "arenas" : "");
     emit_str(em, "shard", buf);
     if (t->stats) {
         const transform_stats *c = t->stats;
@@ -132,6 +132,59 @@ static void emit_remedy(emitter *em, const transform_spec *t) {
         emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(t), 6);
         emit_u64(em, "uniform_ttl_changed", c->ttl_changed);
         emit_double(em, "setup_cpu_seconds", c->setup_cpu_seconds, 6);
+    }
+    emit_object_end(em);
+}
+
+/* One shard's figures (sim/shards.h). */
+static void emit_shard_figures(emitter *em, const shard_figures *f, const char *suffix,
+                               int with_ratio) {
+    char name[64];
+    const struct {
+        const char *name;
+        uint64_t v;
+        uint32_t have;
+    } fields[] = {
+        {"keys", f->keys, 0},
+        {"requested_bytes", f->requested_bytes, 0},
+        {"used_memory", f->used_memory, 0},
+        {"allocator_allocated", f->alloc.allocated, BACKEND_HAVE_ALLOCATED},
+        {"allocator_active", f->alloc.active, BACKEND_HAVE_ACTIVE},
+        {"allocator_resident", f->alloc.resident, BACKEND_HAVE_RESIDENT},
+        {"allocator_mapped", f->alloc.mapped, BACKEND_HAVE_MAPPED},
+        {"allocator_retained", f->alloc.retained, BACKEND_HAVE_RETAINED},
+        {"allocator_metadata", f->alloc.metadata, BACKEND_HAVE_METADATA},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        snprintf(name, sizeof name, "%s%s", fields[i].name, suffix);
+        if (fields[i].have && !(f->alloc.have & fields[i].have)) emit_str(em, name, "");
+        else emit_u64(em, name, fields[i].v);
+    }
+    if (with_ratio) {
+        snprintf(name, sizeof name, "allocator_frag_ratio%s", suffix);
+        emit_double(em, name, f->allocator_frag_ratio, 4);
+    }
+}
+
+/* Shards in one process (--shard arenas): each heap's figures at the end
+ * and at their peaks.  The process's RSS is the run's own, counted once. */
+static void emit_shards(emitter *em, const run_summary *s) {
+    char title[160], key[32];
+    emit_object_begin(em, "shards", NULL);
+    emit_str(em, "heap", s->heap_kind);
+    emit_u64(em, "count", (uint64_t)s->nshards);
+    for (int k = 0; k < s->nshards; k++) {
+        const shard_summary *sh = &s->shards[k];
+        snprintf(key, sizeof key, "shard_%d", k + 1);
+        snprintf(title, sizeof title, "Shard %s (%s), an %s of its own: at the end, then peaks",
+                 sh->label, sh->cls, s->heap_kind);
+        emit_object_begin(em, key, title);
+        emit_str(em, "class", sh->cls);
+        emit_shard_figures(em, &sh->final, "", 1);
+        emit_shard_figures(em, &sh->peak, "_peak", 0);
+        emit_note(em, "allocator_frag_ratio: allocator fragmentation of this shard's heap "
+                      "(its active / allocated); RSS is the process's, counted once above");
+        emit_object_end(em);
     }
     emit_object_end(em);
 }
@@ -219,6 +272,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
              "while used_memory is at least 10% of its peak)", &s->peak, with_defrag);
     if (!info) emit_row(em, "mean", NULL, &s->mean, 1);
     if (!info || s->activedefrag) emit_defrag(em, s);
+    if (s->nshards > 0) emit_shards(em, s);
 
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);

@@ -95,10 +95,13 @@ int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *p
     "                        (--compress sample:MIN for another MIN); the CPU it took per\n" \
     "                        byte is charged for the bytes compressed (compress_cpu_seconds)\n" \
     "  --compress-level N    zstd's level for --compress-sample (default 3)\n" \
-    "  --shard-by-size B,... size classes (bytes) of separate instances; with\n" \
+    "  --shard-by-size B,... size classes (bytes) of separate heaps; with\n" \
     "  --shard-by-ttl S,...  TTL classes (seconds; no TTL: the last class)\n" \
-    "  --shard K/N           replay only shard K of N: a key belongs to the class of\n" \
-    "                        its first write, for good\n" \
+    "  --shard K/N           replay only shard K of N (one instance): a key belongs to\n" \
+    "                        the class of its first write, for good\n" \
+    "  --shard arenas        replay every shard in this process, each in an allocator\n" \
+    "                        arena of its own (jemalloc's arenas.create); writes\n" \
+    "                        shards.csv, each shard's figures by sample\n" \
     "  --uniform-ttl SEP[:STAT]  keys sharing the prefix before SEP get one TTL: the\n" \
     "                        first seen for that prefix (STAT first, the default), or\n" \
     "                        min, max, mean or median of its SETs' TTLs (no TTL counts\n" \

@@ -43,6 +43,8 @@ typedef struct run_state {
     sample_peaks peaks;
     sample_means means;
     double speed;          /* 0: not paced */
+    shards_writer shards;  /* --shard arenas: shards.csv */
+    int shards_open;
     double max_behind;     /* wall seconds behind the pace, at most */
     uint64_t pace_checks, pace_behind;
 } run_state;
@@ -99,6 +101,8 @@ static int on_sample(void *arg, engine *e, fs_err *err) {
     if (sample_measure(&row, e, now_s() - rs->wall_start, rs->baseline_rss, err) != 0) return -1;
     for (size_t i = 0; i < NWRITERS; i++)
         if (writers[i]->sample(rs->wstate[i], &row, err) != 0) return -1;
+    /* Right after the totals' statistics: the same moment. */
+    if (rs->shards_open && shards_sample(&rs->shards, e, row.virtual_time, err) != 0) return -1;
     if (rs->sum->samples++ == 0) rs->sum->peak = row;
     else sample_peak_update(&rs->sum->peak, &row);
     if (sample_peaks_add(&rs->peaks, &row, err) != 0) return -1;
@@ -232,6 +236,20 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     if (cfg->speed > 0 && be->time_scale != NULL &&
         be->time_scale(be_state, cfg->speed, collect_setting, sum, err) != 0)
         goto done;
+    /* Shards in one process: a heap each, made after time_scale so that
+     * they take its settings. */
+    int nheaps = 0;
+    if (cfg->transform != NULL && cfg->transform->shard_arenas) {
+        nheaps = transform_nshards(cfg->transform);
+        if (be->heaps_create == NULL || be->heap_stats == NULL) {
+            fs_errf(err, "--shard arenas: allocator %s has no arenas of its own (jemalloc has); "
+                    "--shard K/N replays one shard per process", be->name);
+            goto done;
+        }
+        if (be->heaps_create(be_state, nheaps, err) != 0) goto done;
+        sum->nshards = nheaps;
+        snprintf(sum->heap_kind, sizeof sum->heap_kind, "%s", be->heap_kind ? be->heap_kind : "heap");
+    }
 
     if (results_dir_begin(&rd, cfg->out_dir, err) != 0) goto done;
     rs.dir = rd.partial;
@@ -259,6 +277,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .maxmemory = cfg->redis != NULL ? cfg->redis->maxmemory : 0,
         .maxmemory_policy = cfg->redis != NULL ? cfg->redis->maxmemory_policy : REDIS_POLICY_NOEVICTION,
         .maxmemory_samples = cfg->redis != NULL ? cfg->redis->maxmemory_samples : 5,
+        .nheaps = nheaps,
     };
     if (cfg->redis != NULL) {
         const redis_conf *r = cfg->redis;
@@ -280,6 +299,11 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         rs.snapshot_us[i] = (int64_t)(cfg->page_map_at[i] * TRACE_US_PER_S + 0.5);
     if (engine_init(&e, be, be_state, &ec, err) != 0) goto done;
     engine_ready = 1;
+    if (nheaps > 1) {
+        if (shards_open(&rs.shards, rd.partial, &e, cfg->transform, sum->shards, err) != 0)
+            goto done;
+        rs.shards_open = 1;
+    }
     snprintf(sum->defrag_rule, sizeof sum->defrag_rule, "%s",
              e.df.cfg.hint == DEFRAG_HINT_ALWAYS ? "always"
              : e.df.generic                      ? "generic"
@@ -297,6 +321,10 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         fprintf(stderr, "fragsim run: no page map at %s s: the trace ends at %.3f s\n",
                 snapshot_label(cfg->page_map_at[i], label), sum->trace_duration);
 
+    if (rs.shards_open) {
+        rs.shards_open = 0;
+        if (shards_close(&rs.shards, err) != 0) goto done;
+    }
     for (; nopen > 0; nopen--)
         if (writers[nopen - 1]->close(rs.wstate[nopen - 1], sum, err) != 0) {
             nopen--;
@@ -311,8 +339,8 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
             emit_begin(&em, EMIT_INFO, &ob);
             results_summary_emit(&em, sum);
             emit_end(&em);
-            outbuf_printf(&ob, "# results in %s/ (series.csv, summary.json, summary.csv, info.txt)\n",
-                          cfg->out_dir);
+            outbuf_printf(&ob, "# results in %s/ (series.csv, summary.json, summary.csv, "
+                          "info.txt%s)\n", cfg->out_dir, sum->nshards ? ", shards.csv" : "");
             outbuf_close(&ob, NULL);
         }
     }
@@ -323,6 +351,7 @@ done:
             nopen--;
             writers[nopen]->close(rs.wstate[nopen], NULL, NULL);
         }
+        if (rs.shards_open) shards_close(&rs.shards, NULL);
         results_dir_abort(&rd);
     }
     if (engine_ready) engine_destroy(&e);

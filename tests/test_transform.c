@@ -42,7 +42,10 @@ static transform_spec spec_none(void) {
 }
 
 /* Replays the small trace through the wrapper; returns the bytes written
- * (SET and APPEND sizes) and fills ttls[] with the SETs' TTLs and *nevents. */
+ * (SET and APPEND sizes) and fills ttls[] with the SETs' TTLs and *nevents,
+ * and by_shard[] with the bytes by the events' shard marks. */
+static uint64_t by_shard[4];
+
 static uint64_t written(const transform_spec *s, int64_t *ttls, size_t *nevents) {
     const char *path = tu_path(dir, "small.trace");
     cr_assert_eq(tu_write_file(path, small_trace), 0);
@@ -54,9 +57,14 @@ static uint64_t written(const transform_spec *s, int64_t *ttls, size_t *nevents)
     uint64_t sum = 0;
     size_t nset = 0, n = 0;
     int rc;
+    memset(by_shard, 0, sizeof by_shard);
     while ((rc = trace_next(&r, &ev, &err)) == 1) {
         n++;
-        if (ev.op == TRACE_OP_SET || ev.op == TRACE_OP_APPEND) sum += ev.size;
+        if (ev.op == TRACE_OP_SET || ev.op == TRACE_OP_APPEND) {
+            sum += ev.size;
+            cr_assert_lt(ev.shard, 4);
+            by_shard[ev.shard] += ev.size;
+        }
         if (ev.op == TRACE_OP_SET && ttls) ttls[nset++] = ev.ttl_us;
     }
     cr_assert_eq(rc, 0, "%s", err.msg);
@@ -136,6 +144,21 @@ Test(transform, shards_partition_the_bytes_and_keep_the_clock) {
         total += w;
     }
     cr_assert_eq(total, 9178);
+    /* arenas: every event is kept, marked with the shard K/N would keep. */
+    cr_assert_eq(transform_parse_shard(&s, "arenas", &err), 0, "%s", err.msg);
+    s.shard = -1;
+    size_t n;
+    cr_assert_eq(written(&s, NULL, &n), 9178);
+    cr_assert_eq(n, 9);
+    for (int k = 0; k < 3; k++)
+        cr_assert_eq(by_shard[k], want[k], "arena shard %d: %llu bytes", k + 1,
+                     (unsigned long long)by_shard[k]);
+    char d[256];
+    transform_describe(&s, d, sizeof d);
+    cr_assert(strstr(d, "--shard arenas") != NULL, "%s", d);
+    transform_spec none = spec_none();
+    cr_assert_neq(transform_parse_shard(&none, "arenas", &err), 0, "arenas needs classes");
+    cr_assert(strstr(err.msg, "--shard-by-size") != NULL, "%s", err.msg);
     transform_spec t = spec_none();
     cr_assert_eq(transform_parse_shard_by(&t, TRANSFORM_SHARD_TTL, "8,15", &err), 0);
     /* TTLs 10, 20, none, 5: a:1 -> 2nd class, a:2 and b:1 -> last, b:2 -> first. */
@@ -328,4 +351,70 @@ Test(transform, summary_records_the_remedy_in_force) {
     json = tu_read_file(tu_path(dir, "out/summary.json"), NULL);
     cr_assert(strstr(json, "\"options\": \"\"") != NULL, "%s", json);
     free(json);
+}
+
+/* --shard arenas, through the real binary on jemalloc: one process, a
+ * shards.csv whose shards add up, sample by sample, to the unsharded run's
+ * requested bytes, each shard's blocks in its own arena; allocators
+ * without arenas say so. */
+Test(transform, end_to_end_arenas_add_up_to_the_unsharded_run) {
+    const char *common[] = {"run", "--preset", "seed-blog", "--keys", "3000", "--speed", "max",
+                            "--allocator", "jemalloc", "-q", "--no-progress", "-o"};
+    for (int k = 0; k < 2; k++) {
+        const char *args[24];
+        int m = 0;
+        for (size_t i = 0; i < sizeof common / sizeof *common; i++) args[m++] = common[i];
+        args[m++] = k ? "arenas" : "base";
+        if (k) {
+            args[m++] = "--shard-by-size";
+            args[m++] = "1024,5000";
+            args[m++] = "--shard";
+            args[m++] = "arenas";
+        }
+        args[m] = NULL;
+        tu_result r = run(args);
+        cr_assert_eq(r.exit_code, 0, "%s", r.err);
+        tu_result_free(&r);
+    }
+    tu_csv base, tot, sh;
+    cr_assert_eq(tu_csv_load(&base, tu_path(dir, "base/series.csv")), 0);
+    cr_assert_eq(tu_csv_load(&tot, tu_path(dir, "arenas/series.csv")), 0);
+    cr_assert_eq(tu_csv_load(&sh, tu_path(dir, "arenas/shards.csv")), 0);
+    cr_assert_eq(tot.nrows, base.nrows);
+    cr_assert_eq(sh.nrows, 3 * base.nrows, "three shards a sample");
+    double held[3] = {0, 0, 0};
+    for (size_t i = 0; i < base.nrows; i++) {
+        double sum = 0;
+        for (size_t k = 0; k < 3; k++) {
+            size_t row = 3 * i + k;
+            cr_assert_eq(tu_csv_get(&sh, row, "virtual_time"), tu_csv_get(&tot, i, "virtual_time"));
+            double req = tu_csv_get(&sh, row, "requested_bytes");
+            double used = tu_csv_get(&sh, row, "used_memory");
+            sum += req;
+            held[k] = fmax(held[k], req);
+            /* The arena holds at least the shard's live blocks: they are
+             * in it, not in the default arena. */
+            cr_assert_geq(tu_csv_get(&sh, row, "allocator_allocated"), used, "sample %zu shard %zu",
+                          i, k + 1);
+        }
+        cr_assert_eq(sum, tu_csv_get(&base, i, "requested_bytes"), "sample %zu", i);
+        cr_assert_eq(sum, tu_csv_get(&tot, i, "requested_bytes"), "sample %zu", i);
+    }
+    for (int k = 0; k < 3; k++) cr_assert_gt(held[k], 0, "shard %d holds values", k + 1);
+    tu_csv_free(&base);
+    tu_csv_free(&tot);
+    tu_csv_free(&sh);
+    char *json = tu_read_file(tu_path(dir, "arenas/summary.json"), NULL);
+    cr_assert_not_null(json);
+    cr_assert(strstr(json, "\"heap\": \"arena\"") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"shard_3\"") != NULL);
+    free(json);
+    tu_result r = run((const char *[]){"run", "--preset", "seed-blog", "--keys", "100",
+                                       "--allocator", "mimalloc", "--shard-by-size", "1024",
+                                       "--shard", "arenas", "-o", "mi", "-q", "--no-progress",
+                                       NULL});
+    cr_assert_neq(r.exit_code, 0);
+    cr_assert(strstr(r.err, "no arenas") != NULL, "%s", r.err);
+    cr_assert(!tu_exists(tu_path(dir, "mi")), "nothing is left");
+    tu_result_free(&r);
 }
