@@ -9,10 +9,14 @@
 #include "result_rows.h"
 
 /* The series columns a what-if row is computed from. */
-enum { C_VT, C_REQ, C_USED, C_ALLOC, C_ACTIVE, C_RSS, NCOLS };
+/* RSS is the process's less fragsim's own structures (engine_rss): a
+ * remedy that needs a bigger table in the replay (a shard per key, a TTL
+ * per prefix) must not look costlier for it, as no server would hold it.
+ * The process's start-up memory stays: separate instances each pay it. */
+enum { C_VT, C_REQ, C_USED, C_ALLOC, C_ACTIVE, C_RSS, C_ENGINE, NCOLS };
 static const char *const col_names[NCOLS] = {"virtual_time", "requested_bytes", "used_memory",
                                              "allocator_allocated", "allocator_active",
-                                             "used_memory_rss"};
+                                             "used_memory_rss", "engine_rss"};
 
 typedef struct series {
     double *v[NCOLS];
@@ -24,30 +28,41 @@ static void series_free(series *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Adds dir/series.csv into *s sample by sample (the first one sets the
- * sample times; the others must have the same, as shards of one trace do:
- * every shard sees the trace's clock events). */
-static int series_add(series *s, const char *dir, fs_err *err) {
-    char path[1400];
-    snprintf(path, sizeof path, "%s/series.csv", dir);
+/* A shard in an arena of the run's own process (shards.csv) has no RSS
+ * of its own: its arena's resident bytes stand in. */
+static const char *const arena_col_names[NCOLS] = {"virtual_time", "requested_bytes",
+                                                   "used_memory", "allocator_allocated",
+                                                   "allocator_active", "allocator_resident",
+                                                   NULL};
+
+/* Adds the CSV at path, columns `names`, into *s sample by sample (the
+ * first one sets the sample times; the others must have the same, as
+ * shards of one trace do: every shard sees the trace's clock events).
+ * shard: only the rows whose shard column says so (shards.csv); NULL:
+ * every row.  A NULL name is a column of zeros. */
+static int series_load(series *s, const char *path, const char *const names[NCOLS],
+                       const char *shard, fs_err *err) {
     char *text = result_read_file(path);
     if (text == NULL) return fs_errf(err, "cannot read %s", path);
     char *save, *line = strtok_r(text, "\n", &save);
     char *f[64];
-    int idx[NCOLS], nf = line ? csv_split(line, f, 64) : 0;
+    int idx[NCOLS], shard_idx = -1, nf = line ? csv_split(line, f, 64) : 0;
+    for (int k = 0; shard && k < nf; k++)
+        if (strcmp(f[k], "shard") == 0) shard_idx = k;
     for (int c = 0; c < NCOLS; c++) {
         idx[c] = -1;
-        for (int k = 0; k < nf; k++)
-            if (strcmp(f[k], col_names[c]) == 0) idx[c] = k;
-        if (idx[c] < 0) {
+        for (int k = 0; names[c] && k < nf; k++)
+            if (strcmp(f[k], names[c]) == 0) idx[c] = k;
+        if ((names[c] && idx[c] < 0) || (shard && shard_idx < 0)) {
             free(text);
-            return fs_errf(err, "%s: no column %s", path, col_names[c]);
+            return fs_errf(err, "%s: no column %s", path, idx[c] < 0 ? names[c] : "shard");
         }
     }
     int first = s->v[0] == NULL;
     size_t row = 0;
-    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save), row++) {
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         nf = csv_split(line, f, 64);
+        if (shard && (shard_idx >= nf || strcmp(f[shard_idx], shard) != 0)) continue;
         if (first) {
             for (int c = 0; c < NCOLS; c++) {
                 double *nv = realloc(s->v[c], (row + 1) * sizeof(double));
@@ -62,7 +77,7 @@ static int series_add(series *s, const char *dir, fs_err *err) {
         }
         if (row >= s->n) break;
         for (int c = 0; c < NCOLS; c++) {
-            double x = idx[c] < nf && *f[idx[c]] ? strtod(f[idx[c]], NULL) : NAN;
+            double x = idx[c] < 0 ? 0 : idx[c] < nf && *f[idx[c]] ? strtod(f[idx[c]], NULL) : NAN;
             /* The last sample is taken where each shard's replay ended
              * (its last event), which may differ by a few milliseconds. */
             if (c == C_VT && !first && x != s->v[C_VT][row] && row + 1 < s->n) {
@@ -73,11 +88,22 @@ static int series_add(series *s, const char *dir, fs_err *err) {
             if (c == C_VT) s->v[c][row] = first ? x : fmax(x, s->v[c][row]);
             else s->v[c][row] += x; /* NAN stays NAN: not reported by this allocator */
         }
+        row++;
     }
     free(text);
     if (row != s->n) return fs_errf(err, "%s: %zu samples where the other shards have %zu", path,
                                     row, s->n);
     return 0;
+}
+
+/* Sample i's RSS, fragsim's own memory left out. */
+static double rss_at(const series *s, size_t i) { return s->v[C_RSS][i] - s->v[C_ENGINE][i]; }
+
+/* Adds dir/series.csv, a process's samples. */
+static int series_add(series *s, const char *dir, fs_err *err) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/series.csv", dir);
+    return series_load(s, path, col_names, NULL, err);
 }
 
 typedef struct figures {
@@ -103,24 +129,45 @@ static void figures_of(const series *s, figures *g) {
         /* Samples are evenly spaced in virtual time (but for the last), so
          * their mean is the time average of RSS: what the expiry phase,
          * where fragmentation lives, costs while it lasts. */
-        g->rss_mean += s->v[C_RSS][i] / (double)s->n;
-        g->rss_peak = fmax(g->rss_peak, s->v[C_RSS][i]);
+        g->rss_mean += rss_at(s, i) / (double)s->n;
+        g->rss_peak = fmax(g->rss_peak, rss_at(s, i));
         g->used_peak = fmax(g->used_peak, s->v[C_USED][i]);
         g->req_peak = fmax(g->req_peak, s->v[C_REQ][i]);
     }
     for (size_t i = 0; i < s->n; i++) {
         if (!(s->v[C_USED][i] >= 0.1 * g->used_peak) || !(s->v[C_USED][i] > 0)) continue;
-        double fr = ratio(s->v[C_RSS][i], s->v[C_USED][i]);
+        double fr = ratio(rss_at(s, i), s->v[C_USED][i]);
         double af = ratio(s->v[C_ACTIVE][i], s->v[C_ALLOC][i]);
         if (!isnan(fr)) g->frag_peak = isnan(g->frag_peak) ? fr : fmax(g->frag_peak, fr);
         if (!isnan(af)) g->afrag_peak = isnan(g->afrag_peak) ? af : fmax(g->afrag_peak, af);
     }
     size_t l = s->n ? s->n - 1 : 0;
-    g->rss_final = s->n ? s->v[C_RSS][l] : NAN;
+    g->rss_final = s->n ? rss_at(s, l) : NAN;
     g->used_final = s->n ? s->v[C_USED][l] : NAN;
     g->req_final = s->n ? s->v[C_REQ][l] : NAN;
-    g->frag_final = s->n ? ratio(s->v[C_RSS][l], s->v[C_USED][l]) : NAN;
+    g->frag_final = s->n ? ratio(rss_at(s, l), s->v[C_USED][l]) : NAN;
     g->afrag_final = s->n ? ratio(s->v[C_ACTIVE][l], s->v[C_ALLOC][l]) : NAN;
+}
+
+/* Shard k of a remedy whose shards shared its one process, each in an
+ * arena: its rows of shards.csv.  Its RSS figures are the arena's
+ * allocator_resident; the process's fragmentation ratio and CPU are the
+ * whole process's, not a shard's, and are left out. */
+static int gather_arena(const whatif_entry *e, int k, figures *g, fs_err *err) {
+    memset(g, 0, sizeof *g);
+    if (!e->ok[0]) return 0;
+    series s = {0};
+    char path[1400];
+    snprintf(path, sizeof path, "%s/shards.csv", e->dir[0]);
+    if (series_load(&s, path, arena_col_names, e->shard_label[k], err) != 0) {
+        series_free(&s);
+        return -1;
+    }
+    figures_of(&s, g);
+    series_free(&s);
+    g->frag_peak = g->frag_final = g->cpu = g->zstd = NAN;
+    g->ok = 1;
+    return 0;
 }
 
 /* One process's figures, or the sum of several's. */
@@ -169,6 +216,11 @@ static void put_num(FILE *f, double v, const char *fmt) {
     if (!isnan(v)) fprintf(f, fmt, v);
 }
 
+/* Rows beneath the total: a process or an arena per shard. */
+static int nsub(const whatif_entry *e) {
+    return e->narenas ? e->narenas : e->nshards > 1 ? e->nshards : 0;
+}
+
 static const char *status_of(const whatif_entry *e) {
     for (int k = 0; k < e->nshards; k++)
         if (!e->ok[k]) return e->status[k];
@@ -203,15 +255,17 @@ static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures 
     const figures *base = tot[0].ok ? &tot[0] : NULL;
     for (size_t i = 0; i < n; i++) {
         print_row(f, e[i].remedy, &tot[i], base, status_of(&e[i]));
-        for (int k = 0; e[i].nshards > 1 && k < e[i].nshards; k++) {
-            char name[96];
-            snprintf(name, sizeof name, "  shard %s", e[i].shard_label[k]);
-            print_row(f, name, &sub[i][k], NULL, e[i].ok[k] ? "ok" : e[i].status[k]);
+        for (int k = 0; k < nsub(&e[i]); k++) {
+            char name[160];
+            snprintf(name, sizeof name, "  %s %s %s", e[i].narenas ? "arena" : "shard",
+                     e[i].shard_label[k], e[i].shard_class[k]);
+            int ok = e[i].ok[e[i].narenas ? 0 : k];
+            print_row(f, name, &sub[i][k], NULL, ok ? "ok" : e[i].status[k]);
         }
     }
-    fprintf(f, "# MiB.  rss = used_memory_rss; used = used_memory; req = requested_bytes (what "
-               "the trace asked for, after the remedy)\n"
-               "# frag = mem_fragmentation_ratio (process: RSS / used_memory); afrag = "
+    fprintf(f, "# MiB.  rss = used_memory_rss less fragsim's own memory (engine_rss); used = "
+               "used_memory; req = requested_bytes (what the trace asked for, after the remedy)\n"
+               "# frag = mem_fragmentation_ratio (process: rss / used_memory); afrag = "
                "allocator_frag_ratio (allocator_active / allocator_allocated)\n"
                "# pk: peak (ratios: while used_memory >= 10%% of its peak); mean / mn: over the run; "
                "fn: at the end.  "
@@ -219,7 +273,9 @@ static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures 
                "# zstd_s: CPU seconds compressing the values would cost (bytes compressed x "
                "the cost per byte measured on --compress-sample); d_cpu counts cpu_s + zstd_s\n"
                "# d_*: change against the baseline.  Sharded rows: the shards' processes added "
-               "sample by sample, each shard beneath\n");
+               "sample by sample, each shard beneath\n"
+               "# arena rows: shards in arenas of one process (the total is that process); "
+               "their rss_* are the arena's allocator_resident, frag and cpu are not a shard's\n");
     if (!base) return;
     char b[4][32];
     fprintf(f, "\n# Headroom for maxmemory %s MiB (%s), safety margin %.0f%%; rule of thumb: a "
@@ -242,7 +298,8 @@ static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures 
 }
 
 static void csv_row(FILE *f, const char *remedy, const char *shard, int procs, const char *status,
-                    const figures *g, const figures *base, const whatif_headroom *h) {
+                    const figures *g, const figures *base, const whatif_headroom *h,
+                    const char *cls, const char *heap) {
     csv_put_field(f, remedy);
     fputc(',', f);
     csv_put_field(f, shard);
@@ -262,9 +319,14 @@ static void csv_row(FILE *f, const char *remedy, const char *shard, int procs, c
     put_num(f, b ? change(g->rss_final, base->rss_final) : nan, "%.2f");
     put_num(f, b ? change(g->used_peak, base->used_peak) : nan, "%.2f");
     put_num(f, b ? change(cpu_total(g), cpu_total(base)) : nan, "%.2f");
-    double limm = g->ok ? g->rss_peak * (1 + h->margin) : nan;
+    /* A container holds a process: an arena shard has none of its own. */
+    double limm = g->ok && procs > 0 ? g->rss_peak * (1 + h->margin) : nan;
     put_num(f, limm, "%.0f");
     put_num(f, h->maxmemory ? 100.0 * (limm / (double)h->maxmemory - 1) : nan, "%.2f");
+    fputc(',', f);
+    csv_put_field(f, cls);
+    fputc(',', f);
+    csv_put_field(f, heap);
     fputc('\n', f);
 }
 
@@ -277,10 +339,12 @@ int whatif_write(const char *dir, const whatif_entry *e, size_t n, whatif_headro
     char path[1400];
     if (tot == NULL || sub == NULL) goto oom;
     for (size_t i = 0; i < n; i++) {
-        if ((sub[i] = calloc((size_t)e[i].nshards, sizeof **sub)) == NULL) goto oom;
+        if ((sub[i] = calloc((size_t)nsub(&e[i]) + 1, sizeof **sub)) == NULL) goto oom;
         if (gather(&e[i], 0, e[i].nshards, &tot[i], err) != 0) goto out;
-        for (int k = 0; e[i].nshards > 1 && k < e[i].nshards; k++)
-            if (gather(&e[i], k, 1, &sub[i][k], err) != 0) goto out;
+        for (int k = 0; k < nsub(&e[i]); k++)
+            if ((e[i].narenas ? gather_arena(&e[i], k, &sub[i][k], err)
+                              : gather(&e[i], k, 1, &sub[i][k], err)) != 0)
+                goto out;
     }
     if (h->maxmemory == 0 && tot[0].ok) {
         h->maxmemory = (uint64_t)tot[0].used_peak;
@@ -293,13 +357,16 @@ int whatif_write(const char *dir, const whatif_entry *e, size_t n, whatif_headro
           "requested_peak,requested_final,mem_fragmentation_ratio_peak,"
           "mem_fragmentation_ratio_final,allocator_frag_ratio_peak,allocator_frag_ratio_final,"
           "cpu_seconds,compress_cpu_seconds,rss_peak_change_pct,rss_mean_change_pct,rss_final_change_pct,used_memory_peak_change_pct,"
-          "cpu_change_pct,container_limit,headroom_pct\n", csv);
+          "cpu_change_pct,container_limit,headroom_pct,shard_class,shard_heap\n", csv);
     for (size_t i = 0; i < n; i++) {
         csv_row(csv, e[i].remedy, "total", e[i].nshards, status_of(&e[i]), &tot[i],
-                tot[0].ok ? &tot[0] : NULL, h);
-        for (int k = 0; e[i].nshards > 1 && k < e[i].nshards; k++)
-            csv_row(csv, e[i].remedy, e[i].shard_label[k], 1, e[i].ok[k] ? "ok" : e[i].status[k],
-                    &sub[i][k], NULL, h);
+                tot[0].ok ? &tot[0] : NULL, h, "", "");
+        for (int k = 0; k < nsub(&e[i]); k++) {
+            int ok = e[i].ok[e[i].narenas ? 0 : k];
+            csv_row(csv, e[i].remedy, e[i].shard_label[k], e[i].narenas ? 0 : 1,
+                    ok ? "ok" : e[i].status[e[i].narenas ? 0 : k], &sub[i][k], NULL, h,
+                    e[i].shard_class[k], e[i].narenas ? "arena" : "process");
+        }
     }
     snprintf(path, sizeof path, "%s/whatif.txt", dir);
     if ((txt = fopen(path, "w")) == NULL) goto io;
@@ -330,6 +397,11 @@ static void baseline_measures(const series *b, const checklist_settings *cs,
     cm->frag_bytes_peak = 0;
     cm->defrag_start_at = NAN;
     double *fr = malloc((b->n ? b->n : 1) * sizeof *fr);
+    double *rs = malloc((b->n ? b->n : 1) * sizeof *rs);
+    if (rs == NULL) {
+        free(fr);
+        fr = NULL;
+    }
     for (size_t i = 0; i < b->n; i++) {
         double alloc = b->v[C_ALLOC][i], active = b->v[C_ACTIVE][i];
         double bytes = active - alloc, pct = alloc > 0 ? 100.0 * (active / alloc - 1) : NAN;
@@ -337,7 +409,8 @@ static void baseline_measures(const series *b, const checklist_settings *cs,
         if (isnan(cm->defrag_start_at) && pct >= cs->threshold_lower &&
             bytes >= (double)cs->ignore_bytes)
             cm->defrag_start_at = b->v[C_VT][i];
-        if (fr) fr[i] = ratio(b->v[C_RSS][i], b->v[C_USED][i]);
+        if (fr) fr[i] = ratio(rss_at(b, i), b->v[C_USED][i]);
+        if (fr) rs[i] = rss_at(b, i);
     }
     cm->duration = b->n ? b->v[C_VT][b->n - 1] : 0;
     /* The RSS alert gets the largest limit the rule of thumb allows. */
@@ -347,7 +420,7 @@ static void baseline_measures(const series *b, const checklist_settings *cs,
     for (size_t a = 0; a < cm->nalerts; a++) {
         int rss = strcmp(rules[a].column, "used_memory_rss") == 0;
         alert_result res;
-        alerts_eval(b->v[C_VT], rss ? b->v[C_RSS] : fr, b->n, rules[a].threshold, rules[a].for_s,
+        alerts_eval(b->v[C_VT], rss ? rs : fr, b->n, rules[a].threshold, rules[a].for_s,
                     &res);
         checklist_alert *al = &cm->alerts[a];
         al->name = rules[a].name;
@@ -361,6 +434,7 @@ static void baseline_measures(const series *b, const checklist_settings *cs,
         al->worst = res.episodes ? res.worst : NAN;
     }
     free(fr);
+    free(rs);
 }
 
 int whatif_checklist(const char *dir, const whatif_entry *e, const whatif_headroom *h,

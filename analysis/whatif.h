@@ -4,7 +4,9 @@
  * A remedy sharded over separate instances ran as one process per shard:
  * its total is the shards' series added sample by sample (RSS counted once
  * per process, as separate servers would hold it), and its shards are
- * listed beneath it.  Front end only (malloc and stdio). */
+ * listed beneath it.  A remedy sharded over arenas of one process is that
+ * process, its shards (shards.csv) listed beneath it.  Front end only
+ * (malloc and stdio). */
 #ifndef FRAGSIM_WHATIF_H
 #define FRAGSIM_WHATIF_H
 
@@ -19,7 +21,10 @@
 typedef struct whatif_entry {
     char remedy[256];                      /* as listed: "baseline", "pad-pow2" ... */
     int nshards;                           /* processes: 1 unless sharded */
-    char shard_label[WHATIF_MAX_SHARDS][64]; /* "1/3 <1024" ... */
+    int narenas;                           /* shards in arenas of the one process
+                                              (--shard arenas); 0: none */
+    char shard_label[WHATIF_MAX_SHARDS][64]; /* "1/3" ... (shards.csv's shard) */
+    char shard_class[WHATIF_MAX_SHARDS][48]; /* "<1024" ... */
     char dir[WHATIF_MAX_SHARDS][1300];     /* each process's results directory */
     int ok[WHATIF_MAX_SHARDS];
     char status[WHATIF_MAX_SHARDS][512];

@@ -44,6 +44,8 @@ static void whatif_usage(void) {
            "  compress:R[:MIN]      values of at least MIN bytes shrink to R of their size\n"
            "  shard-size:process    one instance (process) per size class (--shard-by-size)\n"
            "  shard-ttl:process     one instance per TTL class (--shard-by-ttl)\n"
+           "  shard-size:arenas     the size classes in one process, a jemalloc arena each\n"
+           "  shard-ttl:arenas      the TTL classes in one process, a jemalloc arena each\n"
            "  uniform-ttl           keys of one prefix share the first TTL seen (--uniform-ttl)\n"
            "  uniform-ttl:STAT      ... or their SETs' min, max, mean or median TTL\n"
            "  activedefrag          Redis's active defrag on (--activedefrag yes; settings\n"
@@ -83,10 +85,12 @@ static const char *keep(pool *p, char *s) {
     return s;
 }
 
-/* One remedy of the list, as run options.  shard_by: 0, 's' or 't'. */
+/* One remedy of the list, as run options.  shard_by: 0, 's' or 't';
+ * arenas: its shards share one process, an arena each. */
 typedef struct remedy {
     cli_remedy_opts opts;
     int shard_by;
+    int arenas;
 } remedy;
 
 /* What whatif's own options give the remedies of the list. */
@@ -123,27 +127,30 @@ static int parse_remedy(const char *item, remedy *r, const remedy_base *b, pool 
                 r->opts.compress = keep(p, v);
             }
         }
-        else if (strcmp(c, "shard-size:process") == 0 || strcmp(c, "shard-ttl:process") == 0) {
+        else if (strcmp(c, "shard-size:process") == 0 || strcmp(c, "shard-ttl:process") == 0 ||
+                 strcmp(c, "shard-size:arenas") == 0 || strcmp(c, "shard-ttl:arenas") == 0) {
             if (r->shard_by)
                 return fs_errf(err, "remedy '%s': one sharding per remedy", item);
             r->shard_by = c[6] == 's' ? 's' : 't';
+            r->arenas = strstr(c, ":arenas") != NULL;
             if (r->shard_by == 's') r->opts.shard_by_size = sizes;
             else r->opts.shard_by_ttl = ttls;
-        } else if (strcmp(c, "shard-size:arenas") == 0 || strcmp(c, "shard-ttl:arenas") == 0) {
-            return fs_errf(err, "remedy '%s': sharding into allocator arenas in one process is "
-                           "not in this version; shard-size:process runs one process per shard",
-                           item);
+            if (r->arenas) r->opts.shard = "arenas";
         } else {
             return fs_errf(err, "remedy '%s': unknown '%s' (pad-pow2, pad:N, compress:R[:MIN], "
-                           "compress-sample[:MIN], shard-size:process, shard-ttl:process, "
-                           "uniform-ttl[:STAT], activedefrag; + combines)", item, c);
+                           "compress-sample[:MIN], shard-size:process|arenas, "
+                           "shard-ttl:process|arenas, uniform-ttl[:STAT], activedefrag; + "
+                           "combines)", item, c);
         }
     }
     /* Checked now, as run would check it, so no child fails on a typo. */
     transform_spec spec;
     cli_remedy_opts check = r->opts;
     char k[32];
-    if (r->shard_by) {
+    if (r->arenas && r->opts.activedefrag)
+        return fs_errf(err, "remedy '%s': active defrag with shards in arenas is not modelled "
+                       "(shard-size:process+activedefrag is)", item);
+    if (r->shard_by && !r->arenas) {
         transform_spec tmp = {.shard = -1};
         if (transform_parse_shard_by(&tmp, r->shard_by == 's' ? TRANSFORM_SHARD_SIZE
                                                               : TRANSFORM_SHARD_TTL,
@@ -156,7 +163,9 @@ static int parse_remedy(const char *item, remedy *r, const remedy_base *b, pool 
     return 0;
 }
 
-static int shard_count(const remedy *r) {
+/* The remedy's shards, labelled "K/N" and by class, into e; returns how
+ * many (1 unsharded). */
+static int shard_count(const remedy *r, whatif_entry *e) {
     if (!r->shard_by) return 1;
     transform_spec t = {.shard = -1};
     fs_err err;
@@ -164,7 +173,12 @@ static int shard_count(const remedy *r) {
     if (transform_parse_shard_by(&t, r->shard_by == 's' ? TRANSFORM_SHARD_SIZE
                                                         : TRANSFORM_SHARD_TTL, b, &err) != 0)
         return 1;
-    return transform_nshards(&t);
+    int n = transform_nshards(&t);
+    for (int k = 0; k < n && k < WHATIF_MAX_SHARDS; k++) {
+        snprintf(e->shard_label[k], sizeof e->shard_label[k], "%d/%d", k + 1, n);
+        transform_shard_class(&t, k, e->shard_class[k], sizeof e->shard_class[k]);
+    }
+    return n;
 }
 
 /* The trace's SETs, counted for the checklist's spreads (one more reading
@@ -291,7 +305,11 @@ int cli_whatif(int argc, char **argv) {
             goto out;
         }
         snprintf(ent[n].remedy, sizeof ent[n].remedy, "%s", it);
-        ent[n].nshards = shard_count(&rem[n]);
+        ent[n].nshards = shard_count(&rem[n], &ent[n]);
+        if (rem[n].arenas) {
+            ent[n].narenas = ent[n].nshards;
+            ent[n].nshards = 1;
+        }
         if (ent[n].nshards > WHATIF_MAX_SHARDS) {
             cli_error("whatif", CLI_USAGE, "remedy '%s': at most %d shards", it, WHATIF_MAX_SHARDS);
             goto out;
@@ -335,8 +353,6 @@ int cli_whatif(int argc, char **argv) {
             if (ent[i].nshards > 1) {
                 snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%02zu-%s/shard-%d", rd.partial,
                          i, safe, k + 1);
-                snprintf(ent[i].shard_label[k], sizeof ent[i].shard_label[k], "%d/%d", k + 1,
-                         ent[i].nshards);
             } else {
                 snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%02zu-%s", rd.partial, i, safe);
             }

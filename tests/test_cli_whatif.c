@@ -138,7 +138,7 @@ Test(cli_whatif, baseline_and_remedies_in_one_table) {
 }
 
 Test(cli_whatif, what_cannot_run_is_refused_first) {
-    const char *bad[] = {"shard-size:arenas", "pad:0", "compress:2", "bogus",
+    const char *bad[] = {"shard-size:arenas+activedefrag", "shard-size:heaps", "pad:0", "compress:2", "bogus",
                          "shard-size:process+shard-ttl:process", "compress-sample",
                          "uniform-ttl:average"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -149,6 +149,48 @@ Test(cli_whatif, what_cannot_run_is_refused_first) {
         tu_result_free(&r);
         cr_assert(!tu_exists(tu_path(dir, "wi")), "nothing is left");
     }
+}
+
+/* Shards in arenas of one process: one process, its shards beneath it,
+ * adding up to the baseline's requested bytes, with no container of their
+ * own. */
+Test(cli_whatif, shards_in_arenas_of_one_process) {
+    tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "3000",
+                                       "--speed", "max", "--no-progress", "-o", "wi",
+                                       "--allocator", "jemalloc", "--remedies",
+                                       "shard-size:arenas,shard-ttl:arenas", "--shard-by-ttl",
+                                       "60,120", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "  arena 2/3 1024-10240") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "  arena 3/3 >=120s or none") != NULL, "%s", r.out);
+    tu_result_free(&r);
+    wrow rows[32];
+    size_t n = load_rows(tu_path(dir, "wi/whatif.csv"), rows, 32);
+    cr_assert_eq(n, 3 + 6, "three totals and three arenas each");
+    const wrow *base = find(rows, n, "baseline", "total");
+    const char *remedies[] = {"shard-size:arenas", "shard-ttl:arenas"};
+    for (int i = 0; i < 2; i++) {
+        const wrow *tot = find(rows, n, remedies[i], "total");
+        cr_assert_str_eq(tot->status, "ok");
+        cr_assert_eq(tot->req_peak, base->req_peak, "%s: the same data", remedies[i]);
+        double req = 0, held = 0;
+        int nonempty = 0;
+        for (int k = 1; k <= 3; k++) {
+            char sh[8];
+            snprintf(sh, sizeof sh, "%d/3", k);
+            const wrow *a = find(rows, n, remedies[i], sh);
+            cr_assert(isnan(a->cpu), "a shard has no CPU of its own");
+            req += a->req_peak;
+            held += a->rss_peak;
+            nonempty += a->req_peak > 0;
+        }
+        /* Each shard's peak comes at its own time: together at least the
+         * total's peak, and the arenas' resident bytes within the process's. */
+        cr_assert_geq(req, tot->req_peak, "%s", remedies[i]);
+        cr_assert_lt(held, tot->rss_peak, "%s", remedies[i]);
+        cr_assert_geq(nonempty, 2, "%s: the classes split the keys", remedies[i]);
+    }
+    cr_assert(tu_exists(tu_path(dir, "wi/01-shard-size_arenas/shards.csv")));
 }
 
 /* The compression CPU column: 0 where nothing is compressed. */
