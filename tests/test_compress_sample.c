@@ -69,12 +69,8 @@ Test(compress_sample, bad_files_are_refused_by_name) {
 }
 
 static tu_result run(const char *const *args) {
-    const char *argv[40] = {FRAGSIM_BIN};
-    int n = 1;
-    for (; args[n - 1] != NULL && n < 39; n++) argv[n] = args[n - 1];
-    argv[n] = NULL;
     tu_result r;
-    cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
+    cr_assert_eq(tu_fragsim(&r, dir, args), 0);
     return r;
 }
 

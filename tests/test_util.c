@@ -158,3 +158,14 @@ void tu_csv_free(tu_csv *c) {
     free(c->v);
     memset(c, 0, sizeof *c);
 }
+
+int tu_fragsim(tu_result *r, const char *cwd, const char *const *args) {
+    const char *argv[64] = {FRAGSIM_BIN};
+    int n = 1;
+    for (; args[n - 1] != NULL; n++) {
+        if (n == 63) return -1;
+        argv[n] = args[n - 1];
+    }
+    argv[n] = NULL;
+    return tu_run(r, cwd, NULL, argv);
+}

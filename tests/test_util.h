@@ -17,6 +17,9 @@ typedef struct tu_result {
  * Returns 0 when it could be run. */
 int tu_run(tu_result *r, const char *cwd, const char *stdin_path, const char *const argv[]);
 void tu_result_free(tu_result *r);
+/* Runs the fragsim front end (FRAGSIM_BIN) with args (NULL-terminated, at
+ * most 62), in cwd.  Returns 0 when it could be run. */
+int tu_fragsim(tu_result *r, const char *cwd, const char *const *args);
 
 /* A fresh directory under /tmp (malloc'd path). */
 char *tu_tmpdir(void);
