@@ -59,13 +59,15 @@ static int heap_of(const engine *e, uint32_t slot) {
     return e->cfg.nheaps > 1 && slot != KS_NONE ? e->heap_of[slot] : -1;
 }
 
+/* Adds (sign > 0) or takes away a block's bytes, in the totals and in its
+ * heap's (unsigned negation: adding it subtracts). */
 static void count(engine *e, int heap, uint64_t requested, uint64_t usable, int sign) {
-    uint64_t *c[4] = {&e->c.requested_bytes, &e->c.used_memory, NULL, NULL};
-    if (heap >= 0) c[2] = &e->heaps[heap].requested_bytes, c[3] = &e->heaps[heap].used_memory;
-    for (int k = 0; k < 4; k += 2) {
-        if (c[k] == NULL) break;
-        *c[k] += sign > 0 ? requested : -requested;
-        *c[k + 1] += sign > 0 ? usable : -usable;
+    if (sign < 0) requested = -requested, usable = -usable;
+    e->c.requested_bytes += requested;
+    e->c.used_memory += usable;
+    if (heap >= 0) {
+        e->heaps[heap].requested_bytes += requested;
+        e->heaps[heap].used_memory += usable;
     }
 }
 
