@@ -6,7 +6,8 @@
  * (with the seed's 1.5 and 2.0 lines and the alerts' firing times), the
  * heap page maps side by side, jemalloc's size classes, and the doctor's
  * text; for a comparison, every allocator overlaid; for a sweep, the
- * trade-off scatter plots with their Pareto front.  Front end only. */
+ * trade-off scatter plots with their Pareto front; for a what-if, its
+ * remedies' RSS as bars and over time.  Front end only. */
 #ifndef FRAGSIM_REPORT_H
 #define FRAGSIM_REPORT_H
 
@@ -47,6 +48,10 @@ int report_plot_tradeoff(FILE *f, const rs_group *g, const char *xcol, const cha
  * the points no other point matches or beats on both axes and beats on one,
  * into front[] by ascending x.  NAN points are left out.  Returns the count. */
 size_t report_pareto(const double *x, const double *y, size_t n, size_t *front);
+/* A what-if's remedies (whatif.csv's total rows) as a bar chart: peak,
+ * mean and final RSS, each bar scaled to its column's largest, with the
+ * change against the baseline.  Returns 0 when the columns are missing. */
+int report_whatif_bars(FILE *f, const rs_group *g);
 /* jemalloc's size classes from bins-T.csv as a table with a bar per bin. */
 int report_bins_table(FILE *f, const char *path, fs_err *err);
 

@@ -123,7 +123,7 @@ static void run_section(FILE *f, const rs_run *r, rs_run *const *all, size_t nal
 }
 
 static void group_title(FILE *f, const rs_group *g, size_t k) {
-    static const char *const kinds[] = {"Run", "Comparison", "Sweep"};
+    static const char *const kinds[] = {"Run", "Comparison", "Sweep", "What-if"};
     fprintf(f, "<h2 id=\"g%zu\">%s: ", k, kinds[g->kind]);
     report_escape(f, g->dir);
     fputs("</h2>\n", f);
@@ -194,6 +194,37 @@ static void sweep_section(FILE *f, const rs_group *g) {
     free(runs);
 }
 
+/* A what-if: its table, its remedies' RSS as bars and over time, and the
+ * seed's checklist. */
+static void whatif_section(FILE *f, const rs_group *g) {
+    static const char *const files[] = {"whatif.txt", "checklist.txt"};
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", g->dir, files[0]);
+    char *text = result_read_file(path);
+    if (text) text_block(f, text);
+    free(text);
+    fputs("<h3>RSS by remedy</h3>\n<p class=\"note\">RSS less fragsim's own memory, every "
+          "process of a remedy counted; each bar is scaled to its column's largest, and the "
+          "change against the baseline follows.</p>\n", f);
+    report_whatif_bars(f, g);
+    rs_run **runs = malloc((g->nruns ? g->nruns : 1) * sizeof *runs);
+    if (runs != NULL && g->nruns > 0) {
+        for (size_t i = 0; i < g->nruns; i++) runs[i] = &g->runs[i];
+        fputs("<p class=\"note\">Over time: the baseline and each remedy replayed in one "
+              "process (process RSS as measured, fragsim's own memory included).</p>\n", f);
+        report_plot_overlay(f, runs, g->nruns < 10 ? g->nruns : 10, "used_memory_rss",
+                            "RSS of the baseline and the remedies", SVG_BYTES, 0);
+    }
+    free(runs);
+    snprintf(path, sizeof path, "%s/%s", g->dir, files[1]);
+    text = result_read_file(path);
+    if (text) {
+        fputs("<h3>The seed's checklist</h3>\n", f);
+        text_block(f, text);
+    }
+    free(text);
+}
+
 int report_html(FILE *f, rs_group *groups, size_t ngroups, const report_opts *o) {
     size_t nall = 0;
     rs_run **all = rs_all_runs(groups, ngroups, &nall);
@@ -203,7 +234,7 @@ int report_html(FILE *f, rs_group *groups, size_t ngroups, const report_opts *o)
                "trace's first event; bytes as the allocator and the kernel counted them; ratios "
                "named as in Redis's INFO memory.</p>\n<ul>\n", css);
     for (size_t k = 0; k < ngroups; k++) {
-        static const char *const kinds[] = {"run", "comparison", "sweep"};
+        static const char *const kinds[] = {"run", "comparison", "sweep", "what-if"};
         fprintf(f, "<li><a href=\"#g%zu\">%s</a>: ", k, kinds[groups[k].kind]);
         report_escape(f, groups[k].dir);
         fprintf(f, " (%zu run%s)</li>\n", groups[k].nruns, groups[k].nruns == 1 ? "" : "s");
@@ -214,6 +245,7 @@ int report_html(FILE *f, rs_group *groups, size_t ngroups, const report_opts *o)
         group_title(f, g, k);
         if (g->kind == RS_COMPARE) compare_section(f, g, o);
         else if (g->kind == RS_SWEEP) sweep_section(f, g);
+        else if (g->kind == RS_WHATIF) whatif_section(f, g);
         else run_section(f, &g->runs[0], all, nall, o);
     }
     fputs("</body>\n</html>\n", f);

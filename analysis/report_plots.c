@@ -260,6 +260,49 @@ out:
     return 1;
 }
 
+int report_whatif_bars(FILE *f, const rs_group *g) {
+    const table *t = &g->rows;
+    static const char *const cols[] = {"rss_peak", "rss_mean", "rss_final"};
+    static const char *const deltas[] = {"rss_peak_change_pct", "rss_mean_change_pct",
+                                         "rss_final_change_pct"};
+    int cr = table_col(t, "remedy"), csh = table_col(t, "shard"), cv[3], cd[3];
+    double max[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        cv[k] = table_col(t, cols[k]);
+        cd[k] = table_col(t, deltas[k]);
+        if (cv[k] < 0 || cd[k] < 0) return 0;
+    }
+    if (cr < 0 || csh < 0) return 0;
+    for (size_t i = 0; i < t->nrows; i++)
+        for (int k = 0; k < 3; k++)
+            if (strcmp(table_str(t, i, csh), "total") == 0 && table_num(t, i, cv[k]) > max[k])
+                max[k] = table_num(t, i, cv[k]);
+    char a[32];
+    fputs("<table class=\"bins\"><tr><th>remedy</th><th>peak RSS</th><th>mean RSS</th>"
+          "<th>final RSS</th></tr>\n", f);
+    for (size_t i = 0; i < t->nrows; i++) {
+        if (strcmp(table_str(t, i, csh), "total") != 0) continue;
+        fputs("<tr><td style=\"text-align:left\">", f);
+        report_escape(f, table_str(t, i, cr));
+        fputs("</td>", f);
+        for (int k = 0; k < 3; k++) {
+            double v = table_num(t, i, cv[k]), d = table_num(t, i, cd[k]);
+            if (isnan(v)) {
+                fputs("<td>-</td>", f);
+                continue;
+            }
+            fprintf(f, "<td><span class=\"bar\" style=\"width:160px\"><span style=\"width:%.1f%%\">"
+                       "</span></span> %s", max[k] > 0 ? 100 * v / max[k] : 0,
+                    svg_format(v, SVG_BYTES, a));
+            if (!isnan(d) && i > 0) fprintf(f, " (%+.1f%%)", d);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    return 1;
+}
+
 int report_bins_table(FILE *f, const char *path, fs_err *err) {
     table t;
     if (table_load(&t, path, err) != 0) {

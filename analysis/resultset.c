@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "whatif.h"
+
 static int has(const char *dir, const char *file) {
     char p[1400];
     snprintf(p, sizeof p, "%s/%s", dir, file);
@@ -142,6 +144,28 @@ static int load_sweep(rs_group *g, fs_err *err) {
     return 0;
 }
 
+/* A what-if's remedies, each the run in its directory; a remedy sharded
+ * over processes has no run of its own (its shards are beneath it). */
+static int load_whatif(rs_group *g, fs_err *err) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/whatif.csv", g->dir);
+    if (table_load(&g->rows, path, err) != 0) return -1;
+    int cr = table_col(&g->rows, "remedy"), csh = table_col(&g->rows, "shard");
+    int cs = table_col(&g->rows, "status");
+    if (cr < 0 || csh < 0 || cs < 0) return fs_errf(err, "%s: no remedy, shard and status columns",
+                                                    path);
+    size_t i = 0;
+    for (size_t row = 0; row < g->rows.nrows; row++) {
+        if (strcmp(table_str(&g->rows, row, csh), "total") != 0) continue;
+        char name[256], dir[1400];
+        whatif_run_dirname(i++, table_str(&g->rows, row, cr), name, sizeof name);
+        snprintf(dir, sizeof dir, "%s/%s", g->dir, name);
+        if (strcmp(table_str(&g->rows, row, cs), "ok") != 0 || !has(dir, "series.csv")) continue;
+        if (add_run(g, dir, table_str(&g->rows, row, cr), err) != 0) return -1;
+    }
+    return 0;
+}
+
 int rs_load(rs_group *g, const char *dir, fs_err *err) {
     memset(g, 0, sizeof *g);
     snprintf(g->dir, sizeof g->dir, "%s", dir);
@@ -151,6 +175,10 @@ int rs_load(rs_group *g, const char *dir, fs_err *err) {
     if (stat(g->dir, &st) != 0) return fs_errf(err, "%s: no such results directory", dir);
     if (!S_ISDIR(st.st_mode)) return fs_errf(err, "%s: not a directory (expected a results "
                                              "directory)", dir);
+    if (has(g->dir, "whatif.csv")) {
+        g->kind = RS_WHATIF;
+        return load_whatif(g, err);
+    }
     if (has(g->dir, "compare.txt")) {
         g->kind = RS_COMPARE;
         return load_compare(g, err);
@@ -164,7 +192,7 @@ int rs_load(rs_group *g, const char *dir, fs_err *err) {
         return add_run(g, g->dir, g->dir, err);
     }
     return fs_errf(err, "%s is not a fragsim results directory (expected series.csv and "
-                   "summary.csv, compare.txt, or points.csv)", dir);
+                   "summary.csv, compare.txt, points.csv or whatif.csv)", dir);
 }
 
 void rs_free(rs_group *g) {

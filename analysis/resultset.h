@@ -4,6 +4,8 @@
  * What a directory is, is read from what it holds:
  *   compare.txt                       a comparison (one run per allocator)
  *   points.csv or sweep.csv           a sweep (one run per grid point)
+ *   whatif.csv                        a what-if (a run per remedy; the
+ *                                     sharded ones' shards are not loaded)
  *   summary.csv and series.csv        one run
  * A run's snapshots (pagemap-T.csv, bins-T.csv) are found by name.  Front
  * end only: malloc and stdio. */
@@ -36,14 +38,14 @@ typedef struct rs_run {
     size_t nsnaps;
 } rs_run;
 
-typedef enum rs_kind { RS_RUN, RS_COMPARE, RS_SWEEP } rs_kind;
+typedef enum rs_kind { RS_RUN, RS_COMPARE, RS_SWEEP, RS_WHATIF } rs_kind;
 
 typedef struct rs_group {
     rs_kind kind;
     char dir[1200];
     rs_run *runs;      /* the runs that finished, in the directory's order */
     size_t nruns;
-    table rows;        /* compare: its summary.csv; sweep: sweep.csv */
+    table rows;        /* compare: its summary.csv; sweep: sweep.csv; what-if: whatif.csv */
     int naxes;         /* sweep: grid columns (after id, before status) */
 } rs_group;
 

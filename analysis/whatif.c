@@ -216,6 +216,12 @@ static void put_num(FILE *f, double v, const char *fmt) {
     if (!isnan(v)) fprintf(f, fmt, v);
 }
 
+void whatif_run_dirname(size_t i, const char *remedy, char *out, size_t n) {
+    snprintf(out, n, "%02zu-%s", i, remedy);
+    for (char *c = out; *c; c++)
+        if (*c == '/' || *c == ':' || *c == '+') *c = '_';
+}
+
 /* Rows beneath the total: a process or an arena per shard. */
 static int nsub(const whatif_entry *e) {
     return e->narenas ? e->narenas : e->nshards > 1 ? e->nshards : 0;

@@ -36,6 +36,11 @@ typedef struct whatif_headroom {
     double margin;          /* 0.2: 20% over peak RSS */
 } whatif_headroom;
 
+/* The results directory of remedy i (0: the baseline) within whatif's:
+ * its position and its name made safe for a path, "03-shard-size_process"
+ * (a sharded one holds shard-K/ beneath it). */
+void whatif_run_dirname(size_t i, const char *remedy, char *out, size_t n);
+
 /* Writes dir/whatif.csv and dir/whatif.txt (the table, then the headroom
  * each row needs), and prints them unless quiet.  entries[0] is the
  * baseline; when maxmemory is 0 the baseline's peak used_memory stands in.

@@ -345,16 +345,13 @@ int cli_whatif(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
         for (int k = 0; k < ent[i].nshards; k++, kj++) {
             child_job *j = &kids[kj];
-            /* Directory names: the position and the remedy, made safe. */
-            char safe[200];
-            snprintf(safe, sizeof safe, "%s", ent[i].remedy);
-            for (char *c = safe; *c; c++)
-                if (*c == '/' || *c == ':' || *c == '+') *c = '_';
+            char name[256];
+            whatif_run_dirname(i, ent[i].remedy, name, sizeof name);
             if (ent[i].nshards > 1) {
-                snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%02zu-%s/shard-%d", rd.partial,
-                         i, safe, k + 1);
+                snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%s/shard-%d", rd.partial, name,
+                         k + 1);
             } else {
-                snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%02zu-%s", rd.partial, i, safe);
+                snprintf(ent[i].dir[k], sizeof ent[i].dir[k], "%s/%s", rd.partial, name);
             }
             snprintf(j->errfile, sizeof j->errfile, "%s/.stderr-%zu", rd.partial, kj);
             j->label = ent[i].nshards > 1 ? keep(&p, strdup(ent[i].dir[k] + strlen(rd.partial) + 1))

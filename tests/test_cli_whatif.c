@@ -125,6 +125,25 @@ Test(cli_whatif, baseline_and_remedies_in_one_table) {
     for (size_t i = 0; i < sizeof items / sizeof *items; i++)
         cr_assert(strstr(cl, items[i]) != NULL, "no %s in\n%s", items[i], cl);
     free(cl);
+    /* The report draws the remedies as bars, each total once, and the
+     * remedies replayed in one process over time. */
+    r = run((const char *[]){"report", "wi", "-o", "wi.html", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *html = tu_read_file(tu_path(dir, "wi.html"), NULL);
+    cr_assert_not_null(html);
+    cr_assert(strstr(html, "What-if: wi") != NULL);
+    cr_assert(strstr(html, "RSS by remedy") != NULL);
+    size_t bars = 0;
+    for (const char *p = html; (p = strstr(p, "<span class=\"bar\"")) != NULL; p++) bars++;
+    cr_assert_eq(bars, 3 * 6, "peak, mean and final for six totals, no shard rows");
+    cr_assert(strstr(html, "RSS of the baseline and the remedies") != NULL);
+    cr_assert(strstr(html, "pad:4096+compress:0.5:2000") != NULL);
+    free(html);
+    r = run((const char *[]){"doctor", "wi", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "fragsim doctor: pad-pow2") != NULL, "%s", r.out);
+    tu_result_free(&r);
     /* The same directory takes the same command again. */
     r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "500", "--speed", "max",
                              "--no-progress", "-o", "wi", "-q", "--remedies",
