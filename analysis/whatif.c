@@ -227,6 +227,13 @@ static int nsub(const whatif_entry *e) {
     return e->narenas ? e->narenas : e->nshards > 1 ? e->nshards : 0;
 }
 
+/* Row k beneath the total: its process's status (an arena's is the one
+ * process's). */
+static const char *sub_status(const whatif_entry *e, int k) {
+    int q = e->narenas ? 0 : k;
+    return e->ok[q] ? "ok" : e->status[q];
+}
+
 static const char *status_of(const whatif_entry *e) {
     for (int k = 0; k < e->nshards; k++)
         if (!e->ok[k]) return e->status[k];
@@ -265,8 +272,7 @@ static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures 
             char name[160];
             snprintf(name, sizeof name, "  %s %s %s", e[i].narenas ? "arena" : "shard",
                      e[i].shard_label[k], e[i].shard_class[k]);
-            int ok = e[i].ok[e[i].narenas ? 0 : k];
-            print_row(f, name, &sub[i][k], NULL, ok ? "ok" : e[i].status[k]);
+            print_row(f, name, &sub[i][k], NULL, sub_status(&e[i], k));
         }
     }
     fprintf(f, "# MiB.  rss = used_memory_rss less fragsim's own memory (engine_rss); used = "
@@ -368,9 +374,8 @@ int whatif_write(const char *dir, const whatif_entry *e, size_t n, whatif_headro
         csv_row(csv, e[i].remedy, "total", e[i].nshards, status_of(&e[i]), &tot[i],
                 tot[0].ok ? &tot[0] : NULL, h, "", "");
         for (int k = 0; k < nsub(&e[i]); k++) {
-            int ok = e[i].ok[e[i].narenas ? 0 : k];
             csv_row(csv, e[i].remedy, e[i].shard_label[k], e[i].narenas ? 0 : 1,
-                    ok ? "ok" : e[i].status[e[i].narenas ? 0 : k], &sub[i][k], NULL, h,
+                    sub_status(&e[i], k), &sub[i][k], NULL, h,
                     e[i].shard_class[k], e[i].narenas ? "arena" : "process");
         }
     }
