@@ -106,7 +106,7 @@ static void remove_key(model *m, uint32_t slot) {
 
 static void expire_until(model *m, int64_t t) {
     uint32_t slot;
-    while ((slot = ks_first_expiring(&m->ks)) != KS_NONE && ks_get(&m->ks, slot)->expire_us <= t) {
+    while ((slot = ks_first_expiring(&m->ks)) != KS_NONE && ks_expire_us(&m->ks, slot) <= t) {
         remove_key(m, slot);
         m->st->expired_keys++;
     }
@@ -176,7 +176,7 @@ static int apply(model *m, const trace_event *ev, fs_err *err) {
         if (ev->op == TRACE_OP_APPEND) return 0; /* the expiry stays */
         st->ttl[ttl_bucket(ttl)]++;
         int64_t expire = ttl == TRACE_TTL_NONE ? KS_NO_EXPIRE : ev->time_us + ttl;
-        if (expire != ks_get(&m->ks, slot)->expire_us || expire != KS_NO_EXPIRE)
+        if (expire != KS_NO_EXPIRE || ks_get(&m->ks, slot)->heap_pos != KS_NONE)
             return ks_set_expire(&m->ks, slot, expire, err);
         return 0;
     }

@@ -327,7 +327,7 @@ int defrag_cron(engine *e, fs_err *err) {
             continue;
         }
         uint32_t slot = d->cursor++;
-        if (e->ks.slots[slot].key != NULL &&
+        if (ks_live(&e->ks, slot) &&
             (rc = d->census_phase ? census_key(e, slot, err) : defrag_key(e, slot, err)) != 0)
             break;
         if (++iterations >= 16) {
@@ -349,9 +349,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 uint64_t defrag_checksum(engine *e) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (uint32_t s = 0; s < e->ks.nslots; s++) {
-        ks_entry *ent = &e->ks.slots[s];
-        if (ent->key == NULL) continue;
-        h = fnv(h, ent->key, ent->keylen);
+        if (!ks_live(&e->ks, s)) continue;
+        h = fnv(h, ks_key(&e->ks, s), ks_get(&e->ks, s)->keylen);
         om_block b[OM_KEY_MAX_BLOCKS];
         int n = key_blocks(e, s, b);
         for (int i = 0; i < n; i++) h = fnv(h, *b[i].p, b[i].size);

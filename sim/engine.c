@@ -136,7 +136,7 @@ static void remove_key(engine *e, uint32_t slot) {
 void engine_destroy(engine *e) {
     if (e->be != NULL) {
         for (uint32_t i = 0; i < e->ks.nslots; i++) {
-            if (e->ks.slots[i].key == NULL) continue;
+            if (!ks_live(&e->ks, i)) continue;
             if (is_redis(e)) om_key_free(e, i);
             else drop_value(e, i);
         }
@@ -181,7 +181,7 @@ static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY
 static void expire_until(engine *e, int64_t t) {
     uint32_t slot;
     if (redis_expiry(e)) return;
-    while ((slot = ks_first_expiring(&e->ks)) != KS_NONE && ks_get(&e->ks, slot)->expire_us <= t) {
+    while ((slot = ks_first_expiring(&e->ks)) != KS_NONE && ks_expire_us(&e->ks, slot) <= t) {
         remove_key(e, slot);
         e->c.expired_keys++;
     }
@@ -259,7 +259,7 @@ static int advance(engine *e, int64_t t, fs_err *err) {
  * is expired now, as lookupKey's expireIfNeeded does for any command. */
 static uint32_t lookup(engine *e, const trace_event *ev) {
     uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
-    if (slot != KS_NONE && redis_expiry(e) && ks_get(&e->ks, slot)->expire_us <= e->now_us) {
+    if (slot != KS_NONE && redis_expiry(e) && ks_expire_us(&e->ks, slot) <= e->now_us) {
         engine_expire_key(e, slot);
         return KS_NONE;
     }
@@ -278,7 +278,7 @@ static int replace_value(engine *e, uint32_t slot, uint64_t size, int is_new, fs
             return fs_errf(err, "the allocator refused %llu bytes (out of memory)",
                            (unsigned long long)size);
         /* A fill byte that varies by key keeps pages from being all zero. */
-        memset(block, 'A' + (int)(ks_get(&e->ks, slot)->hash % 26), size);
+        memset(block, (int)ks_get(&e->ks, slot)->fill, size);
     }
     drop_value(e, slot);
     ks_entry *ent = ks_get(&e->ks, slot);
@@ -303,7 +303,7 @@ static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
     ks_entry *ent = ks_get(&e->ks, slot);
     /* SET without a TTL clears an old one, as Redis's SET does. */
     int64_t expire = ev->ttl_us == TRACE_TTL_NONE ? KS_NO_EXPIRE : ev->time_us + ev->ttl_us;
-    if (expire != ent->expire_us || expire != KS_NO_EXPIRE)
+    if (expire != KS_NO_EXPIRE || ent->heap_pos != KS_NONE)
         return set_expire(e, slot, expire, err);
     return 0;
 }

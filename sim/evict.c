@@ -60,22 +60,22 @@ int ev_touch(engine *e, uint32_t slot, int created, fs_err *err) {
 /* A random live key (all keys, or with a TTL), or KS_NONE. */
 static uint32_t random_key(engine *e, int volatile_only) {
     if (volatile_only)
-        return e->ks.heap_len ? e->ks.heap[rng_below(&e->ev_rng, e->ks.heap_len)] : KS_NONE;
+        return e->ks.heap_len ? ks_expiring_at(&e->ks, (uint32_t)rng_below(&e->ev_rng, e->ks.heap_len)) : KS_NONE;
     if (e->ks.count == 0) return KS_NONE;
     /* Free slots are a minority unless most keys went; the bound only
      * keeps a pathological keyspace from spinning. */
     for (int i = 0; i < 1000; i++) {
         uint32_t s = (uint32_t)rng_below(&e->ev_rng, e->ks.nslots);
-        if (e->ks.slots[s].key != NULL) return s;
+        if (ks_live(&e->ks, s)) return s;
     }
     for (uint32_t s = 0; s < e->ks.nslots; s++)
-        if (e->ks.slots[s].key != NULL) return s;
+        if (ks_live(&e->ks, s)) return s;
     return KS_NONE;
 }
 
 static uint64_t score(engine *e, uint32_t slot) {
     redis_policy p = e->cfg.maxmemory_policy;
-    if (p == REDIS_POLICY_VOLATILE_TTL) return UINT64_MAX - (uint64_t)ks_get(&e->ks, slot)->expire_us;
+    if (p == REDIS_POLICY_VOLATILE_TTL) return UINT64_MAX - (uint64_t)ks_expire_us(&e->ks, slot);
     uint32_t w = slot < e->ev.cap ? e->ev.word[slot] : 0;
     if (is_lfu(p)) return 255 - lfu_decayed(e, w);
     return now_s(e) - w; /* idle seconds */
@@ -110,8 +110,8 @@ static uint32_t pool_pop(engine *e) {
     while (e->ev.npool > 0) {
         ev_candidate c = e->ev.pool[--e->ev.npool];
         ks_entry *ent = c.slot < e->ks.nslots ? ks_get(&e->ks, c.slot) : NULL;
-        if (ent != NULL && ent->key != NULL && ent->hash == c.hash &&
-            (!vol || ent->expire_us != KS_NO_EXPIRE))
+        if (ent != NULL && ks_live(&e->ks, c.slot) && ent->hash == c.hash &&
+            (!vol || ent->heap_pos != KS_NONE))
             return c.slot;
     }
     return KS_NONE;

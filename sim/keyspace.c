@@ -5,75 +5,173 @@
 #include "emem.h"
 
 #define KS_INITIAL_SLOTS 1024u
-#define KS_INITIAL_INDEX 2048u /* kept at most half full */
+#define KS_INITIAL_INDEX 2048u      /* kept at most half full */
+#define KS_INITIAL_KEY_UNITS 8192u  /* 64 KiB of key bytes */
+/* The longest key (TRACE_KEY_MAX, 65536 bytes) in 8-byte units. */
+#define KS_KEY_UNITS_MAX 8192u
+
+/* Arena units a key of len bytes takes (the empty key takes one, so that
+ * every live key has an offset of its own). */
+static uint32_t key_units(uint32_t len) { return len ? (len + 7) / 8 : 1; }
+
+/* The bits of an index word below the tag. */
+static uint32_t slot_mask(const keyspace *ks) {
+    return (uint32_t)(((uint64_t)1 << ks->slot_bits) - 1);
+}
+
+static uint32_t bits_for(uint32_t cap_slots) {
+    uint32_t b = 1;
+    while (b < 32 && ((uint64_t)1 << b) <= cap_slots) b++;
+    return b;
+}
 
 int ks_init(keyspace *ks, fs_err *err) {
     memset(ks, 0, sizeof *ks);
     ks->free_slot = KS_NONE;
     ks->cap_slots = KS_INITIAL_SLOTS;
+    ks->slot_bits = bits_for(ks->cap_slots);
     ks->slots = emem_map(ks->cap_slots * sizeof *ks->slots);
     ks->index_cap = KS_INITIAL_INDEX;
     ks->index = emem_map(ks->index_cap * sizeof *ks->index);
     ks->heap_cap = KS_INITIAL_SLOTS;
     ks->heap = emem_map(ks->heap_cap * sizeof *ks->heap);
-    if (ks->slots == NULL || ks->index == NULL || ks->heap == NULL) {
+    ks->keys_cap = KS_INITIAL_KEY_UNITS;
+    ks->keys = emem_map(ks->keys_cap * 8);
+    ks->key_free = emem_map((KS_KEY_UNITS_MAX + 1) * sizeof *ks->key_free);
+    if (ks->slots == NULL || ks->index == NULL || ks->heap == NULL || ks->keys == NULL ||
+        ks->key_free == NULL) {
         ks_destroy(ks);
         return fs_errf(err, "cannot map the keyspace");
     }
+    memset(ks->key_free, 0xff, (KS_KEY_UNITS_MAX + 1) * sizeof *ks->key_free);
     return 0;
 }
 
 void ks_destroy(keyspace *ks) {
-    for (uint32_t i = 0; ks->slots != NULL && i < ks->nslots; i++)
-        if (ks->slots[i].key != NULL) emem_free(ks->slots[i].key, ks->slots[i].keylen);
     emem_unmap(ks->slots, ks->cap_slots * sizeof *ks->slots);
     emem_unmap(ks->index, ks->index_cap * sizeof *ks->index);
     emem_unmap(ks->heap, ks->heap_cap * sizeof *ks->heap);
+    emem_unmap(ks->keys, ks->keys_cap * 8);
+    emem_unmap(ks->key_free, (KS_KEY_UNITS_MAX + 1) * sizeof *ks->key_free);
     memset(ks, 0, sizeof *ks);
 }
 
-/* 64-bit FNV-1a with a final avalanche so that the low bits the index uses
- * depend on every byte. */
-uint64_t ks_hash(const char *key, uint32_t len) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (uint32_t i = 0; i < len; i++) h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+static uint64_t rd64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static uint64_t rd32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Murmur3's finaliser: every output bit depends on every input bit. */
+static uint64_t fmix64(uint64_t h) {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
 }
 
+/* Eight bytes at a time (the last word overlapping the one before), so a
+ * short key costs a few multiplies, not one per byte: every event hashes
+ * its key at least once.  The length is mixed in, so keys that read the
+ * same words at different lengths differ. */
+uint64_t ks_hash(const char *key, uint32_t len) {
+    const unsigned char *p = (const unsigned char *)key;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)len * 0x100000001b3ULL), w;
+    if (len >= 8) {
+        for (uint32_t i = 0; i + 8 < len; i += 8)
+            h = ((h ^ (rd64(p + i) * 0x87c37b91114253d5ULL)) << 31 |
+                 (h ^ (rd64(p + i) * 0x87c37b91114253d5ULL)) >> 33) * 0x4cf5ad432745937fULL;
+        w = rd64(p + len - 8);
+    } else if (len >= 4) {
+        w = rd32(p) << 32 | rd32(p + len - 4);
+    } else {
+        w = len ? (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16 : 0;
+    }
+    return fmix64(h ^ (w * 0x87c37b91114253d5ULL));
+}
+
+/* Keys of up to 16 bytes (most keys) compare without a call. */
+static int key_equal(const char *a, const char *b, uint32_t len) {
+    if (len <= 16) {
+        for (uint32_t i = 0; i < len; i++)
+            if (a[i] != b[i]) return 0;
+        return 1;
+    }
+    return memcmp(a, b, len) == 0;
+}
+
 uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len) {
-    uint64_t h = ks_hash(key, len), mask = ks->index_cap - 1;
+    uint32_t h = (uint32_t)ks_hash(key, len), low = slot_mask(ks), tag = h & ~low;
+    uint64_t mask = ks->index_cap - 1;
     for (uint64_t i = h & mask;; i = (i + 1) & mask) {
         uint32_t v = ks->index[i];
         if (v == 0) return KS_NONE;
-        const ks_entry *e = &ks->slots[v - 1];
-        if (e->hash == h && e->keylen == len && memcmp(e->key, key, len) == 0) return v - 1;
+        if ((v & ~low) != tag) continue;
+        uint32_t slot = (v & low) - 1;
+        const ks_entry *e = &ks->slots[slot];
+        if (e->hash == h && e->keylen == len && key_equal(ks_key(ks, slot), key, len))
+            return slot;
     }
 }
 
-static void index_place(uint32_t *index, uint64_t mask, uint64_t hash, uint32_t slot) {
-    uint64_t i = hash & mask;
-    while (index[i] != 0) i = (i + 1) & mask;
-    index[i] = slot + 1;
+static void index_place(keyspace *ks, uint32_t slot) {
+    uint64_t mask = ks->index_cap - 1;
+    uint32_t h = ks->slots[slot].hash;
+    uint64_t i = h & mask;
+    while (ks->index[i] != 0) i = (i + 1) & mask;
+    ks->index[i] = (h & ~slot_mask(ks)) | (slot + 1);
 }
 
-static int index_grow(keyspace *ks) {
-    uint64_t cap = ks->index_cap * 2;
+/* A new index of cap words for the live slots (after the index fills or
+ * the slot array grows, which moves the tag's bits).  Returns 0 or -1. */
+static int index_rebuild(keyspace *ks, uint64_t cap) {
     uint32_t *index = emem_map(cap * sizeof *index);
     if (index == NULL) return -1;
-    for (uint64_t i = 0; i < ks->index_cap; i++)
-        if (ks->index[i] != 0)
-            index_place(index, cap - 1, ks->slots[ks->index[i] - 1].hash, ks->index[i] - 1);
     emem_unmap(ks->index, ks->index_cap * sizeof *ks->index);
     ks->index = index;
     ks->index_cap = cap;
+    ks->slot_bits = bits_for(ks->cap_slots);
+    for (uint32_t s = 0; s < ks->nslots; s++)
+        if (ks->slots[s].key != KS_NONE) index_place(ks, s);
     return 0;
 }
 
+/* Room for a key of u units in the arena: its offset, or KS_NONE. */
+static uint32_t key_alloc(keyspace *ks, uint32_t u) {
+    uint32_t off = ks->key_free[u];
+    if (off != KS_NONE) {
+        memcpy(&ks->key_free[u], ks->keys + (uint64_t)off * 8, sizeof off);
+        return off;
+    }
+    if (ks->keys_used + u > ks->keys_cap) {
+        uint64_t cap = ks->keys_cap * 2;
+        while (ks->keys_used + u > cap) cap *= 2;
+        if (cap >= KS_NONE) return KS_NONE; /* 32 GiB of key bytes */
+        char *p = emem_remap(ks->keys, ks->keys_cap * 8, cap * 8);
+        if (p == NULL) return KS_NONE;
+        ks->keys = p;
+        ks->keys_cap = cap;
+    }
+    off = (uint32_t)ks->keys_used;
+    ks->keys_used += u;
+    return off;
+}
+
+static void key_release(keyspace *ks, uint32_t off, uint32_t u) {
+    memcpy(ks->keys + (uint64_t)off * 8, &ks->key_free[u], sizeof off);
+    ks->key_free[u] = off;
+}
+
 uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
-    if ((ks->count + 1) * 2 > ks->index_cap && index_grow(ks) != 0) {
+    if ((ks->count + 1) * 2 > ks->index_cap && index_rebuild(ks, ks->index_cap * 2) != 0) {
         fs_errf(err, "cannot grow the keyspace index past %llu keys",
                 (unsigned long long)ks->count);
         return KS_NONE;
@@ -93,95 +191,97 @@ uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
             }
             ks->slots = s;
             ks->cap_slots *= 2;
+            /* slot + 1 may now need one more bit of the index words. */
+            if (index_rebuild(ks, ks->index_cap) != 0) {
+                fs_errf(err, "cannot rebuild the keyspace index at %u keys", ks->cap_slots / 2);
+                return KS_NONE;
+            }
         }
         slot = ks->nslots++;
+        ks->slots[slot].key = KS_NONE;
     } else {
         ks->free_slot = ks->slots[slot].heap_pos;
     }
-    ks_entry *e = &ks->slots[slot];
-    /* An empty key still needs a distinct non-NULL pointer: NULL marks a
-     * free slot. */
-    char *copy = emem_alloc(len ? len : 1);
-    if (copy == NULL) {
-        e->key = NULL;
+    uint32_t u = key_units(len), off = key_alloc(ks, u);
+    if (off == KS_NONE) {
+        ks_entry *e = &ks->slots[slot];
+        e->key = KS_NONE;
         e->heap_pos = ks->free_slot;
         ks->free_slot = slot;
         fs_errf(err, "cannot store a key of %u bytes", len);
         return KS_NONE;
     }
-    memcpy(copy, key, len);
-    *e = (ks_entry){.hash = ks_hash(key, len), .key = copy, .keylen = len,
-                    .expire_us = KS_NO_EXPIRE, .heap_pos = KS_NONE};
-    index_place(ks->index, ks->index_cap - 1, e->hash, slot);
+    memcpy(ks->keys + (uint64_t)off * 8, key, len);
+    uint64_t h = ks_hash(key, len);
+    ks->slots[slot] = (ks_entry){.hash = (uint32_t)h, .key = off, .keylen = len,
+                                 .fill = (uint32_t)('A' + h % 26), .heap_pos = KS_NONE};
+    index_place(ks, slot);
+    ks->key_bytes += (uint64_t)u * 8;
     ks->count++;
     return slot;
 }
 
 /* ---- expiry heap ---- */
 
-static int heap_less(const keyspace *ks, uint32_t a, uint32_t b) {
-    const ks_entry *x = &ks->slots[a], *y = &ks->slots[b];
+static int heap_less(const ks_expiry *x, const ks_expiry *y) {
     return x->expire_us < y->expire_us ||
            (x->expire_us == y->expire_us && x->ttl_seq < y->ttl_seq);
 }
 
-static void heap_set(keyspace *ks, uint32_t pos, uint32_t slot) {
-    ks->heap[pos] = slot;
-    ks->slots[slot].heap_pos = pos;
+static void heap_set(keyspace *ks, uint32_t pos, const ks_expiry *r) {
+    ks->heap[pos] = *r;
+    ks->slots[r->slot].heap_pos = pos;
 }
 
 static void heap_up(keyspace *ks, uint32_t pos) {
-    uint32_t slot = ks->heap[pos];
+    ks_expiry r = ks->heap[pos];
     while (pos > 0) {
         uint32_t parent = (pos - 1) / 2;
-        if (!heap_less(ks, slot, ks->heap[parent])) break;
-        heap_set(ks, pos, ks->heap[parent]);
+        if (!heap_less(&r, &ks->heap[parent])) break;
+        heap_set(ks, pos, &ks->heap[parent]);
         pos = parent;
     }
-    heap_set(ks, pos, slot);
+    heap_set(ks, pos, &r);
 }
 
 static void heap_down(keyspace *ks, uint32_t pos) {
-    uint32_t slot = ks->heap[pos];
+    ks_expiry r = ks->heap[pos];
     for (;;) {
         uint32_t child = 2 * pos + 1;
         if (child >= ks->heap_len) break;
-        if (child + 1 < ks->heap_len && heap_less(ks, ks->heap[child + 1], ks->heap[child]))
+        if (child + 1 < ks->heap_len && heap_less(&ks->heap[child + 1], &ks->heap[child]))
             child++;
-        if (!heap_less(ks, ks->heap[child], slot)) break;
-        heap_set(ks, pos, ks->heap[child]);
+        if (!heap_less(&ks->heap[child], &r)) break;
+        heap_set(ks, pos, &ks->heap[child]);
         pos = child;
     }
-    heap_set(ks, pos, slot);
+    heap_set(ks, pos, &r);
 }
 
 static void heap_remove(keyspace *ks, uint32_t slot) {
     uint32_t pos = ks->slots[slot].heap_pos;
     ks->slots[slot].heap_pos = KS_NONE;
-    uint32_t last = ks->heap[--ks->heap_len];
+    ks_expiry last = ks->heap[--ks->heap_len];
     if (pos == ks->heap_len) return;
-    heap_set(ks, pos, last);
+    heap_set(ks, pos, &last);
     heap_up(ks, pos);
-    heap_down(ks, ks->slots[last].heap_pos);
+    heap_down(ks, ks->slots[last.slot].heap_pos);
 }
 
 int ks_set_expire(keyspace *ks, uint32_t slot, int64_t expire_us, fs_err *err) {
     ks_entry *e = &ks->slots[slot];
     if (e->heap_pos != KS_NONE) heap_remove(ks, slot);
-    e->expire_us = expire_us;
     if (expire_us == KS_NO_EXPIRE) return 0;
-    e->ttl_seq = ks->next_ttl_seq++;
     if (ks->heap_len == ks->heap_cap) {
-        uint32_t *h = emem_remap(ks->heap, ks->heap_cap * sizeof *h,
-                                 2 * (size_t)ks->heap_cap * sizeof *h);
-        if (h == NULL) {
-            e->expire_us = KS_NO_EXPIRE;
+        ks_expiry *h = emem_remap(ks->heap, ks->heap_cap * sizeof *h,
+                                  2 * (size_t)ks->heap_cap * sizeof *h);
+        if (h == NULL)
             return fs_errf(err, "cannot grow the expiry heap past %u keys", ks->heap_cap);
-        }
         ks->heap = h;
         ks->heap_cap *= 2;
     }
-    heap_set(ks, ks->heap_len++, slot);
+    ks_expiry r = {.expire_us = expire_us, .ttl_seq = ks->next_ttl_seq++, .slot = slot};
+    heap_set(ks, ks->heap_len++, &r);
     heap_up(ks, ks->heap_len - 1);
     return 0;
 }
@@ -191,12 +291,13 @@ void ks_delete(keyspace *ks, uint32_t slot) {
     if (e->heap_pos != KS_NONE) heap_remove(ks, slot);
     /* Backward-shift deletion: pull later members of the probe run into
      * the hole so that no lookup ever needs a tombstone. */
+    uint32_t low = slot_mask(ks);
     uint64_t mask = ks->index_cap - 1, i = e->hash & mask;
-    while (ks->index[i] != slot + 1) i = (i + 1) & mask;
+    while ((ks->index[i] & low) != slot + 1) i = (i + 1) & mask;
     for (uint64_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         uint32_t v = ks->index[j];
         if (v == 0) break;
-        uint64_t home = ks->slots[v - 1].hash & mask;
+        uint64_t home = ks->slots[(v & low) - 1].hash & mask;
         /* v may move to i only if its home is not in (i, j]. */
         if (((j - home) & mask) >= ((j - i) & mask)) {
             ks->index[i] = v;
@@ -204,9 +305,12 @@ void ks_delete(keyspace *ks, uint32_t slot) {
         }
     }
     ks->index[i] = 0;
-    emem_free(e->key, e->keylen ? e->keylen : 1);
-    e->key = NULL;
+    uint32_t u = key_units(e->keylen);
+    key_release(ks, e->key, u);
+    ks->key_bytes -= (uint64_t)u * 8;
+    e->key = KS_NONE;
     e->block = NULL;
+    e->requested = e->usable = 0;
     e->heap_pos = ks->free_slot;
     ks->free_slot = slot;
     ks->count--;

@@ -134,7 +134,7 @@ static int keys_reserve(engine *e, uint32_t slot, fs_err *err) {
     return 0;
 }
 
-static int fill_byte(engine *e, uint32_t slot) { return 'A' + (int)(ks_get(&e->ks, slot)->hash % 26); }
+static int fill_byte(engine *e, uint32_t slot) { return (int)ks_get(&e->ks, slot)->fill; }
 
 int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err) {
     if (keys_reserve(e, slot, err) != 0) return -1;

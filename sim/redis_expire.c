@@ -11,8 +11,8 @@ uint64_t rx_active_cycle(engine *e) {
     for (;;) {
         unsigned n = 0, expired = 0;
         for (; n < RX_KEYS_PER_LOOP && e->ks.heap_len > 0; n++) {
-            uint32_t slot = e->ks.heap[rng_below(&e->rx_rng, e->ks.heap_len)];
-            if (ks_get(&e->ks, slot)->expire_us <= e->now_us) {
+            uint32_t slot = ks_expiring_at(&e->ks, (uint32_t)rng_below(&e->rx_rng, e->ks.heap_len));
+            if (ks_expire_us(&e->ks, slot) <= e->now_us) {
                 engine_expire_key(e, slot);
                 expired++;
             }

@@ -204,7 +204,7 @@ int snapshot_pagemap(const char *dir, const char *label, const engine *e, fs_err
     }
     for (uint32_t i = 0; i < ks->nslots && nb < cap; i++) {
         const ks_entry *en = &ks->slots[i];
-        if (en->key == NULL || en->block == NULL || en->usable == 0) continue;
+        if (!ks_live(ks, i) || en->block == NULL || en->usable == 0) continue;
         uint64_t a = (uint64_t)(uintptr_t)en->block;
         blocks[nb++] = (range){a, a + en->usable};
     }

@@ -45,18 +45,18 @@ static void check_heap(void) {
     uint32_t with_expiry = 0;
     for (uint32_t s = 0; s < ks.nslots; s++) {
         const ks_entry *e = ks_get(&ks, s);
-        if (e->key == NULL) continue;
-        if (e->expire_us == KS_NO_EXPIRE) {
-            cr_assert_eq(e->heap_pos, KS_NONE, "slot %u without expiry is in the heap", s);
+        if (!ks_live(&ks, s)) continue;
+        if (e->heap_pos == KS_NONE) {
+            cr_assert_eq(ks_expire_us(&ks, s), KS_NO_EXPIRE, "slot %u", s);
         } else {
             with_expiry++;
             cr_assert_lt(e->heap_pos, ks.heap_len, "slot %u", s);
-            cr_assert_eq(ks.heap[e->heap_pos], s, "slot %u: heap_pos is wrong", s);
+            cr_assert_eq(ks_expiring_at(&ks, e->heap_pos), s, "slot %u: heap_pos is wrong", s);
         }
     }
     cr_assert_eq(ks.heap_len, with_expiry);
     for (uint32_t i = 1; i < ks.heap_len; i++) {
-        const ks_entry *c = ks_get(&ks, ks.heap[i]), *p = ks_get(&ks, ks.heap[(i - 1) / 2]);
+        const ks_expiry *c = &ks.heap[i], *p = &ks.heap[(i - 1) / 2];
         cr_assert(p->expire_us < c->expire_us ||
                       (p->expire_us == c->expire_us && p->ttl_seq < c->ttl_seq),
                   "heap property broken at %u", i);
@@ -104,9 +104,9 @@ Test(keyspace, insert_find_delete_many) {
         cr_assert_eq(s, slot[i], "key:%u found at %u, inserted at %u", i, s, slot[i]);
         const ks_entry *e = ks_get(&ks, s);
         cr_assert_eq(e->keylen, len);
-        cr_assert(memcmp(e->key, k, len) == 0);
+        cr_assert(memcmp(ks_key(&ks, s), k, len) == 0);
         cr_assert_eq(e->requested, i, "entry data survived the slot array's growth");
-        cr_assert_eq(e->expire_us, KS_NO_EXPIRE);
+        cr_assert_eq(ks_expire_us(&ks, s), KS_NO_EXPIRE);
         cr_assert_null(e->block);
     }
     cr_assert_eq(find_s("key:200000"), KS_NONE);
@@ -147,7 +147,7 @@ Test(keyspace, deleted_slots_are_reused) {
         uint32_t s = ks_find(&ks, n, len);
         cr_assert_neq(s, KS_NONE, "new:%u", i);
         cr_assert_eq(ks_get(&ks, s)->keylen, len);
-        cr_assert(memcmp(ks_get(&ks, s)->key, n, len) == 0);
+        cr_assert(memcmp(ks_key(&ks, s), n, len) == 0);
     }
 }
 
@@ -186,9 +186,9 @@ Test(keyspace, binary_keys_and_the_empty_key) {
     for (int i = 0; i < n; i++) {
         cr_assert_eq(ks_find(&ks, keys[i], lens[i]), slot[i], "key %d", i);
         const ks_entry *e = ks_get(&ks, slot[i]);
-        cr_assert_not_null(e->key, "key %d: even the empty key has a pointer", i);
+        cr_assert(ks_live(&ks, slot[i]), "key %d: even the empty key is live", i);
         cr_assert_eq(e->keylen, lens[i]);
-        cr_assert(memcmp(e->key, keys[i], lens[i]) == 0, "key %d bytes", i);
+        cr_assert(memcmp(ks_key(&ks, slot[i]), keys[i], lens[i]) == 0, "key %d bytes", i);
     }
     /* The empty key is one key among others. */
     ks_delete(&ks, slot[0]);
@@ -233,7 +233,7 @@ Test(keyspace, random_half_deleted_rest_still_found) {
         } else {
             cr_assert_neq(s, KS_NONE, "key:%u lost after others' deletion", i);
             cr_assert_eq(ks_get(&ks, s)->keylen, len);
-            cr_assert(memcmp(ks_get(&ks, s)->key, k, len) == 0, "key:%u", i);
+            cr_assert(memcmp(ks_key(&ks, s), k, len) == 0, "key:%u", i);
         }
     }
     /* Put the deleted ones back and churn once more. */
@@ -292,7 +292,7 @@ Test(keyspace, first_expiring_in_time_order) {
     cr_assert_eq(drain(order, 16), 9);
     for (int i = 0; i < 9; i++) {
         int64_t want = (i + 1) * 100;
-        cr_assert_eq(ks_get(&ks, order[i])->expire_us, KS_NO_EXPIRE);
+        cr_assert_eq(ks_expire_us(&ks, order[i]), KS_NO_EXPIRE);
         int idx = -1;
         for (int j = 0; j < 9; j++)
             if (slot[j] == order[i]) idx = j;
@@ -344,7 +344,7 @@ Test(keyspace, equal_times_many_keys_keep_set_order) {
         char *end;
         const ks_entry *e = ks_get(&ks, order[n]);
         char buf[32];
-        memcpy(buf, e->key, e->keylen);
+        memcpy(buf, ks_key(&ks, order[n]), e->keylen);
         buf[e->keylen] = '\0';
         i = (uint32_t)strtoul(buf + 4, &end, 10);
         int64_t t = 1000 * (int64_t)(i % 10);
@@ -366,7 +366,7 @@ Test(keyspace, no_expire_removes_from_the_heap) {
     set_expire(a, KS_NO_EXPIRE);
     cr_assert_eq(ks.heap_len, 2);
     cr_assert_eq(ks_get(&ks, a)->heap_pos, KS_NONE);
-    cr_assert_eq(ks_get(&ks, a)->expire_us, KS_NO_EXPIRE);
+    cr_assert_eq(ks_expire_us(&ks, a), KS_NO_EXPIRE);
     cr_assert_eq(ks_first_expiring(&ks), b);
     check_heap();
     /* Again on a key without expiry: nothing changes. */
@@ -422,7 +422,7 @@ Test(keyspace, deleting_a_key_removes_its_expiry) {
     cr_assert_eq(ks_first_expiring(&ks), b);
     /* A new key in a reused slot starts without expiry. */
     uint32_t e = insert_s("e");
-    cr_assert_eq(ks_get(&ks, e)->expire_us, KS_NO_EXPIRE);
+    cr_assert_eq(ks_expire_us(&ks, e), KS_NO_EXPIRE);
     cr_assert_eq(ks_get(&ks, e)->heap_pos, KS_NONE);
     check_heap();
     ks_delete(&ks, b);
@@ -465,9 +465,9 @@ Test(keyspace, heap_under_churn_matches_a_sorted_reference) {
     for (uint32_t i = 0; i < N; i++) {
         if (!live[i]) continue;
         const ks_entry *e = ks_get(&ks, slot[i]);
-        if (e->expire_us == KS_NO_EXPIRE) continue;
-        want[n][0] = e->expire_us;
-        want[n][1] = (int64_t)e->ttl_seq;
+        if (e->heap_pos == KS_NONE) continue;
+        want[n][0] = ks.heap[e->heap_pos].expire_us;
+        want[n][1] = (int64_t)ks.heap[e->heap_pos].ttl_seq;
         n++;
     }
     cr_assert_eq(ks.heap_len, n);
@@ -475,12 +475,67 @@ Test(keyspace, heap_under_churn_matches_a_sorted_reference) {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t s = ks_first_expiring(&ks);
         cr_assert_neq(s, KS_NONE);
-        const ks_entry *e = ks_get(&ks, s);
-        cr_assert(e->expire_us == want[i][0] && (int64_t)e->ttl_seq == want[i][1],
-                  "position %u: (%lld, %llu), expected (%lld, %lld)", i, (long long)e->expire_us,
-                  (unsigned long long)e->ttl_seq, (long long)want[i][0], (long long)want[i][1]);
+        const ks_expiry *x = &ks.heap[0];
+        cr_assert(x->slot == s && x->expire_us == want[i][0] && (int64_t)x->ttl_seq == want[i][1],
+                  "position %u: (%lld, %llu), expected (%lld, %lld)", i, (long long)x->expire_us,
+                  (unsigned long long)x->ttl_seq, (long long)want[i][0], (long long)want[i][1]);
         /* Expire it as the engine does: delete the key. */
         ks_delete(&ks, s);
     }
     cr_assert_eq(ks.heap_len, 0);
+}
+
+/* ---- the key arena ---- */
+
+Test(keyspace, key_arena_reuses_freed_room_and_counts_live_bytes) {
+    enum { N = 20000 };
+    static char keys[N][40];
+    static uint32_t lens[N], slot[N];
+    rng r;
+    rng_seed(&r, 77);
+    uint64_t want_bytes = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        /* 0 to 39 bytes: every size class of the arena, the empty key too. */
+        lens[i] = (uint32_t)rng_below(&r, 40);
+        for (uint32_t j = 0; j < lens[i]; j++) keys[i][j] = (char)('a' + (i + j) % 26);
+        if (lens[i] >= 8) sprintf(keys[i], "%07u", i), keys[i][7] = '.';
+        if (ks_find(&ks, keys[i], lens[i]) != KS_NONE) {
+            lens[i] = UINT32_MAX; /* a short key made twice */
+            continue;
+        }
+        slot[i] = insert(keys[i], lens[i]);
+        want_bytes += lens[i] ? (lens[i] + 7) / 8 * 8 : 8;
+    }
+    cr_assert_eq(ks.key_bytes, want_bytes, "live key bytes, in 8-byte units");
+    uint64_t used = ks.keys_used;
+    /* Delete every key and put it back: the room is reused, none is added. */
+    for (uint32_t i = 0; i < N; i++)
+        if (lens[i] != UINT32_MAX) ks_delete(&ks, slot[i]);
+    cr_assert_eq(ks.key_bytes, 0);
+    for (uint32_t i = N; i-- > 0;)
+        if (lens[i] != UINT32_MAX) slot[i] = insert(keys[i], lens[i]);
+    cr_assert_eq(ks.keys_used, used, "the arena grew although freed room of every size was there");
+    for (uint32_t i = 0; i < N; i++) {
+        if (lens[i] == UINT32_MAX) continue;
+        cr_assert_eq(ks_find(&ks, keys[i], lens[i]), slot[i], "key %u", i);
+        cr_assert(memcmp(ks_key(&ks, slot[i]), keys[i], lens[i]) == 0, "key %u bytes", i);
+    }
+}
+
+/* The index's tags move when the slot array grows past a power of two:
+ * every key must still be found across each growth. */
+Test(keyspace, keys_found_across_every_slot_array_growth) {
+    char k[32];
+    uint32_t n = 0;
+    for (uint32_t round = 0; round < 8; round++) {
+        uint32_t cap = ks.cap_slots;
+        while (ks.cap_slots == cap) insert(k, key_of(k, n++));
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t len = key_of(k, i);
+            uint32_t s = ks_find(&ks, k, len);
+            cr_assert_neq(s, KS_NONE, "key:%u lost when the slots grew to %u", i, ks.cap_slots);
+            cr_assert(memcmp(ks_key(&ks, s), k, len) == 0);
+        }
+    }
+    cr_assert_eq(ks.count, n);
 }

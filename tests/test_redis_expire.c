@@ -63,7 +63,7 @@ Test(redis_expire, a_key_past_its_ttl_stays_until_touched) {
     apply(S(7), TRACE_OP_SET, "c", 50, NOTTL); /* a new key: the old one expired first */
     cr_assert_eq(eng.c.expired_keys, 3);
     cr_assert(present("c"));
-    cr_assert_eq(ks_get(&eng.ks, ks_find(&eng.ks, "c", 1))->expire_us, KS_NO_EXPIRE);
+    cr_assert_eq(ks_expire_us(&eng.ks, ks_find(&eng.ks, "c", 1)), KS_NO_EXPIRE);
 }
 
 Test(redis_expire, the_cron_samples_again_while_the_sample_is_stale) {
