@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "../allocators/backend.h"
 #include "../sim/emem.h"
 #include "../sim/engine.h"
@@ -33,9 +34,6 @@
 #include "../sim/rng.h"
 #include "../sim/units.h"
 #include "../traces/trace_event.h"
-
-/* Exit codes as the fragsim command line uses them. */
-enum { BENCH_OK = 0, BENCH_FAIL = 1, BENCH_USAGE = 2 };
 
 #define BENCH_SET_PERCENT 80
 #define BENCH_SIZE_MIN 16
@@ -100,18 +98,6 @@ static int bench_usage(FILE *f) {
             "  --seed N     random seed (same seed, same trace; default 1)\n"
             "  --help       this text\n");
     return f == stdout ? BENCH_OK : BENCH_USAGE;
-}
-
-static int bench_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bench_error(int code, const char *fmt, ...) {
-    va_list ap;
-    fputs("fragsim-bench-replay: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
 }
 
 /* Parses "--name N" or "--name=N" at argv[*i] into *out when the name
@@ -217,12 +203,6 @@ static int bench_trace_build(bench_trace *t, const bench_opts *o, fs_err *err) {
     return 0;
 }
 
-static double bench_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Run A: the engine from init to destroy, as `fragsim run` drives it, minus
  * the sampler (the interval puts no sample inside the trace). */
 static int bench_run_engine(const bench_trace *t, const backend_ops *be, void *be_state,
@@ -285,18 +265,8 @@ static int bench_run_bare(const bench_trace *t, bench_slot *slots, const backend
     return rc;
 }
 
-/* Median of n values, sorted in place (n is small: insertion sort). */
-static double bench_median(double *v, uint64_t n) {
-    for (uint64_t i = 1; i < n; i++) {
-        double x = v[i];
-        uint64_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
-        v[j] = x;
-    }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv) {
+    bench_prog = "fragsim-bench-replay";
     bench_opts o;
     int code = bench_parse(argc, argv, &o);
     if (code >= 0) return code;

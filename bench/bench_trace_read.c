@@ -29,14 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "../sim/outbuf.h"
 #include "../sim/rng.h"
 #include "../sim/units.h"
 #include "../traces/trace_binary.h"
 #include "../traces/trace_digest.h"
 #include "../traces/trace_text.h"
-
-enum { BENCH_OK = 0, BENCH_FAIL = 1, BENCH_USAGE = 2 };
 
 typedef struct bench_opts {
     uint64_t events, keys, reps, seed;
@@ -61,18 +60,6 @@ static int bench_usage(FILE *f) {
             "               directory, removed at the end)\n"
             "  --help       this text\n");
     return f == stdout ? BENCH_OK : BENCH_USAGE;
-}
-
-static int bench_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bench_error(int code, const char *fmt, ...) {
-    va_list ap;
-    fputs("fragsim-bench-trace-read: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
 }
 
 /* Returns -1 to go on, or the exit code (help or a usage error). */
@@ -113,23 +100,6 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
         return bench_error(BENCH_USAGE, "unknown option '%s' (see --help)", argv[i]);
     }
     return -1;
-}
-
-static double bench_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Median of n values, sorted in place (n is small: insertion sort). */
-static double bench_median(double *v, uint64_t n) {
-    for (uint64_t i = 1; i < n; i++) {
-        double x = v[i];
-        uint64_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
-        v[j] = x;
-    }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Generates the trace and writes it to both files.  Returns its digest
@@ -223,6 +193,7 @@ static uint64_t file_size(const char *path) {
 }
 
 int main(int argc, char **argv) {
+    bench_prog = "fragsim-bench-trace-read";
     bench_opts o;
     int code = bench_parse(argc, argv, &o);
     if (code >= 0) return code;
