@@ -102,6 +102,12 @@ typedef struct backend_ops {
      * as a server's periodic work touches its allocator; jemalloc uses it to
      * let time-based decay run while the trace is idle.  May be NULL. */
     void (*tick)(void *state);
+    /* Switches the allocator's background purging thread on (1) or off
+     * (0), or leaves it as the options made it (-1), and says how many
+     * such threads run in *nthreads (Redis's jemalloc-bg-thread).  With the
+     * virtual clock the threads' sleeps run on it (base/vclock.h).  NULL:
+     * the allocator has no such thread.  Returns 0 or -1. */
+    int (*background_thread)(void *state, int on, int *nthreads, fs_err *err);
     /* The allocator's version (static string). */
     const char *(*version)(void *state);
     /* Reports the settings in force, one call of fn per setting.  May be NULL. */

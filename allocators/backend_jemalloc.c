@@ -154,6 +154,34 @@ static void je_tick(void *state) {
     (void)mallctl(name, NULL, NULL, NULL, 0);
 }
 
+/* Redis's set_jemalloc_bg_thread: `background_thread` written at run
+ * time.  One thread: Redis's arenas all fall to thread 0 (arena i goes to
+ * thread i mod max_background_threads), and one thread keeps its sleeps in
+ * a single order on the virtual clock. */
+static int je_background_thread(void *state, int on, int *nthreads, fs_err *err) {
+    (void)state;
+    if (on >= 0) {
+        bool v = on != 0;
+        size_t one = 1;
+        int rc;
+        if (v && (rc = mallctl("max_background_threads", NULL, NULL, &one, sizeof one)) != 0)
+            return fs_errf(err, "jemalloc mallctl('max_background_threads') failed: %s",
+                           strerror(rc));
+        if ((rc = mallctl("background_thread", NULL, NULL, &v, sizeof v)) != 0)
+            return fs_errf(err, "jemalloc mallctl('background_thread') failed: %s", strerror(rc));
+    }
+    bool enabled = false;
+    size_t len = sizeof enabled, n = 0;
+    if (mallctl("background_thread", &enabled, &len, NULL, 0) != 0) enabled = false;
+    uint64_t epoch = 1;
+    len = sizeof epoch;
+    (void)mallctl("epoch", &epoch, &len, &epoch, len);
+    len = sizeof n;
+    if (!enabled || mallctl("stats.background_thread.num_threads", &n, &len, NULL, 0) != 0) n = 0;
+    *nthreads = (int)n;
+    return 0;
+}
+
 static int je_purge(void *state, fs_err *err) {
     (void)state;
     /* MEMORY PURGE does exactly this: every arena, dirty and muzzy pages. */
@@ -424,7 +452,7 @@ static const char *je_version(void *state) {
 static void je_settings(void *state, backend_setting_fn fn, void *arg) {
     (void)state;
     static const char *const ssize_opts[] = {"opt.dirty_decay_ms", "opt.muzzy_decay_ms"};
-    static const char *const bool_opts[] = {"opt.background_thread", "opt.tcache", "opt.retain"};
+    static const char *const bool_opts[] = {"opt.tcache", "opt.retain"};
     static const char *const uint_opts[] = {"opt.narenas"};
     char buf[64];
     for (size_t i = 0; i < sizeof ssize_opts / sizeof *ssize_opts; i++) {
@@ -440,6 +468,11 @@ static void je_settings(void *state, backend_setting_fn fn, void *arg) {
         size_t len = sizeof v;
         if (mallctl(bool_opts[i], &v, &len, NULL, 0) == 0) fn(arg, bool_opts[i] + 4, v ? "true" : "false");
     }
+    /* The thread as it runs now: the start-up option, or Redis's switch. */
+    bool bg;
+    size_t bglen = sizeof bg;
+    if (mallctl("background_thread", &bg, &bglen, NULL, 0) == 0)
+        fn(arg, "background_thread", bg ? "true" : "false");
     for (size_t i = 0; i < sizeof uint_opts / sizeof *uint_opts; i++) {
         unsigned v;
         size_t len = sizeof v;
@@ -565,6 +598,7 @@ static const backend_ops jemalloc_ops = {
     .purge = je_purge,
     .time_scale = je_time_scale,
     .tick = je_tick,
+    .background_thread = je_background_thread,
     .version = je_version,
     .settings = je_settings,
     .fini = NULL,

@@ -43,7 +43,13 @@ typedef struct run_summary {
     gen_params gen;
     char preset[32];
     double sample_interval; /* virtual seconds */
-    double speed;           /* 0: max (not paced) */
+    const char *clock;      /* "virtual" or "wall" (sim/run.h) */
+    double speed;           /* wall clock: 0: max (not paced); virtual clock: 0 */
+    double observe;         /* virtual seconds run on after the last event */
+    int allocator_tick_events; /* the cron did not tick the allocator's decay */
+    int aslr_off;           /* the process ran without address space randomisation */
+    int background_threads; /* the allocator's purging threads running */
+    uint64_t allocator_thread_wakeups; /* their wake-ups on the virtual clock */
     double hz;
     double purge_every;
     int fill_on_miss;       /* GET misses of known size were filled */

@@ -129,7 +129,7 @@ static void emit_remedy(emitter *em, const transform_spec *t) {
         emit_u64(em, "compress_in_bytes", c->compress_in_bytes);
         emit_u64(em, "compress_out_bytes", c->compress_out_bytes);
         /* An estimate: not spent in this replay, which only shrinks sizes. */
-        emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(t), 6);
+        emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(t), 9);
         emit_u64(em, "uniform_ttl_changed", c->ttl_changed);
         emit_double(em, "setup_cpu_seconds", c->setup_cpu_seconds, 6);
     }
@@ -203,10 +203,19 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_str(em, "trace_format", s->trace_format);
         emit_str(em, "preset", s->preset);
         emit_double(em, "sample_interval", s->sample_interval, 6);
-        /* "max": not paced, and the allocators' wall-clock settings were not
-         * scaled: decay saw compressed time. */
-        if (s->speed > 0) emit_double(em, "speed", s->speed, 3);
-        else emit_str(em, "speed", "max");
+        /* The virtual clock: the allocator read the engine's time, its
+         * settings as given.  The wall clock: paced at speed, the
+         * allocator's settings divided by it ("max": not paced, not scaled:
+         * decay saw compressed time). */
+        emit_str(em, "clock", s->clock ? s->clock : "virtual");
+        if (s->clock != NULL && strcmp(s->clock, "wall") == 0) {
+            if (s->speed > 0) emit_double(em, "speed", s->speed, 3);
+            else emit_str(em, "speed", "max");
+        }
+        emit_str(em, "allocator_tick", s->allocator_tick_events ? "events" : "cron");
+        emit_double(em, "observe", s->observe, 3);
+        emit_u64(em, "background_threads", (uint64_t)s->background_threads);
+        emit_str(em, "address_randomization", s->aslr_off ? "off" : "on");
         emit_double(em, "hz", s->hz, 3);
         emit_double(em, "purge_every", s->purge_every, 3);
         emit_bool(em, "fill_on_miss", s->fill_on_miss);
@@ -278,7 +287,14 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_double(em, "wall_time", s->wall_time, 3);
     emit_double(em, "cpu_time", s->cpu_time, 3);
     emit_double(em, "events_per_second", s->events_per_second, 0);
-    if (s->speed > 0) {
+    emit_double(em, "idle_skipped_seconds", (double)s->counters.idle_skipped_us / 1e6, 3);
+    if (s->clock == NULL || strcmp(s->clock, "wall") != 0) {
+        emit_str(em, "clock", "virtual");
+        if (s->background_threads > 0)
+            emit_u64(em, "allocator_thread_wakeups", s->allocator_thread_wakeups);
+        emit_note(em, "virtual clock: the allocator read the engine's time, so its decay ran "
+                      "exactly as on a server, at the engine's speed");
+    } else if (s->speed > 0) {
         emit_double(em, "speed", s->speed, 3);
         emit_double(em, "pace_max_behind", s->pace_max_behind, 3);
         emit_double(em, "pace_behind_share", s->pace_behind_share, 4);

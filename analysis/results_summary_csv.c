@@ -74,7 +74,7 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
     results_csv_field(ob, remedy);
     outbuf_write(ob, ",", 1);
     if (s->transform && s->transform->compress_sample)
-        outbuf_printf(ob, "%.6f", transform_compress_cpu_seconds(s->transform));
+        outbuf_printf(ob, "%.9f", transform_compress_cpu_seconds(s->transform));
     outbuf_printf(ob, ",%.6f\n",
                   s->transform && s->transform->stats ? s->transform->stats->setup_cpu_seconds : 0.0);
 }

@@ -32,7 +32,7 @@ int cli_page_map_times(const char *spec, double *at, size_t max, fs_err *err);
 enum {
     OPT_PRESET = 1000, OPT_SEED, OPT_KEYS, OPT_RATE, OPT_INSERT_SECONDS, OPT_SIZES, OPT_TTL,
     OPT_OBSERVE, OPT_KEY_PREFIX, OPT_ALLOCATOR, OPT_FORMAT, OPT_SAMPLE_INTERVAL, OPT_PROGRESS,
-    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS, OPT_SPEED, OPT_HZ,
+    OPT_NO_PROGRESS, OPT_ALLOCATOR_OPTIONS, OPT_ALLOCATORS, OPT_JOBS, OPT_SPEED, OPT_HZ, OPT_CLOCK, OPT_ALLOCATOR_TICK,
     OPT_PURGE_EVERY, OPT_GRID, OPT_EMIT_JOBS, OPT_COLLECT, OPT_FILL_ON_MISS, OPT_CONFIG,
     OPT_PAGE_MAP_AT, OPT_PAD, OPT_COMPRESS, OPT_SHARD_BY_SIZE, OPT_SHARD_BY_TTL, OPT_SHARD,
     OPT_UNIFORM_TTL, OPT_REMEDIES, OPT_MAXMEMORY, OPT_SAFETY_MARGIN, OPT_OBJECT_MODEL,
@@ -50,30 +50,46 @@ enum {
     {"no-progress", no_argument, 0, OPT_NO_PROGRESS}, {"quiet", no_argument, 0, 'q'}, \
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}
 
-/* The time options, shared by run, compare and sweep. */
+/* The time options, shared by run, compare, sweep and whatif. */
 #define CLI_DEFAULT_SPEED 50.0
 #define CLI_TIME_LONGOPTS \
-    {"speed", required_argument, 0, OPT_SPEED}, {"hz", required_argument, 0, OPT_HZ}, \
-    {"purge-every", required_argument, 0, OPT_PURGE_EVERY}
+    {"clock", required_argument, 0, OPT_CLOCK}, {"speed", required_argument, 0, OPT_SPEED}, \
+    {"hz", required_argument, 0, OPT_HZ}, {"purge-every", required_argument, 0, OPT_PURGE_EVERY}, \
+    {"allocator-tick", required_argument, 0, OPT_ALLOCATOR_TICK}
 #define CLI_TIME_HELP \
-    "  --speed S             virtual seconds per wall second (default 50): the replay\n" \
-    "                        is paced and the allocator's decay times divided by S,\n" \
-    "                        so decay stays honest; max: as fast as possible, decay\n" \
-    "                        not scaled (not honest)\n" \
-    "  --hz N                cron ticks per virtual second, as Redis's hz (default 10);\n" \
-    "                        each tick lets the allocator's decay run\n" \
+    "  --clock virtual|wall  the clock the allocator reads (default virtual): the\n" \
+    "                        engine's virtual time, so decay is exact at whatever\n" \
+    "                        speed the replay goes and the run is deterministic;\n" \
+    "                        wall: the real clock, the replay paced by --speed\n" \
+    "  --speed S             with --clock wall (implied): virtual seconds per wall\n" \
+    "                        second (default 50); the allocator's decay times are\n" \
+    "                        divided by S; max: unpaced, decay not scaled (not honest)\n" \
+    "  --hz N                cron ticks per virtual second, as Redis's hz (default 10)\n" \
+    "  --allocator-tick cron|events  what ticks the allocator's decay (default cron):\n" \
+    "                        cron: every cron tick, as a server's cron allocations\n" \
+    "                        would; events: only the replay's own allocations (an\n" \
+    "                        idle replay then never purges without a background thread)\n" \
     "  --purge-every S       MEMORY PURGE every S virtual seconds (default: never)\n"
 
 typedef struct cli_time_opts {
-    const char *speed, *hz, *purge_every;
+    const char *clock, *speed, *hz, *purge_every, *allocator_tick;
 } cli_time_opts;
+
+/* The time settings the options give, with their defaults. */
+typedef struct cli_time {
+    int wall_clock;     /* --clock wall (or --speed): the real clock, paced */
+    double speed;       /* wall clock: virtual s per wall s; 0: max */
+    double hz;
+    double purge_every;
+    int tick_events;    /* --allocator-tick events */
+} cli_time;
 
 /* Takes a time option; returns 1 if opt was one. */
 int cli_time_opt(cli_time_opts *t, int opt, const char *arg);
-/* Speed (0 = max), hz and purge interval from the options, with defaults.
- * Returns 0 or -1. */
-int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *purge_every,
-                    fs_err *err);
+/* The settings from the options, with defaults.  Returns 0 or -1. */
+int cli_time_params(const cli_time_opts *t, cli_time *out, fs_err *err);
+/* Appends the time options as given to argv at *m (for a child `fragsim run`). */
+void cli_time_argv(const cli_time_opts *t, const char **argv, int *m);
 
 /* The remedies (traces/trace_transform.h), shared by run and compare;
  * sweep takes them as grid keys. */
@@ -240,6 +256,8 @@ int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv,
     "                        weighted:V1:W1,V2:W2,...  (units allowed: 4kb)\n" \
     "  --ttl DIST            TTLs in seconds, same forms, or none\n" \
     "  --observe S           virtual seconds of observation after the last insert\n" \
+    "                        (with a TRACE file: the clock runs on S virtual seconds\n" \
+    "                        after its last event, so TTLs and decay play out)\n" \
     "  --key-prefix P        keys are P0, P1, ...\n"
 
 #endif

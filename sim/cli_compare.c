@@ -128,10 +128,10 @@ int cli_compare(int argc, char **argv) {
     if (rc_trace >= 0) return rc_trace;
     fs_err err;
     gen_params gp;
-    double speed, hz, purge_every;
+    cli_time tm;
     transform_spec spec;
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
-        cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0 ||
+        cli_time_params(&t, &tm, &err) != 0 ||
         cli_remedy_spec(&rem, &spec, &err) != 0)
         return cli_error("compare", CLI_USAGE, "%s", err.msg);
     double page_map_at[RUN_MAX_PAGE_MAPS];
@@ -223,9 +223,7 @@ int cli_compare(int argc, char **argv) {
         if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
         if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
         if (page_maps) j->argv[m++] = "--page-map-at", j->argv[m++] = page_maps;
-        if (t.speed) j->argv[m++] = "--speed", j->argv[m++] = t.speed;
-        if (t.hz) j->argv[m++] = "--hz", j->argv[m++] = t.hz;
-        if (t.purge_every) j->argv[m++] = "--purge-every", j->argv[m++] = t.purge_every;
+        cli_time_argv(&t, j->argv, &m);
         cli_remedy_argv(&rem, j->argv, &m);
         cli_redis_argv(&ro, j->argv, &m);
         size_t alen = strlen(e->allocator);

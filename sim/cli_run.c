@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <unistd.h>
 
 #include "../allocators/backend.h"
 #include "../traces/trace_text.h"
 #include "cli.h"
 #include "cli_redis.h"
+#include "base/vclock.h"
 #include "fragsim_config.h"
 #include "run.h"
 #include "units.h"
@@ -26,16 +28,27 @@ static void set_env(void *arg, const char *name, const char *value) {
     setenv(name, value, 1);
 }
 
-/* Allocators read their options when they start, before main(): the worker
- * checks the options, puts them in its environment and starts over as the
- * same command.  Returns only on error. */
-static int reexec_with_options(const char *spec) {
+/* Allocators read their options, and start their clocks and threads, when
+ * they start, before main(): the worker checks the options, puts them and
+ * the clock's mode (base/vclock.h) in its environment and starts over as
+ * the same command.  On the virtual clock it starts over without address
+ * space randomisation: jemalloc seeds its decay ticker and its large-block
+ * offsets from addresses, so only then do two runs purge the same pages at
+ * the same moments (summary.json says whether it was off).  Returns only on
+ * error. */
+static int reexec_with(const char *spec, int virtual_clock) {
     fs_err err;
-    if (backend_self->options_env == NULL)
-        return cli_error("run", CLI_USAGE, "allocator %s takes no options", backend_self->name);
-    if (backend_self->options_env(spec, set_env, NULL, &err) != 0)
-        return cli_error("run", CLI_USAGE, "%s", err.msg);
-    setenv(APPLIED_ENV, spec, 1);
+    if (spec != NULL) {
+        if (backend_self->options_env == NULL)
+            return cli_error("run", CLI_USAGE, "allocator %s takes no options", backend_self->name);
+        if (backend_self->options_env(spec, set_env, NULL, &err) != 0)
+            return cli_error("run", CLI_USAGE, "%s", err.msg);
+        setenv(APPLIED_ENV, spec, 1);
+    }
+    setenv(VCLOCK_ENV, virtual_clock ? "virtual" : "wall", 1);
+    int persona = personality(0xffffffff);
+    if (virtual_clock && persona != -1 && !(persona & ADDR_NO_RANDOMIZE))
+        (void)personality((unsigned long)persona | ADDR_NO_RANDOMIZE); /* refused: randomised */
     execv("/proc/self/exe", cli_argv);
     return cli_error("run", CLI_FAIL, "cannot restart with the allocator's options: %s",
                      strerror(errno));
@@ -65,24 +78,48 @@ int cli_page_map_times(const char *spec, double *at, size_t max, fs_err *err) {
 
 int cli_time_opt(cli_time_opts *t, int opt, const char *arg) {
     switch (opt) {
+    case OPT_CLOCK: t->clock = arg; return 1;
     case OPT_SPEED: t->speed = arg; return 1;
     case OPT_HZ: t->hz = arg; return 1;
     case OPT_PURGE_EVERY: t->purge_every = arg; return 1;
+    case OPT_ALLOCATOR_TICK: t->allocator_tick = arg; return 1;
     default: return 0;
     }
 }
 
-int cli_time_params(const cli_time_opts *t, double *speed, double *hz, double *purge_every,
-                    fs_err *err) {
+void cli_time_argv(const cli_time_opts *t, const char **argv, int *m) {
+    const char *const names[] = {"--clock", "--speed", "--hz", "--purge-every", "--allocator-tick"};
+    const char *const vals[] = {t->clock, t->speed, t->hz, t->purge_every, t->allocator_tick};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
+        if (vals[i] != NULL) {
+            argv[(*m)++] = names[i];
+            argv[(*m)++] = vals[i];
+        }
+}
+
+int cli_time_params(const cli_time_opts *t, cli_time *out, fs_err *err) {
+    double *speed = &out->speed, *hz = &out->hz, *purge_every = &out->purge_every;
+    memset(out, 0, sizeof *out);
     *speed = CLI_DEFAULT_SPEED;
     *hz = 10;
-    *purge_every = 0;
+    if (t->clock != NULL && strcmp(t->clock, "wall") == 0) out->wall_clock = 1;
+    else if (t->clock != NULL && strcmp(t->clock, "virtual") != 0)
+        return fs_errf(err, "--clock '%s': expected virtual or wall", t->clock);
     if (t->speed != NULL) {
+        /* Pacing is the wall clock's: --speed alone implies it. */
+        if (t->clock != NULL && !out->wall_clock)
+            return fs_errf(err, "--speed paces the wall clock: give --clock wall --speed %s, or "
+                           "leave --speed out (the virtual clock goes as fast as the engine)",
+                           t->speed);
+        out->wall_clock = 1;
         if (strcmp(t->speed, "max") == 0) *speed = 0;
         else if (units_parse_double(t->speed, speed) != 0 || *speed <= 0 || *speed > 1e6)
             return fs_errf(err, "--speed '%s': expected virtual seconds per wall second "
                            "(above 0, at most 1e6) or max", t->speed);
     }
+    if (t->allocator_tick != NULL && strcmp(t->allocator_tick, "events") == 0) out->tick_events = 1;
+    else if (t->allocator_tick != NULL && strcmp(t->allocator_tick, "cron") != 0)
+        return fs_errf(err, "--allocator-tick '%s': expected cron or events", t->allocator_tick);
     if (t->hz != NULL && (units_parse_double(t->hz, hz) != 0 || *hz < 0 || *hz > 500))
         return fs_errf(err, "--hz '%s': expected 0 to 500 ticks per virtual second (Redis: 1-500)",
                        t->hz);
@@ -123,7 +160,7 @@ int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg) {
     case OPT_INSERT_SECONDS: slot = &g->insert_seconds; break;
     case OPT_SIZES: slot = &g->sizes; break;
     case OPT_TTL: slot = &g->ttl; break;
-    case OPT_OBSERVE: slot = &g->observe; break;
+    case OPT_OBSERVE: g->observe = arg; return 1; /* for a trace file too */
     case OPT_KEY_PREFIX: slot = &g->key_prefix; break;
     default: return 0;
     }
@@ -236,8 +273,8 @@ int cli_run(int argc, char **argv) {
         return cli_error("run", CLI_USAGE, "this worker runs '%s', not '%s'", backend_self->name,
                          allocator);
     cfg.allocator = allocator ? allocator : backend_self->name;
-    if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0 ||
-        cli_remedy_spec(&rem, &spec, &err) != 0)
+    cli_time tm;
+    if (cli_time_params(&t, &tm, &err) != 0 || cli_remedy_spec(&rem, &spec, &err) != 0)
         return cli_error("run", CLI_USAGE, "%s", err.msg);
     cfg.transform = &spec;
     if (optind < argc - 1)
@@ -251,6 +288,10 @@ int cli_run(int argc, char **argv) {
     if (cfg.trace_path != NULL && g.any)
         return cli_error("run", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");
+    if (cfg.trace_path != NULL && g.observe != NULL &&
+        (units_parse_double(g.observe, &cfg.observe) != 0 || cfg.observe > 1e9))
+        return cli_error("run", CLI_USAGE, "--observe '%s': expected virtual seconds, 0 or more",
+                         g.observe);
     if (cfg.trace_path == NULL) {
         if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
         cfg.preset = g.preset;
@@ -269,11 +310,19 @@ int cli_run(int argc, char **argv) {
         if (rnotes.text[0] != '\0' && cfg.print_info) fprintf(stderr, "fragsim run: %s", rnotes.text);
         cfg.redis_config_path = config;
     }
-    if (t.speed == NULL && lay.speed[0]) {
+    if (t.speed == NULL && t.clock == NULL && lay.speed[0]) {
         t.speed = lay.speed;
-        if (cli_time_params(&t, &cfg.speed, &cfg.hz, &cfg.purge_every, &err) != 0)
+        if (cli_time_params(&t, &tm, &err) != 0)
             return cli_error("run", CLI_USAGE, "preset %s: %s", g.preset, err.msg);
     }
+    cfg.clock = tm.wall_clock ? RUN_CLOCK_WALL : RUN_CLOCK_VIRTUAL;
+    cfg.speed = tm.speed;
+    cfg.hz = tm.hz;
+    cfg.purge_every = tm.purge_every;
+    cfg.allocator_tick_events = tm.tick_events;
+    /* redis.conf's jemalloc-bg-thread applies when a file says it (Redis's
+     * default, yes, is recorded but the allocator's own options stand). */
+    cfg.background_thread = config != NULL ? rconf.jemalloc_bg_thread : -1;
     if (t.hz == NULL && lay.hz_set) cfg.hz = rconf.hz;
     if (interval == NULL && lay.sample_interval[0]) interval = lay.sample_interval;
     if (interval != NULL && (units_parse_double(interval, &cfg.sample_interval) != 0 ||
@@ -287,9 +336,12 @@ int cli_run(int argc, char **argv) {
     cfg.redis = &rconf;
     if (rconf.activedefrag && cfg.hz <= 0)
         return cli_error("run", CLI_USAGE, "activedefrag runs on the cron tick: it needs hz above 0");
-    if (alloc_opts != NULL) {
-        const char *applied = getenv(APPLIED_ENV);
-        if (applied == NULL || strcmp(applied, alloc_opts) != 0) return reexec_with_options(alloc_opts);
+    {
+        const char *applied = getenv(APPLIED_ENV), *mode = getenv(VCLOCK_ENV);
+        int virtual_clock = cfg.clock == RUN_CLOCK_VIRTUAL;
+        if ((alloc_opts != NULL && (applied == NULL || strcmp(applied, alloc_opts) != 0)) ||
+            mode == NULL || strcmp(mode, virtual_clock ? "virtual" : "wall") != 0)
+            return reexec_with(alloc_opts, virtual_clock);
         cfg.allocator_options = alloc_opts;
     }
     /* After every check: the sample's measurement and the TTL pre-pass

@@ -26,7 +26,7 @@
 
 /* Grid keys that are `run` options taking a value. */
 static const char *const run_keys[] = {
-    "allocator", "speed", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
+    "allocator", "clock", "speed", "allocator-tick", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
     "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix", "config",
     "pad", "compress", "shard-by-size", "shard-by-ttl", "shard", "uniform-ttl",
     "object-model", "expiry", "maxmemory", "maxmemory-policy", "maxmemory-samples",
@@ -129,11 +129,11 @@ static int build_point(point_args *pa, const sweep_cli *c, const sweep_plan *p, 
     /* The fixed options, unless the grid sets them. */
     const char *const fixed_names[] = {"preset", "seed", "keys", "rate", "insert-seconds", "sizes",
                                        "ttl", "observe", "key-prefix", "format", "sample-interval",
-                                       "speed", "hz", "purge-every"};
+                                       "clock", "speed", "hz", "purge-every", "allocator-tick"};
     const char *const fixed_vals[] = {c->g.preset, c->g.seed, c->g.keys, c->g.rate,
                                       c->g.insert_seconds, c->g.sizes, c->g.ttl, c->g.observe,
-                                      c->g.key_prefix, c->format, c->interval, c->t.speed, c->t.hz,
-                                      c->t.purge_every};
+                                      c->g.key_prefix, c->format, c->interval, c->t.clock, c->t.speed,
+                                      c->t.hz, c->t.purge_every, c->t.allocator_tick};
     const char *allocator = c->allocator ? c->allocator : FRAGSIM_DEFAULT_ALLOCATOR;
     for (int x = 0; x < p->naxes; x++)
         if (strcmp(p->axes[x].key, "allocator") == 0) allocator = sweep_value(p, i, x);

@@ -256,9 +256,10 @@ int cli_whatif(int argc, char **argv) {
     if (rc_trace >= 0) return rc_trace;
     fs_err err;
     gen_params gp;
-    double speed, hz, purge_every, margin = 20;
+    double margin = 20;
+    cli_time tm;
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
-        cli_time_params(&t, &speed, &hz, &purge_every, &err) != 0)
+        cli_time_params(&t, &tm, &err) != 0)
         return cli_error("whatif", CLI_USAGE, "%s", err.msg);
     if (level != NULL && sample == NULL)
         return cli_error("whatif", CLI_USAGE, "--compress-level '%s': only with --compress-sample "
@@ -366,9 +367,7 @@ int cli_whatif(int argc, char **argv) {
             if (config) j->argv[m++] = "--config", j->argv[m++] = config;
             if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
             if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
-            if (t.speed) j->argv[m++] = "--speed", j->argv[m++] = t.speed;
-            if (t.hz) j->argv[m++] = "--hz", j->argv[m++] = t.hz;
-            if (t.purge_every) j->argv[m++] = "--purge-every", j->argv[m++] = t.purge_every;
+            cli_time_argv(&t, j->argv, &m);
             if (alloc_opts) j->argv[m++] = "--allocator-options", j->argv[m++] = alloc_opts;
             cli_remedy_opts o = rem[i].opts;
             char *shard = NULL;

@@ -15,9 +15,19 @@
  *  - one more sample is taken at the last event's time when it falls
  *    between two sample times.
  *
- * Pacing: before the clock moves to a time, the engine calls pace(t), which
- * may sleep so that virtual time runs no faster than the chosen speed
- * (run.c); the allocators' wall-clock settings are scaled to match.
+ * The clock callback: before the clock moves to a time, the engine calls
+ * pace(t).  On the virtual clock (run.c) it moves the allocator's clock
+ * with the engine's (base/vclock.h); on the wall clock it may sleep so that
+ * virtual time runs no faster than the chosen speed.
+ *
+ * Idle time is skipped, not stepped: when the next event is an hour or
+ * more (and 100 sample intervals) off, no
+ * key expires before it, active defrag is not running and the allocator's
+ * figures (allocated, resident, dirty, muzzy, purged) have not moved over
+ * a virtual second of ticks, nothing can change until that event; the
+ * ticks, purges and samples of the stretch are then not run (snapshots
+ * still are), and the skipped time is counted in idle_skipped_seconds.
+ * Until then every tick runs, so decay finishes at its own pace.
  *
  * Values are written in full (every byte, like a server copying a request
  * into its buffer), so the kernel's RSS is real (DESIGN.md decision 3). */
@@ -60,6 +70,12 @@ typedef struct engine_config {
     int64_t purge_interval_us;  /* periodic purge; 0: none */
     engine_sample_fn on_sample; /* may be NULL */
     engine_pace_fn pace;        /* may be NULL: as fast as possible */
+    int allocator_tick_events; /* the cron tick does not call the backend's tick:
+                                   only the replay's own allocations tick the
+                                   allocator's decay (--allocator-tick events) */
+    int64_t observe_us;         /* the clock runs on this long after the last
+                                   event (engine_finish), timers and expiry
+                                   included; 0: it stops there */
     void *arg;                  /* for on_sample and pace */
     int fill_on_miss;           /* a GET miss with a known size (> 0) stores a
                                    value of that size, no TTL: look-aside
@@ -112,6 +128,7 @@ typedef struct engine_counters {
     uint64_t ticks;           /* cron ticks */
     uint64_t evicted_keys;    /* keys removed to stay under maxmemory */
     uint64_t rejected_writes; /* writes refused: over maxmemory, nothing to evict */
+    int64_t idle_skipped_us;  /* virtual time skipped as idle (no ticks or samples) */
 } engine_counters;
 
 struct engine {
@@ -125,6 +142,9 @@ struct engine {
     engine_config cfg;
     int64_t next_sample_us, next_tick_us, next_purge_us; /* INT64_MAX: never */
     int64_t last_sample_us;   /* INT64_MIN before the first sample */
+    int64_t idle_check_us;    /* the next look at whether the replay is idle */
+    uint64_t idle_sig[5];     /* the allocator's figures at the last look */
+    int idle_sig_valid;
     uint64_t samples;
     size_t next_snapshot;     /* index of the next snapshot time */
     int64_t next_snapshot_us; /* INT64_MAX: none left */
@@ -149,8 +169,9 @@ void engine_destroy(engine *e);
  * on the way), then applies the event.  Returns 0 or -1. */
 int engine_apply(engine *e, const trace_event *ev, fs_err *err);
 
-/* Ends the replay: the samples still due up to the last event's time, and a
- * last one at that time.  Returns 0 or -1. */
+/* Ends the replay: the clock runs on cfg.observe_us past the last event,
+ * then the samples still due up to that time, and a last one at that time.
+ * Returns 0 or -1. */
 int engine_finish(engine *e, fs_err *err);
 
 /* A block for the key in slot (KS_NONE: for no key, as a dict's table),

@@ -6,11 +6,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../traces/trace_digest.h"
+#include "base/vclock.h"
 #include "emem.h"
 #include "procmem.h"
 #include "snapshot.h"
@@ -24,11 +26,11 @@ static const result_writer_ops *const writers[] = {
 };
 #define NWRITERS (sizeof writers / sizeof writers[0])
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* fragsim's own timing reads the real clock: the interposed one is the
+ * allocator's (base/vclock.h). */
+static double now_s(void) { return vclock_real_s(); }
+
+const char *run_clock_name(run_clock c) { return c == RUN_CLOCK_WALL ? "wall" : "virtual"; }
 
 typedef struct run_state {
     const run_config *cfg;
@@ -42,19 +44,26 @@ typedef struct run_state {
     int64_t snapshot_us[RUN_MAX_PAGE_MAPS];
     sample_peaks peaks;
     sample_means means;
-    double speed;          /* 0: not paced */
+    int virtual_clock;     /* the allocator reads the engine's clock */
+    double speed;          /* wall clock: 0: not paced */
     shards_writer shards;  /* --shard arenas: shards.csv */
     int shards_open;
     double max_behind;     /* wall seconds behind the pace, at most */
     uint64_t pace_checks, pace_behind;
 } run_state;
 
-/* Keeps virtual time at most `speed` times wall time.  When the replay is
- * ahead it sleeps; when it is behind (the engine cannot keep up) it goes on
- * at once and records by how much, since decay then sees more time per
- * virtual second than a server would. */
-static void pace(void *arg, int64_t t_us) {
+/* Before the engine's clock moves to t.  On the virtual clock the
+ * allocator's clock moves with it (waking its threads due on the way).  On
+ * the wall clock, virtual time is kept at most `speed` times wall time:
+ * when the replay is ahead it sleeps; when it is behind (the engine cannot
+ * keep up) it goes on at once and records by how much, since decay then
+ * sees more time per virtual second than a server would. */
+static void clock_step(void *arg, int64_t t_us) {
     run_state *rs = arg;
+    if (rs->virtual_clock) {
+        vclock_advance(t_us * 1000);
+        return;
+    }
     if (rs->speed <= 0) return;
     double target = rs->wall_start + (double)t_us / TRACE_US_PER_S / rs->speed;
     double now = now_s();
@@ -85,8 +94,8 @@ static void progress(run_state *rs, const engine *e, uint64_t rss, int force) {
     double rate = wall > 0 ? (double)e->c.events / wall : 0, done = 0;
     if (rs->total_events) {
         snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)e->c.events / (double)rs->total_events);
-        done = rs->speed > 0 && rs->total_virtual > 0 ? vt / rs->total_virtual
-                                                       : (double)e->c.events / (double)rs->total_events;
+        done = rs->total_virtual > 0 ? vt / rs->total_virtual
+                                     : (double)e->c.events / (double)rs->total_events;
     }
     if (done > 0 && done < 1 && !force)
         snprintf(eta, sizeof eta, ", ETA %.0f s", wall * (1 - done) / done);
@@ -175,6 +184,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     sum->events_per_second = sum->wall_time > 0 ? (double)e->c.events / sum->wall_time : 0;
     sum->baseline_rss = rs->baseline_rss;
     sum->pace_max_behind = rs->max_behind * rs->speed;
+    sum->allocator_thread_wakeups = vclock_wakeups();
     sum->pace_behind_share =
         rs->pace_checks ? (double)rs->pace_behind / (double)rs->pace_checks : 0.0;
     return 0;
@@ -219,23 +229,41 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
              cfg->allocator_options ? cfg->allocator_options : "");
     snprintf(sum->preset, sizeof sum->preset, "%s", cfg->preset ? cfg->preset : "");
     sum->sample_interval = cfg->sample_interval;
-    sum->speed = cfg->speed;
+    sum->clock = run_clock_name(cfg->clock);
+    sum->speed = cfg->clock == RUN_CLOCK_WALL ? cfg->speed : 0;
+    sum->observe = cfg->observe;
+    sum->allocator_tick_events = cfg->allocator_tick_events;
+    int persona = personality(0xffffffff);
+    sum->aslr_off = persona != -1 && (persona & ADDR_NO_RANDOMIZE);
     sum->hz = cfg->hz;
     sum->purge_every = cfg->purge_every;
     sum->fill_on_miss = cfg->fill_on_miss;
     sum->transform = cfg->transform;
     snprintf(sum->object_model, sizeof sum->object_model, "%s", om_kind_name(cfg->object_model));
     snprintf(sum->expiry, sizeof sum->expiry, "%s", engine_expiry_name(cfg->expiry));
-    rs.speed = cfg->speed;
+    rs.virtual_clock = cfg->clock == RUN_CLOCK_VIRTUAL;
+    rs.speed = rs.virtual_clock ? 0 : cfg->speed;
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
              be->version ? be->version(be_state) : "");
-    if (be->settings != NULL) be->settings(be_state, collect_setting, sum);
     if (cfg->redis != NULL) redis_conf_each(cfg->redis, collect_redis_setting, sum);
     snprintf(sum->redis_config, sizeof sum->redis_config, "%s",
              cfg->redis_config_path ? cfg->redis_config_path : "");
-    if (cfg->speed > 0 && be->time_scale != NULL &&
-        be->time_scale(be_state, cfg->speed, collect_setting, sum, err) != 0)
+    /* On the virtual clock the allocator's settings stand as given; on the
+     * wall clock they are divided by the speed. */
+    if (!rs.virtual_clock && rs.speed > 0 && be->time_scale != NULL &&
+        be->time_scale(be_state, rs.speed, collect_setting, sum, err) != 0)
         goto done;
+    if (cfg->background_thread >= 0 || be->background_thread != NULL) {
+        if (be->background_thread == NULL) {
+            if (cfg->background_thread > 0)
+                fprintf(stderr, "fragsim run: allocator %s has no background thread: "
+                        "jemalloc-bg-thread is recorded, not applied\n", be->name);
+        } else if (be->background_thread(be_state, cfg->background_thread,
+                                         &sum->background_threads, err) != 0) {
+            goto done;
+        }
+    }
+    if (be->settings != NULL) be->settings(be_state, collect_setting, sum);
     /* Shards in one process: a heap each, made after time_scale so that
      * they take its settings. */
     int nheaps = 0;
@@ -266,7 +294,9 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .tick_interval_us = cfg->hz > 0 ? (int64_t)(TRACE_US_PER_S / cfg->hz + 0.5) : 0,
         .purge_interval_us = (int64_t)(cfg->purge_every * TRACE_US_PER_S + 0.5),
         .on_sample = on_sample,
-        .pace = pace,
+        .pace = clock_step,
+        .observe_us = (int64_t)(cfg->observe * TRACE_US_PER_S + 0.5),
+        .allocator_tick_events = cfg->allocator_tick_events,
         .arg = &rs,
         .fill_on_miss = cfg->fill_on_miss,
         .snapshot_at_us = rs.snapshot_us,
@@ -308,8 +338,18 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
              e.df.cfg.hint == DEFRAG_HINT_ALWAYS ? "always"
              : e.df.generic                      ? "generic"
                                                  : "jemalloc-utilization");
+    if (rs.virtual_clock) {
+        vclock_virtual_begin();
+        /* A thread started with the allocator sleeps before time moves. */
+        if (sum->background_threads > 0 &&
+            vclock_wait_sleepers(sum->background_threads) < sum->background_threads)
+            fprintf(stderr, "fragsim run: the allocator's background thread does not sleep on "
+                    "the virtual clock; its purges may not be reproducible\n");
+    }
     rs.wall_start = now_s();
-    if (replay(&rs, &tr, &e, err) != 0) goto done;
+    int replayed = replay(&rs, &tr, &e, err);
+    if (rs.virtual_clock) vclock_virtual_end();
+    if (replayed != 0) goto done;
     /* The size classes at the end; page maps asked for after the trace's
      * end cannot be drawn, and the user is told so. */
     char label[32];

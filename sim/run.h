@@ -12,6 +12,17 @@
 
 #define RUN_MAX_PAGE_MAPS 32
 
+/* Which clock the allocator reads (DESIGN.md decision 4, base/vclock.h).
+ * virtual: the engine's virtual time, as fast as the engine goes, decay
+ * exact and the run deterministic.  wall: the real clock, the replay paced
+ * to `speed` and the allocator's time-based settings divided by it (for an
+ * allocator that reads time another way, and to check one against the
+ * other). */
+typedef enum run_clock { RUN_CLOCK_VIRTUAL, RUN_CLOCK_WALL } run_clock;
+
+/* "virtual" or "wall". */
+const char *run_clock_name(run_clock c);
+
 typedef struct run_config {
     const char *trace_path; /* a trace file, "-" for stdin; NULL: the generator */
     const char *format;     /* NULL or "auto": detect */
@@ -23,7 +34,13 @@ typedef struct run_config {
     const char *redis_config_path; /* --config FILE, or NULL */
     const redis_conf *redis;       /* its settings (Redis's defaults without one) */
     double sample_interval; /* virtual seconds */
-    double speed;           /* virtual seconds per wall second; 0: as fast as possible */
+    run_clock clock;        /* RUN_CLOCK_VIRTUAL (0) or RUN_CLOCK_WALL */
+    double speed;           /* wall clock only: virtual seconds per wall second; 0: as
+                               fast as possible */
+    double observe;         /* virtual seconds the clock runs on after the last event */
+    int allocator_tick_events; /* the cron does not tick the allocator's decay */
+    int background_thread;  /* -1: as the allocator's options say; 0/1: switched off/on
+                               (redis.conf's jemalloc-bg-thread) */
     double hz;              /* cron ticks per virtual second; 0: none */
     double purge_every;     /* virtual seconds between purges; 0: none */
     int progress;           /* progress lines on stderr */

@@ -42,7 +42,7 @@ void fid_import(const char *dir) {
 
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     const char *argv[32] = {FRAGSIM_BIN, "run", "--allocator", "jemalloc", "--object-model",
-                            "redis", "--speed", "max", "-q", "--no-progress", "w.trace", "-o",
+                            "redis", "-q", "--no-progress", "w.trace", "-o",
                             "res"};
     int n = 13;
     for (int i = 0; extra != NULL && extra[i] != NULL; i++) {

@@ -43,7 +43,7 @@ static char *status_of(const char *summary_csv, const char *allocator) {
 
 Test(cli_compare, every_allocator_replays_the_same_events) {
     tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "8000", "-o",
-                                       "cmp", "--no-progress", "--speed", "max", NULL});
+                                       "cmp", "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     cr_assert(strstr(r.out, "rss_peak") != NULL, "the table is printed: %s", r.out);
     tu_result_free(&r);
@@ -75,7 +75,7 @@ Test(cli_compare, a_crashing_allocator_is_reported_and_the_others_stand) {
     char alloc[1200];
     snprintf(alloc, sizeof alloc, "jemalloc,preload:%s", FRAGSIM_TEST_CRASH_LIB);
     tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "30000",
-                                       "--allocators", alloc, "-o", "cmp", "--no-progress", "--speed", "max", NULL});
+                                       "--allocators", alloc, "-o", "cmp", "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 1, "%s", r.err);
     cr_assert(strstr(r.err, "1 of 2 allocators did not finish") != NULL, "%s", r.err);
     tu_result_free(&r);
@@ -101,7 +101,7 @@ Test(cli_compare, preload_of_jemalloc_matches_the_native_backend) {
     snprintf(alloc, sizeof alloc, "jemalloc,preload:%s", FRAGSIM_TEST_JEMALLOC_SO);
     tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "40000",
                                        "--allocators", alloc, "-o", "cmp", "-q", "--no-progress",
-                                       "--speed", "max", NULL});
+                                       NULL});
 #if defined(__SANITIZE_ADDRESS__)
     cr_assert_eq(r.exit_code, 1, "preload is refused in a sanitizer build: %s", r.err);
     tu_result_free(&r);
@@ -149,7 +149,7 @@ Test(cli_compare, bad_allocator_options_fail_that_allocator_only) {
     tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "2000",
                                        "--allocators", "jemalloc", "--allocator-options",
                                        "jemalloc=dirty_decay_ms:soon", "-o", "cmp", "-q",
-                                       "--no-progress", "--speed", "max", NULL});
+                                       "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 1, "%s", r.err);
     tu_result_free(&r);
     char *st = status_of(tu_path(dir, "cmp/summary.csv"), "jemalloc");

@@ -91,10 +91,10 @@ Test(cli_defrag, redis_defrag_test_on_jemalloc_meets_redis_thresholds) {
 Test(cli_defrag, defrag_changes_no_data) {
     char *dir = tu_tmpdir();
     const char *on[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--keys", "100000",
-                        "--observe", "4", "--speed", "max", "-q", "--no-progress", "-o", "on",
+                        "--observe", "4", "-q", "--no-progress", "-o", "on",
                         NULL};
     const char *off[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--keys", "100000",
-                         "--observe", "4", "--speed", "max", "--activedefrag", "no", "-q",
+                         "--observe", "4", "--activedefrag", "no", "-q",
                          "--no-progress", "-o", "off", NULL};
     run_ok(dir, on);
     run_ok(dir, off);
@@ -117,7 +117,7 @@ Test(cli_defrag, defrag_changes_no_data) {
 Test(cli_defrag, effort_follows_the_duty_cycle) {
     char *dir = tu_tmpdir();
     const char *argv[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--keys", "350000",
-                          "--observe", "6", "--speed", "max", "--hz", "10",
+                          "--observe", "6", "--hz", "10",
                           "--active-defrag-cycle-min", "25", "--active-defrag-cycle-max", "25",
                           "--active-defrag-threshold-lower", "0", "--active-defrag-ignore-bytes",
                           "1", "--defrag-hint", "always", "-q", "--no-progress", "-o", "r", NULL};
@@ -148,14 +148,14 @@ Test(cli_defrag, redis_conf_switches_it_on) {
                                                        "active-defrag-cycle-max 50\n"),
                  0);
     const char *argv[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--keys", "100000",
-                          "--observe", "4", "--speed", "max", "--activedefrag", "no", "--config",
+                          "--observe", "4", "--activedefrag", "no", "--config",
                           "r.conf", "-q", "--no-progress", "-o", "r", NULL};
     /* The command line is over redis.conf: off. */
     run_ok(dir, argv);
     cr_assert_eq(summary_num(tu_path(dir, "r"), "active_defrag", "passes"), 0);
     /* Without it, redis.conf's yes. */
     const char *argv2[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--keys", "100000",
-                           "--observe", "4", "--speed", "max", "--config", "r.conf", "-q",
+                           "--observe", "4", "--config", "r.conf", "-q",
                            "--no-progress", "-o", "r2", NULL};
     run_ok(dir, argv2);
     cr_assert_geq(summary_num(tu_path(dir, "r2"), "active_defrag", "passes"), 1);
@@ -169,7 +169,7 @@ Test(cli_defrag, redis_conf_switches_it_on) {
 Test(cli_defrag, the_generic_rule_runs_on_mimalloc) {
     char *dir = tu_tmpdir();
     const char *argv[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--keys", "100000",
-                          "--observe", "4", "--speed", "max", "--allocator", "mimalloc", "-q",
+                          "--observe", "4", "--allocator", "mimalloc", "-q",
                           "--no-progress", "-o", "r", NULL};
     run_ok(dir, argv);
     const char *r = tu_path(dir, "r");
@@ -188,7 +188,7 @@ Test(cli_defrag, the_generic_rule_runs_on_mimalloc) {
 Test(cli_defrag, a_defrag_sweep_marks_its_pareto_front) {
     char *dir = tu_tmpdir();
     const char *argv[] = {FRAGSIM_BIN, "sweep", "--preset", "redis-defrag-test", "--keys", "60000",
-                          "--observe", "3", "--speed", "max", "--grid",
+                          "--observe", "3", "--grid",
                           "active-defrag-cycle-max=25,75", "--grid", "defrag-hint=auto,always",
                           "-q", "--no-progress", "-o", "sw", NULL};
     run_ok(dir, argv);

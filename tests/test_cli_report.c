@@ -36,7 +36,7 @@ static size_t count(const char *s, const char *needle) {
  * inserts (180 s) and halfway through the expiries (300 s). */
 static void make_compare(const char *allocators) {
     tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "20000",
-                                       "--speed", "max", "--allocators", allocators,
+                                       "--allocators", allocators,
                                        "--page-map-at", "180,300", "-o", "cmp", "-q",
                                        "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
@@ -92,7 +92,7 @@ static double mean_fill(const char *path, double *live_total, double *empty) {
 
 Test(cli_report, the_page_map_after_expiry_shows_the_holes) {
     tu_result r = run((const char *[]){"run", "--preset", "seed-blog", "--keys", "20000",
-                                       "--speed", "max", "--allocator", "jemalloc",
+                                       "--allocator", "jemalloc",
                                        "--page-map-at", "300,180", "-o", "pm", "-q",
                                        "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
@@ -272,7 +272,7 @@ Test(cli_report, help_for_each_command) {
 
 Test(cli_report, a_sweep_becomes_trade_off_plots_with_their_front) {
     tu_result r = run((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "5000",
-                                       "--speed", "max", "--grid",
+                                       "--grid",
                                        "jemalloc.dirty_decay_ms=0,10000,-1", "-o", "sw", "-q",
                                        "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);

@@ -18,14 +18,12 @@ static void teardown(void) {
 
 TestSuite(cli_run, .init = setup, .fini = teardown, .timeout = 600);
 
-/* Runs fragsim with args (NULL-terminated) and asserts success.  Unless
- * `paced`, the replay runs unpaced (--speed max): these tests are about
- * what the engine replays, not about decay over time. */
-static void run_args(const char *const *args, int paced) {
+/* Runs fragsim with args (NULL-terminated) and asserts success, on the
+ * default (virtual) clock. */
+static void run_args(const char *const *args) {
     const char *argv[32] = {FRAGSIM_BIN};
     int n = 1;
     for (; args[n - 1] != NULL && n < 28; n++) argv[n] = args[n - 1];
-    if (!paced && strcmp(args[0], "run") == 0) argv[n++] = "--speed", argv[n++] = "max";
     argv[n] = NULL;
     tu_result r;
     cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);
@@ -33,7 +31,7 @@ static void run_args(const char *const *args, int paced) {
     tu_result_free(&r);
 }
 
-static void run_ok(const char *const *args) { run_args(args, 0); }
+static void run_ok(const char *const *args) { run_args(args); }
 
 static char *summary_digest(const char *results) {
     char *json = tu_read_file(tu_path(results, "summary.json"), NULL);
@@ -46,10 +44,10 @@ static char *summary_digest(const char *results) {
 }
 
 Test(cli_run, seed_blog_shows_the_seeds_phenomenon) {
-    /* At the default speed: paced, with jemalloc's decay scaled to it, so
-     * empty pages are purged as a server's would be. */
+    /* On the virtual clock jemalloc's decay runs as on a server, so empty
+     * pages are purged as a server's would be. */
     run_args((const char *[]){"run", "--preset", "seed-blog", "--keys", "40000", "-o", "r", "-q",
-                              "--no-progress", NULL}, 1);
+                              "--no-progress", NULL});
     tu_csv c;
     cr_assert_eq(tu_csv_load(&c, tu_path(dir, "r/series.csv")), 0);
     cr_assert_gt(c.nrows, 50);
@@ -165,7 +163,7 @@ Test(cli_run, reads_standard_input_and_prints_the_info_block) {
                                "3 DEL user%3A2\n"
                                "9 TICK\n"),
                  0);
-    const char *argv[] = {FRAGSIM_BIN, "run", "-", "-o", "s", "--no-progress", "--speed", "max", NULL};
+    const char *argv[] = {FRAGSIM_BIN, "run", "-", "-o", "s", "--no-progress", NULL};
     tu_result r;
     cr_assert_eq(tu_run(&r, dir, tu_path(dir, "in.trace"), argv), 0);
     cr_assert_eq(r.exit_code, 0, "%s", r.err);

@@ -1,4 +1,4 @@
-/* Time and decay, end to end: paced replay keeps decay honest at any speed,
+/* Decay settings, end to end (the clock itself is tests/test_clock.c):
  * decay settings order as they should, and a sweep gives the same table
  * whether fragsim runs its points or GNU parallel does. */
 #include <criterion/criterion.h>
@@ -43,57 +43,8 @@ static size_t row_where(const tu_csv *c, const char *key, double value, const ch
     return 0;
 }
 
-Test(cli_sweep, rss_curves_do_not_depend_on_the_speed) {
-    /* A short trace (15 virtual seconds) at 1x and at 20x, jemalloc with a
-     * 1 s dirty decay: the replay is paced and the decay scaled, so at
-     * matched virtual times RSS must agree. */
-    const char *common[] = {"--preset", "seed-blog", "--keys", "30000", "--insert-seconds", "5",
-                            "--ttl", "uniform:2,10", "--sizes", "uniform:100,2000", "--observe",
-                            "10", "--sample-interval", "0.5", "--allocator-options",
-                            "dirty_decay_ms:1000", "-q", "--no-progress"};
-    const char *speeds[] = {"1", "20"};
-    for (int s = 0; s < 2; s++) {
-        const char *args[32] = {"run"};
-        int n = 1;
-        for (size_t k = 0; k < sizeof common / sizeof *common; k++) args[n++] = common[k];
-        args[n++] = "--speed";
-        args[n++] = speeds[s];
-        args[n++] = "-o";
-        args[n++] = s == 0 ? "s1" : "s20";
-        args[n] = NULL;
-        run_ok(args);
-    }
-    tu_csv a, b;
-    cr_assert_eq(tu_csv_load(&a, tu_path(dir, "s1/series.csv")), 0);
-    cr_assert_eq(tu_csv_load(&b, tu_path(dir, "s20/series.csv")), 0);
-    cr_assert_eq(a.nrows, b.nrows);
-    /* Matched virtual times agree within 10%.  Where RSS falls steeply to a
-     * few MB (the tail, after most keys expired), a couple of MB of dirty
-     * pages purged one decay step earlier or later is more than 10% of what
-     * is left: jemalloc reads its decay clock from CLOCK_MONOTONIC_COARSE
-     * (4 ms), which is 80 virtual ms at 20x.  There the bound is 8% of the
-     * peak instead (seen: up to 6.6%). */
-    double peak = 0, worst = 0;
-    for (size_t i = 0; i < a.nrows; i++)
-        if (tu_csv_get(&a, i, "used_memory_rss") > peak) peak = tu_csv_get(&a, i, "used_memory_rss");
-    for (size_t i = 0; i < a.nrows; i++) {
-        cr_assert_eq(tu_csv_get(&a, i, "virtual_time"), tu_csv_get(&b, i, "virtual_time"));
-        double x = tu_csv_get(&a, i, "used_memory_rss"), y = tu_csv_get(&b, i, "used_memory_rss");
-        double diff = fabs(x - y) / x;
-        if (diff > worst) worst = diff;
-        cr_assert(diff < 0.10 || fabs(x - y) < 0.08 * peak,
-                  "t=%.1f: RSS %.1f MiB at 1x, %.1f MiB at 20x (peak %.1f MiB)",
-                  tu_csv_get(&a, i, "virtual_time"), x / 1048576, y / 1048576, peak / 1048576);
-    }
-    cr_log_info("largest RSS difference between 1x and 20x: %.1f%%", 100 * worst);
-    /* Decay did happen: RSS at the end is far below its peak. */
-    cr_assert_lt(tu_csv_get(&a, a.nrows - 1, "used_memory_rss"), 0.5 * peak);
-    tu_csv_free(&a);
-    tu_csv_free(&b);
-}
-
 Test(cli_sweep, shorter_decay_means_lower_rss_and_more_purging) {
-    run_ok((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "20000", "--speed", "200",
+    run_ok((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "20000",
                             "--grid", "jemalloc.dirty_decay_ms=0,1000,10000,-1", "--grid",
                             "jemalloc.muzzy_decay_ms=0,10000", "--jobs", "2", "-o", "sw", "-q",
                             "--no-progress", NULL});
@@ -163,10 +114,10 @@ Test(cli_sweep, gnu_parallel_gives_the_same_table_as_jobs) {
     cr_assert(access("/usr/bin/parallel", X_OK) == 0,
               "GNU parallel is needed for this test (apt-get install parallel)");
     const char *grid[] = {"--grid", "keys=2000,4000", "--grid", "jemalloc.dirty_decay_ms=0,-1"};
-    const char *base[] = {"sweep", "--preset", "seed-blog", "--speed", "max", "-q", "--no-progress"};
+    const char *base[] = {"sweep", "--preset", "seed-blog", "-q", "--no-progress"};
     const char *args[32];
     int n = 0;
-    for (size_t k = 0; k < 7; k++) args[n++] = base[k];
+    for (size_t k = 0; k < sizeof base / sizeof *base; k++) args[n++] = base[k];
     for (size_t k = 0; k < 4; k++) args[n++] = grid[k];
     args[n++] = "--jobs";
     args[n++] = "2";
@@ -199,7 +150,7 @@ Test(cli_sweep, gnu_parallel_gives_the_same_table_as_jobs) {
 }
 
 Test(cli_sweep, collects_points_from_several_directories) {
-    run_ok((const char *[]){"sweep", "--preset", "seed-blog", "--speed", "max", "--grid",
+    run_ok((const char *[]){"sweep", "--preset", "seed-blog", "--grid",
                             "keys=1000,2000,3000", "--emit-jobs", "jobs.txt", "-o", "a", "-q", NULL});
     /* Two machines: each ran some of the lines into its own copy. */
     char *jobs = tu_read_file(tu_path(dir, "jobs.txt"), NULL);

@@ -30,8 +30,6 @@ static tu_result run(const char *const *args) {
     const char *argv[40] = {FRAGSIM_BIN};
     int n = 1;
     for (; args[n - 1] != NULL && n < 36; n++) argv[n] = args[n - 1];
-    if (strcmp(args[0], "run") == 0 || strcmp(args[0], "compare") == 0)
-        argv[n++] = "--speed", argv[n++] = "max";
     argv[n] = NULL;
     tu_result r;
     cr_assert_eq(tu_run(&r, dir, NULL, argv), 0);

@@ -77,7 +77,7 @@ static const wrow *find(const wrow *rows, size_t n, const char *remedy, const ch
 
 Test(cli_whatif, baseline_and_remedies_in_one_table) {
     tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "3000",
-                                       "--speed", "max", "--no-progress", "-o", "wi",
+                                       "--no-progress", "-o", "wi",
                                        "--remedies",
                                        "pad-pow2,compress:0.5,shard-size:process,uniform-ttl,"
                                        "pad:4096+compress:0.5:2000",
@@ -145,7 +145,7 @@ Test(cli_whatif, baseline_and_remedies_in_one_table) {
     cr_assert(strstr(r.out, "fragsim doctor: pad-pow2") != NULL, "%s", r.out);
     tu_result_free(&r);
     /* The same directory takes the same command again. */
-    r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "500", "--speed", "max",
+    r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "500",
                              "--no-progress", "-o", "wi", "-q", "--remedies",
                              "shard-size:process", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
@@ -171,7 +171,7 @@ Test(cli_whatif, what_cannot_run_is_refused_first) {
  * own. */
 Test(cli_whatif, shards_in_arenas_of_one_process) {
     tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "3000",
-                                       "--speed", "max", "--no-progress", "-o", "wi",
+                                       "--no-progress", "-o", "wi",
                                        "--allocator", "jemalloc", "--remedies",
                                        "shard-size:arenas,shard-ttl:arenas", "--shard-by-ttl",
                                        "60,120", NULL});
@@ -232,7 +232,7 @@ Test(cli_whatif, measured_compression_and_ttl_statistics_as_remedies) {
     sample[sizeof sample - 1] = '\0';
     cr_assert_eq(tu_write_file(tu_path(dir, "values.txt"), sample), 0);
     tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "3000",
-                                       "--speed", "max", "--no-progress", "-o", "wi",
+                                       "--no-progress", "-o", "wi",
                                        "--compress-sample", "values.txt", "--remedies",
                                        "compress-sample,uniform-ttl:median,compress-sample:0",
                                        NULL});
@@ -267,7 +267,7 @@ Test(cli_whatif, activedefrag_as_a_remedy) {
                                                        "active-defrag-threshold-lower 5\n"),
                  0);
     tu_result r = run((const char *[]){"whatif", "--preset", "seed-blog", "--keys", "5000",
-                                       "--speed", "max", "--no-progress", "-o", "wi", "-q",
+                                       "--no-progress", "-o", "wi", "-q",
                                        "--config", "r.conf", "--remedies", "activedefrag", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);

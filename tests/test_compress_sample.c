@@ -89,7 +89,7 @@ Test(compress_sample, end_to_end_the_measured_ratio_is_the_remedy) {
     cr_assert_eq(tu_write_file(tu_path(dir, "a.trace"), "fragsim-trace v1\n0 SET k1 100\n"
                                "0 SET k2 1000\n1 SET k3 3000\n1 SET k4 5000\n20 TICK\n"), 0);
     tu_result r = run((const char *[]){"run", "a.trace", "--compress-sample", "text.bin", "-o",
-                                       "t", "-q", "--speed", "max", "--no-progress", NULL});
+                                       "t", "-q", "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
     char *json = tu_read_file(tu_path(dir, "t/summary.json"), NULL);
@@ -113,8 +113,7 @@ Test(compress_sample, end_to_end_the_measured_ratio_is_the_remedy) {
 
     /* Noise does not shrink: sizes stay (ratio capped at 1), CPU is spent. */
     r = run((const char *[]){"run", "a.trace", "--compress-sample", "noise.bin", "--compress",
-                             "sample:0", "--compress-level", "1", "-o", "n", "-q", "--speed",
-                             "max", "--no-progress", NULL});
+                             "sample:0", "--compress-level", "1", "-o", "n", "-q", "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
     cr_assert_eq(tu_csv_load(&c, tu_path(dir, "n/summary.csv")), 0);

@@ -193,7 +193,7 @@ Test(transform, end_to_end_padding_and_compression_change_requested_bytes) {
                                    {"--pad", "1000", "10000"}};
     for (size_t i = 0; i < 3; i++) {
         tu_result r = run((const char *[]){"run", "a.trace", opts[i][0], opts[i][1], "-o", "out",
-                                           "-q", "--speed", "max", "--no-progress", NULL});
+                                           "-q", "--no-progress", NULL});
         cr_assert_eq(r.exit_code, 0, "%s", r.err);
         tu_result_free(&r);
         cr_assert_eq(summary_value("out/summary.csv", "final_requested_bytes"),
@@ -206,7 +206,7 @@ Test(transform, end_to_end_padding_and_compression_change_requested_bytes) {
 }
 
 Test(transform, end_to_end_shards_add_up_to_the_unsharded_run) {
-    const char *common[] = {"run", "--preset", "seed-blog", "--keys", "3000", "--speed", "max",
+    const char *common[] = {"run", "--preset", "seed-blog", "--keys", "3000",
                             "-q", "--no-progress", "-o"};
     const char *outs[] = {"base", "s1", "s2", "s3"};
     const char *shards[] = {NULL, "1/3", "2/3", "3/3"};
@@ -299,7 +299,7 @@ Test(transform, end_to_end_uniform_ttl_statistic_needs_a_rereadable_trace) {
     const char *path = tu_path(dir, "small.trace");
     cr_assert_eq(tu_write_file(path, small_trace), 0);
     tu_result r = run((const char *[]){"run", "small.trace", "--uniform-ttl", "::max", "-o", "out",
-                                       "-q", "--speed", "max", "--no-progress", NULL});
+                                       "-q", "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
     char *json = tu_read_file(tu_path(dir, "out/summary.json"), NULL);
@@ -320,7 +320,7 @@ Test(transform, summary_records_the_remedy_in_force) {
     cr_assert_eq(tu_write_file(tu_path(dir, "a.trace"), "fragsim-trace v1\n0 SET k1 100\n"
                                "0 SET k2 1000\n1 SET k3 3000\n20 TICK\n"), 0);
     tu_result r = run((const char *[]){"run", "a.trace", "--pad", "pow2", "--compress", "0.5:2000",
-                                       "-o", "out", "-q", "--speed", "max", "--no-progress", NULL});
+                                       "-o", "out", "-q", "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
     char *json = tu_read_file(tu_path(dir, "out/summary.json"), NULL);
@@ -340,7 +340,7 @@ Test(transform, summary_records_the_remedy_in_force) {
     cr_assert_eq(tu_csv_get(&c, 0, "final_requested_bytes"), 128 + 1024 + 2048);
     tu_csv_free(&c);
     /* Without remedies the record says so. */
-    r = run((const char *[]){"run", "a.trace", "-o", "out", "-q", "--speed", "max",
+    r = run((const char *[]){"run", "a.trace", "-o", "out", "-q",
                              "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
@@ -354,7 +354,7 @@ Test(transform, summary_records_the_remedy_in_force) {
  * requested bytes, each shard's blocks in its own arena; allocators
  * without arenas say so. */
 Test(transform, end_to_end_arenas_add_up_to_the_unsharded_run) {
-    const char *common[] = {"run", "--preset", "seed-blog", "--keys", "3000", "--speed", "max",
+    const char *common[] = {"run", "--preset", "seed-blog", "--keys", "3000",
                             "--allocator", "jemalloc", "-q", "--no-progress", "-o"};
     for (int k = 0; k < 2; k++) {
         const char *args[24];

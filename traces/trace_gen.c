@@ -29,8 +29,8 @@ static void preset_seed_blog(gen_params *p) {
  * settings.  The load runs at 100,000 keys a virtual second (8.7 s, about
  * a server's pace for pipelined SETs; with --keys the rate follows, so the
  * load still ends before 10 s), defrag comes on at 10 s, and 60 s of
- * observation let the passes and jemalloc's decay play out.  Its replay
- * speed is 5: a load that fast cannot be replayed at 50x and stay paced. */
+ * observation let the passes and jemalloc's decay play out, on the virtual
+ * clock as fast as the engine goes. */
 static void preset_redis_defrag_test(gen_params *p) {
     gen_params_default(p);
     p->keys = 700000;
@@ -50,7 +50,7 @@ static const gen_preset presets[] = {
     {"redis-defrag-test", "Redis's active-defrag test: maxmemory 100mb allkeys-lru, 700k x 150 B "
                           "then 170k x 300 B, activedefrag on at 10 s (hz 100, cycle 65-75%)",
      preset_redis_defrag_test,
-     "object-model redis; sample-interval 1; speed 5; hz 100; maxmemory 100mb; "
+     "object-model redis; sample-interval 1; hz 100; maxmemory 100mb; "
      "maxmemory-policy allkeys-lru; activedefrag yes; activedefrag-from 10; "
      "active-defrag-threshold-lower 5; active-defrag-cycle-min 65; "
      "active-defrag-cycle-max 75; active-defrag-ignore-bytes 2mb"},
