@@ -252,7 +252,7 @@ static int idle_until(engine *e, int64_t due, int64_t t) {
     backend_stats st;
     fs_err ignored;
     int64_t defrag_on = e->start_us + e->df.cfg.enable_at_us;
-    if ((slot != KS_NONE && ks_get(&e->ks, slot)->expire_us <= t) || e->df.st.running ||
+    if ((slot != KS_NONE && ks_expire_us(&e->ks, slot) <= t) || e->df.st.running ||
         (e->df.cfg.enabled && defrag_on > due && defrag_on <= t) ||
         e->be->stats(e->be_state, &st, &ignored) != 0) {
         e->idle_sig_valid = 0;

@@ -44,7 +44,7 @@ void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     const char *argv[32] = {FRAGSIM_BIN, "run", "--allocator", "jemalloc", "--object-model",
                             "redis", "-q", "--no-progress", "w.trace", "-o",
                             "res"};
-    int n = 13;
+    int n = 11;
     for (int i = 0; extra != NULL && extra[i] != NULL; i++) {
         cr_assert_lt(n, 31, "too many options");
         argv[n++] = extra[i];
