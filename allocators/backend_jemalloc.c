@@ -75,7 +75,7 @@ static void je_purge_stats(unsigned a, backend_stats *out) {
                                        "muzzy_purged", "dirty_npurge",   "muzzy_npurge",
                                        "dirty_nmadvise", "muzzy_nmadvise"};
     uint64_t v[8];
-    size_t page, len = sizeof page;
+    size_t page = 0, len = sizeof page;
     if (mallctl("arenas.page", &page, &len, NULL, 0) != 0) return;
     for (size_t i = 0; i < 8; i++) {
         char name[96];
