@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "children.h"
 
+#include "base/vclock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,11 +16,8 @@
 
 extern char **environ;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* Children's wall times on the real clock (base/vclock.h). */
+static double now_s(void) { return vclock_real_s(); }
 
 int children_self(char *buf, size_t n) {
     ssize_t k = readlink("/proc/self/exe", buf, n - 1);

@@ -128,11 +128,6 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
     return 0;
 }
 
-int vclock_started_virtual(void) {
-    vclock_init();
-    return vc_capture;
-}
-
 /* ---- threads asleep on the virtual clock ---- */
 enum { SLEEPER_FREE, SLEEPER_ASLEEP, SLEEPER_AWAKE };
 #define VCLOCK_MAX_SLEEPERS 8

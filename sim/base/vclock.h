@@ -48,9 +48,6 @@ double vclock_real_s(void);
 /* The real clock clk (clock_gettime's contract). */
 int vclock_real_gettime(clockid_t clk, struct timespec *ts);
 
-/* 1 when this process was started in virtual mode (VCLOCK_ENV=virtual). */
-int vclock_started_virtual(void);
-
 /* Enters virtual mode: the allocator's clock stops at its current value,
  * which becomes virtual time 0.  Call before the replay's first event. */
 void vclock_virtual_begin(void);
