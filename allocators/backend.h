@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 enum {
     BACKEND_HAVE_ALLOCATED = 1u << 0,

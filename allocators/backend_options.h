@@ -7,7 +7,7 @@
 #ifndef FRAGSIM_BACKEND_OPTIONS_H
 #define FRAGSIM_BACKEND_OPTIONS_H
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 /* Called for each item; returns 0, or -1 with err set to stop. */
 typedef int (*backend_option_fn)(void *arg, const char *name, const char *value, fs_err *err);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 #include "../sim/redis_conf.h"
 #include "../traces/trace_reader.h"
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 typedef struct compare_entry {
     char allocator[1024]; /* as named on the command line */

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 
 typedef enum emit_style { EMIT_JSON, EMIT_INFO } emit_style;
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 typedef struct pagemap {
     double t;            /* virtual seconds */

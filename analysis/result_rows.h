@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 #define RESULT_ROW_MAX_FIELDS 1024
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "results.h"
 
 typedef struct csv_state {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/emem.h"
-#include "../sim/units.h"
+#include "../sim/base/emem.h"
+#include "../sim/base/units.h"
 #include "fragsim_config.h"
 #include "results.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "results.h"
 
 void results_csv_field(outbuf *ob, const char *s) {

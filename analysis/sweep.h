@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 #define SWEEP_MAX_AXES 16
 #define SWEEP_MAX_VALUES 64

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 #define TABLE_MAX_COLUMNS 1024
 

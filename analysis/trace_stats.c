@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/keyspace.h"
+#include "../sim/base/keyspace.h"
 #include "emit.h"
 
 uint64_t trace_stats_jemalloc_class(uint64_t size) {

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 #include "../traces/trace_reader.h"
 
 /* The usable size jemalloc 5.3 gives a request of `size` bytes with a

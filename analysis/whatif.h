@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 #include "checklist.h"
 
 #define WHATIF_MAX_SHARDS 16

@@ -26,12 +26,12 @@
 
 #include "bench_util.h"
 #include "../allocators/backend.h"
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "../sim/engine.h"
-#include "../sim/fs_err.h"
-#include "../sim/procmem.h"
-#include "../sim/rng.h"
-#include "../sim/units.h"
+#include "../sim/base/fs_err.h"
+#include "../sim/base/procmem.h"
+#include "../sim/base/rng.h"
+#include "../sim/base/units.h"
 #include "../traces/trace_event.h"
 
 #define BENCH_MAX_COUNTS 16

@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "../sim/outbuf.h"
-#include "../sim/rng.h"
-#include "../sim/units.h"
+#include "../sim/base/outbuf.h"
+#include "../sim/base/rng.h"
+#include "../sim/base/units.h"
 #include "../traces/trace_binary.h"
 #include "../traces/trace_digest.h"
 #include "../traces/trace_text.h"

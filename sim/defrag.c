@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "emem.h"
+#include "base/emem.h"
 #include "engine.h"
 
 const char *defrag_hint_name(defrag_hint_kind k) {

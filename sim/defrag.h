@@ -56,7 +56,7 @@
 #include <stdint.h>
 
 #include "../allocators/backend.h"
-#include "fs_err.h"
+#include "base/fs_err.h"
 
 typedef enum defrag_hint_kind {
     DEFRAG_HINT_AUTO,    /* the allocator's rule, else the generic one */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "emem.h"
+#include "base/emem.h"
 #include "redis_expire.h"
 
 const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }

@@ -38,12 +38,12 @@
 
 #include "../allocators/backend.h"
 #include "../traces/trace_event.h"
-#include "fs_err.h"
-#include "keyspace.h"
+#include "base/fs_err.h"
+#include "base/keyspace.h"
 #include "defrag.h"
 #include "evict.h"
 #include "objmodel.h"
-#include "rng.h"
+#include "base/rng.h"
 
 typedef struct engine engine;
 

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "emem.h"
+#include "base/emem.h"
 #include "engine.h"
 
 static int is_lfu(redis_policy p) {

@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "fs_err.h"
+#include "base/fs_err.h"
 #include "redis_conf.h"
 
 #define EV_POOL_SIZE 16      /* EVPOOL_SIZE */

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "emem.h"
+#include "base/emem.h"
 #include "engine.h"
 
 const char *om_kind_name(om_kind k) { return k == OM_REDIS ? "redis" : "raw"; }

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs_err.h"
+#include "base/fs_err.h"
 
 typedef enum om_kind { OM_RAW, OM_REDIS } om_kind;
 

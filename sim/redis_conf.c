@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emem.h"
+#include "base/emem.h"
 
 /* Redis caps hz instead of refusing it (updateHZ(): "Hz is more a hint from
  * the user"). */

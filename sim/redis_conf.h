@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs_err.h"
+#include "base/fs_err.h"
 
 typedef enum redis_policy {
     REDIS_POLICY_NOEVICTION,

@@ -3,9 +3,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "emem.h"
+#include "base/emem.h"
 #include "engine.h"
-#include "procmem.h"
+#include "base/procmem.h"
 
 #define COL(name, type, have, meaning) {#name, type, offsetof(sample_row, name), have, meaning, 0}
 #define DCOL(name, type, meaning) {#name, type, offsetof(sample_row, name), 0, meaning, 1}

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "../allocators/backend.h"
-#include "fs_err.h"
+#include "base/fs_err.h"
 
 typedef struct engine engine;
 

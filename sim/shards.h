@@ -12,7 +12,7 @@
 #include "../allocators/backend.h"
 #include "../traces/trace_transform.h"
 #include "engine.h"
-#include "outbuf.h"
+#include "base/outbuf.h"
 
 typedef struct shard_figures {
     uint64_t keys, requested_bytes, used_memory;

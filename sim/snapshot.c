@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "emem.h"
-#include "outbuf.h"
+#include "base/emem.h"
+#include "base/outbuf.h"
 
 typedef struct range {
     uint64_t start, end; /* [start, end) */

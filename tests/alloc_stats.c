@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "../allocators/backend.h"
-#include "../sim/emem.h"
-#include "../sim/rng.h"
+#include "../sim/base/emem.h"
+#include "../sim/base/rng.h"
 
 #define TOTAL ((size_t)100 << 20)
 #define MIB (1024.0 * 1024.0)

@@ -56,7 +56,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../sim/rng.h"
+#include "../sim/base/rng.h"
 #include "fidelity.h"
 
 TestSuite(fidelity, .timeout = 600);

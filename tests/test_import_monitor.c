@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 #include "../traces/import_monitor.h"
 #include "../traces/trace_text.h"
 

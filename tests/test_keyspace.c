@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/keyspace.h"
-#include "../sim/rng.h"
+#include "../sim/base/keyspace.h"
+#include "../sim/base/rng.h"
 
 static keyspace ks;
 

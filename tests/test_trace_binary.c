@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 #include "../traces/trace_binary.h"
 #include "../traces/trace_gen.h"
 #include "../traces/trace_text.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 #include "../traces/trace_reader.h"
 #include "../traces/trace_text.h"
 #include "test_util.h"

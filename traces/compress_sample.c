@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "zstd_emem.h"
 
 /* Timed compressions stop after this much CPU (or MAX_REPEATS): enough for

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 /* At most this much of the file is read (a larger one is cut here). */
 #define COMPRESS_SAMPLE_MAX ((uint64_t)64 << 20)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/units.h"
+#include "../sim/base/units.h"
 
 /* One number of a spec: bytes (whole, with units) or a non-negative decimal. */
 static int parse_number(const char *s, size_t n, int bytes, double *out) {

@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 #include "trace_event.h"
 
 /* Receives each event as it is made.  ev->key is valid during the call only.

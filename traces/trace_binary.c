@@ -34,8 +34,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../sim/emem.h"
-#include "../sim/keyspace.h"
+#include "../sim/base/emem.h"
+#include "../sim/base/keyspace.h"
 #include "trace_le.h"
 
 enum {

@@ -5,7 +5,7 @@
 #ifndef FRAGSIM_TRACE_BINARY_H
 #define FRAGSIM_TRACE_BINARY_H
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 #include "trace_reader.h"
 
 /* 0x89 "FSTR" CR LF 0x1A: a high byte, then CR LF and ^Z, which a text-mode

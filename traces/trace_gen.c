@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 
 /* ---- presets: one row each ---- */
 

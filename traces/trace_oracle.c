@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "trace_le.h"
 
 #define ORACLE_RECORD 24u

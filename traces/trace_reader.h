@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 #include "trace_event.h"
 #include "trace_source.h"
 

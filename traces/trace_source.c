@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "zstd_emem.h"
 
 static const unsigned char zstd_magic[4] = {0x28, 0xB5, 0x2F, 0xFD};

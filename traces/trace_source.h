@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../sim/fs_err.h"
+#include "../sim/base/fs_err.h"
 
 /* Bytes of the buffer.  A line (trace_source_line) must fit in it, less one
  * byte for its terminating NUL. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 
 /* A line can hold a 64 KiB key written as %HH (three bytes per byte). */
 #define TEXT_BUF ((size_t)1 << 20)

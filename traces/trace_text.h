@@ -14,7 +14,7 @@
 #ifndef FRAGSIM_TRACE_TEXT_H
 #define FRAGSIM_TRACE_TEXT_H
 
-#include "../sim/outbuf.h"
+#include "../sim/base/outbuf.h"
 #include "trace_reader.h"
 
 #define TRACE_TEXT_MAGIC "fragsim-trace v1"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/emem.h"
-#include "../sim/units.h"
+#include "../sim/base/emem.h"
+#include "../sim/base/units.h"
 
 /* ---- a table from a 64-bit key hash to a value, in engine memory ----
  * Keys are stored as their hash only: at 2^64 a collision among even

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "trace_csv.h"
 
 #define TW_FIELDS 7

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 #include "trace_transform.h"
 
 /* TRACE_TTL_NONE sorts last: "no TTL" is the longest TTL there is. */

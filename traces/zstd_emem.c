@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../sim/emem.h"
+#include "../sim/base/emem.h"
 
 /* Each allocation is a mapping of its own with its size in a header, since
  * zstd's free callback gets only the pointer; zstd makes a handful of large

@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analysis/compare.h"
-#include "../analysis/results.h"
+#include "../../analysis/compare.h"
+#include "../../analysis/results.h"
 #include "children.h"
 #include "cli.h"
 #include "fragsim_config.h"
 #include "run.h"
-#include "units.h"
+#include "../base/units.h"
 
 #define MAX_ALLOCATORS 32
 #define MAX_OPTIONS 32

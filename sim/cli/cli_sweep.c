@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analysis/results.h"
-#include "../analysis/sweep.h"
+#include "../../analysis/results.h"
+#include "../../analysis/sweep.h"
 #include "children.h"
 #include "cli.h"
 #include "fragsim_config.h"
-#include "units.h"
+#include "../base/units.h"
 
 /* Grid keys that are `run` options taking a value. */
 static const char *const run_keys[] = {

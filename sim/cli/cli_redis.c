@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cli_redis.h"
-#include "units.h"
+#include "../base/units.h"
 
 static const struct {
     int opt;

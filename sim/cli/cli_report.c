@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../analysis/doctor.h"
-#include "../analysis/pagemap.h"
-#include "../analysis/prom.h"
-#include "../analysis/report.h"
+#include "../../analysis/doctor.h"
+#include "../../analysis/pagemap.h"
+#include "../../analysis/prom.h"
+#include "../../analysis/report.h"
 #include "cli.h"
-#include "units.h"
+#include "../base/units.h"
 
 enum { OPT_CONTAINER_LIMIT = 2000, OPT_PAGEMAP, OPT_START, OPT_OPENMETRICS };
 

@@ -11,14 +11,14 @@
 #include <sys/personality.h>
 #include <unistd.h>
 
-#include "../allocators/backend.h"
-#include "../traces/trace_text.h"
+#include "../../allocators/backend.h"
+#include "../../traces/trace_text.h"
 #include "cli.h"
 #include "cli_redis.h"
-#include "base/vclock.h"
+#include "../base/vclock.h"
 #include "fragsim_config.h"
 #include "run.h"
-#include "units.h"
+#include "../base/units.h"
 
 /* Marks a worker that already runs with its allocator's options applied. */
 #define APPLIED_ENV "FRAGSIM_APPLIED_ALLOCATOR_OPTIONS"

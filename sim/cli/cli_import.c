@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../traces/import_monitor.h"
-#include "../traces/trace_text.h"
+#include "../../traces/import_monitor.h"
+#include "../../traces/trace_text.h"
 #include "cli.h"
 
 static void import_usage(FILE *f) {

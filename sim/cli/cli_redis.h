@@ -5,11 +5,11 @@
 #ifndef FRAGSIM_CLI_REDIS_H
 #define FRAGSIM_CLI_REDIS_H
 
-#include "../traces/trace_gen.h"
-#include "defrag.h"
-#include "engine.h"
-#include "objmodel.h"
-#include "redis_conf.h"
+#include "../../traces/trace_gen.h"
+#include "../defrag.h"
+#include "../engine.h"
+#include "../objmodel.h"
+#include "../redis_conf.h"
 
 typedef struct cli_redis_layers {
     om_kind om;

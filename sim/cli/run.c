@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../traces/trace_digest.h"
-#include "base/vclock.h"
-#include "emem.h"
-#include "procmem.h"
-#include "snapshot.h"
-#include "units.h"
+#include "../../traces/trace_digest.h"
+#include "../base/vclock.h"
+#include "../base/emem.h"
+#include "../base/procmem.h"
+#include "../snapshot.h"
+#include "../base/units.h"
 
 static const result_writer_ops *const writers[] = {
     &results_series_csv,

@@ -15,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analysis/results.h"
-#include "../analysis/whatif.h"
+#include "../../analysis/results.h"
+#include "../../analysis/whatif.h"
 #include "children.h"
 #include "cli.h"
 #include "fragsim_config.h"
-#include "redis_conf.h"
+#include "../redis_conf.h"
 #include "run.h"
-#include "units.h"
+#include "../base/units.h"
 
 #define MAX_REMEDIES 32
 #define DEFAULT_REMEDIES "pad-pow2,compress:0.5,shard-size:process,uniform-ttl"

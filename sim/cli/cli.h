@@ -3,8 +3,8 @@
 #ifndef FRAGSIM_CLI_H
 #define FRAGSIM_CLI_H
 
-#include "../traces/trace_gen.h"
-#include "../traces/trace_transform.h"
+#include "../../traces/trace_gen.h"
+#include "../../traces/trace_transform.h"
 
 /* Exit codes: 0 success, 1 the run failed (bad trace, I/O), 2 bad usage. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };

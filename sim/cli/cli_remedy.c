@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../traces/compress_sample.h"
+#include "../../traces/compress_sample.h"
 #include "cli.h"
-#include "units.h"
+#include "../base/units.h"
 
 /* Values at least this large are compressed when --compress-sample gives
  * the ratio and no MIN is given: a sample's ratio says little about values

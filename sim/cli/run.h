@@ -3,12 +3,12 @@
 #ifndef FRAGSIM_RUN_H
 #define FRAGSIM_RUN_H
 
-#include "../analysis/results.h"
-#include "../traces/trace_gen.h"
-#include "../traces/trace_transform.h"
-#include "engine.h"
-#include "objmodel.h"
-#include "redis_conf.h"
+#include "../../analysis/results.h"
+#include "../../traces/trace_gen.h"
+#include "../../traces/trace_transform.h"
+#include "../engine.h"
+#include "../objmodel.h"
+#include "../redis_conf.h"
 
 #define RUN_MAX_PAGE_MAPS 32
 

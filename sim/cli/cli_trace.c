@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analysis/trace_stats.h"
-#include "../traces/trace_binary.h"
-#include "../traces/trace_text.h"
+#include "../../analysis/trace_stats.h"
+#include "../../traces/trace_binary.h"
+#include "../../traces/trace_text.h"
 #include "cli.h"
-#include "units.h"
+#include "../base/units.h"
 
 /* Options of this file only. */
 enum { OPT_TO = 3000, OPT_JSON, OPT_INTERVAL };

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../allocators/backend.h"
+#include "../../allocators/backend.h"
 #include "fragsim_config.h"
-#include "units.h"
+#include "../base/units.h"
 
 int cli_error(const char *cmd, int code, const char *fmt, ...) {
     va_list ap;
@@ -215,5 +215,3 @@ int cli_main(int argc, char **argv) {
     cli_error(NULL, CLI_USAGE, "unknown command '%s' (fragsim help lists the commands)", argv[1]);
     return CLI_USAGE;
 }
-
-int main(int argc, char **argv) { return cli_main(argc, argv); }

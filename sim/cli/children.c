@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "children.h"
 
-#include "base/vclock.h"
+#include "../base/vclock.h"
 
 #include <errno.h>
 #include <fcntl.h>

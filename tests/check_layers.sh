@@ -1,0 +1,73 @@
+#!/bin/sh
+# check_layers.sh: no #include runs up the layers (README "Layout").
+#
+#   tests/check_layers.sh [--graph] [SOURCE_DIR]
+#
+# The layers, lowest first; a file may include its own folder and any lower
+# layer, nothing beside or above it:
+#   0 sim/base     the ground: engine memory, errors, units, output, /proc, the key table
+#   1 traces       trace formats          1 allocators   the backends
+#   2 sim          the engine and its Redis models
+#   3 analysis     results, comparisons, reports
+#   4 sim/cli      one replay into a results directory, the command line
+#   5 tests bench  anything
+# With --graph, prints every folder-to-folder edge with its count and
+# "ok" or "UPWARD" (the graph the README shows).  Exits 1 if any edge runs
+# upward or sideways, naming the file and line.
+graph=0
+if [ "$1" = "--graph" ]; then graph=1; shift; fi
+root=${1:-$(dirname "$0")/..}
+cd "$root" || exit 2
+
+layer() {
+    case $1 in
+    sim/base) echo 0 ;;
+    traces|allocators) echo 1 ;;
+    sim) echo 2 ;;
+    analysis) echo 3 ;;
+    sim/cli) echo 4 ;;
+    tests|bench) echo 5 ;;
+    *) echo x ;;
+    esac
+}
+
+# One line per project include: "FILE LINE FROM TO", TO resolved against
+# the including file's folder, as the compiler's quoted search does.
+edges=$(for f in sim/base/*.[ch] sim/*.[ch] sim/cli/*.[ch] traces/*.[ch] allocators/*.[ch] \
+            analysis/*.[ch] tests/*.[ch] bench/*.[ch]; do
+    [ -f "$f" ] || continue
+    d=$(dirname "$f")
+    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |
+    sed 's/^\([0-9]*\):.*"\([^"]*\)".*/\1 \2/' |
+    while read -r line inc; do
+        t="$d/$inc"
+        [ -f "$t" ] || continue  # generated (fragsim_config.h) or not ours
+        td=$(cd "$(dirname "$t")" && pwd -P)
+        td=${td#"$(pwd -P)/"}
+        echo "$f $line $d $td"
+    done
+done)
+
+bad=0
+report=$(echo "$edges" | while read -r f line from to; do
+    [ -n "$f" ] || continue
+    lf=$(layer "$from"); lt=$(layer "$to")
+    if [ "$from" = "$to" ]; then verdict=ok
+    elif [ "$lf" = x ] || [ "$lt" = x ]; then verdict=UPWARD
+    elif [ "$lt" -lt "$lf" ]; then verdict=ok
+    else verdict=UPWARD
+    fi
+    echo "$from $to $verdict $f:$line"
+done)
+
+if [ "$graph" = 1 ]; then
+    echo "$report" | awk '$1 != $2 {print $1 " -> " $2 "  " $3}' | sort | uniq -c |
+        awk '{printf "%-12s -> %-12s %4d  %s\n", $2, $4, $1, $5}'
+fi
+up=$(echo "$report" | awk '$3 == "UPWARD" {print $4 ": includes " $2 " from " $1 ", a layer not below it"}')
+if [ -n "$up" ]; then
+    echo "$up" >&2
+    exit 1
+fi
+[ "$graph" = 1 ] || echo "check_layers: no include runs upward"
+exit 0
