@@ -13,7 +13,7 @@
 #   5 tests bench  anything
 # With --graph, prints every folder-to-folder edge with its count and
 # "ok" or "UPWARD" (the graph the README shows).  Exits 1 if any edge runs
-# upward or sideways, naming the file and line.
+# upward or sideways, or names a path that is no file, naming the file and line.
 graph=0
 if [ "$1" = "--graph" ]; then graph=1; shift; fi
 root=${1:-$(dirname "$0")/..}
@@ -41,7 +41,12 @@ edges=$(for f in sim/base/*.[ch] sim/*.[ch] sim/cli/*.[ch] traces/*.[ch] allocat
     sed 's/^\([0-9]*\):.*"\([^"]*\)".*/\1 \2/' |
     while read -r line inc; do
         t="$d/$inc"
-        [ -f "$t" ] || continue  # generated (fragsim_config.h) or not ours
+        if [ ! -f "$t" ]; then
+            # A path into the tree that names no file: a build that finds it
+            # anyway found a stale copy somewhere else.
+            case $inc in */*) echo "$f $line $d MISSING:$inc" ;; esac
+            continue  # generated (fragsim_config.h) or not ours
+        fi
         td=$(cd "$(dirname "$t")" && pwd -P)
         td=${td#"$(pwd -P)/"}
         echo "$f $line $d $td"
@@ -52,6 +57,7 @@ bad=0
 report=$(echo "$edges" | while read -r f line from to; do
     [ -n "$f" ] || continue
     lf=$(layer "$from"); lt=$(layer "$to")
+    case $to in MISSING:*) echo "$from $to MISSING $f:$line"; continue ;; esac
     if [ "$from" = "$to" ]; then verdict=ok
     elif [ "$lf" = x ] || [ "$lt" = x ]; then verdict=UPWARD
     elif [ "$lt" -lt "$lf" ]; then verdict=ok
@@ -64,7 +70,8 @@ if [ "$graph" = 1 ]; then
     echo "$report" | awk '$1 != $2 {print $1 " -> " $2 "  " $3}' | sort | uniq -c |
         awk '{printf "%-12s -> %-12s %4d  %s\n", $2, $4, $1, $5}'
 fi
-up=$(echo "$report" | awk '$3 == "UPWARD" {print $4 ": includes " $2 " from " $1 ", a layer not below it"}')
+up=$(echo "$report" | awk '$3 == "UPWARD" {print $4 ": includes " $2 " from " $1 ", a layer not below it"}
+                          $3 == "MISSING" {sub(/^MISSING:/, "", $2); print $4 ": includes \"" $2 "\", which is no file in the tree"}')
 if [ -n "$up" ]; then
     echo "$up" >&2
     exit 1

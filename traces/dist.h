@@ -13,8 +13,8 @@
 
 #include <stdint.h>
 
-#include "../sim/fs_err.h"
-#include "../sim/rng.h"
+#include "../sim/base/fs_err.h"
+#include "../sim/base/rng.h"
 
 typedef enum dist_kind { DIST_NONE, DIST_FIXED, DIST_UNIFORM, DIST_LOGNORMAL, DIST_WEIGHTED } dist_kind;
 
