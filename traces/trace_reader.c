@@ -9,11 +9,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "trace_binary.h"
-#include "trace_cachelib.h"
-#include "trace_oracle.h"
-#include "trace_text.h"
-#include "trace_twitter.h"
 
 static const char *const op_names[TRACE_OP__COUNT] = {
     [TRACE_OP_SET] = "SET",         [TRACE_OP_DEL] = "DEL",
@@ -41,19 +36,17 @@ int trace_op_parse(const char *name, uint32_t len) {
     return -1;
 }
 
-/* One row per file format; the first whose detect() accepts the head wins,
- * so formats with a magic or a header come before the heuristic ones. */
+/* Every format's two calls, then the table (trace_formats.h). */
+#define TRACE_FORMAT(name, description, prefix)                      \
+    int prefix##_detect(const unsigned char *head, size_t n);        \
+    int prefix##_open(trace_reader *r, trace_source *src, fs_err *err);
+#include "trace_formats.h"
+#undef TRACE_FORMAT
+
 static const trace_format formats[] = {
-    {"text", "fragsim text trace, version 1 (traces/FORMAT.md)",
-     trace_text_detect, trace_text_open},
-    {"binary", "fragsim binary trace, version 1 (traces/FORMAT.md)",
-     trace_binary_detect, trace_binary_open},
-    {"cachelib", "CacheLib kvcache CSV (header row naming op_time, key, op, size ...)",
-     trace_cachelib_detect, trace_cachelib_open},
-    {"twitter", "Twitter cache-trace CSV (timestamp,key,key size,value size,client,op,ttl)",
-     trace_twitter_detect, trace_twitter_open},
-    {"oracleGeneral", "libCacheSim oracleGeneral binary (24-byte records)",
-     trace_oracle_detect, trace_oracle_open},
+#define TRACE_FORMAT(name, description, prefix) {name, description, prefix##_detect, prefix##_open},
+#include "trace_formats.h"
+#undef TRACE_FORMAT
 };
 
 const trace_format *trace_formats(size_t *count) {
