@@ -144,6 +144,16 @@ Test(cli_errors, bad_option_values) {
     e = run_fail(NULL, (const char *[]){"run", "--preset", "seed-blog", "--allocator", "nosuch", NULL}, 2);
     EXPECT(e, "allocator 'nosuch'");
     free(e);
+    e = run_fail(NULL, (const char *[]){"run", "--preset", "seed-blog", "--allocator-options",
+                                        "narenas:1", "--allocator-options", "narenas:2", NULL}, 2);
+    EXPECT(e, "--allocator-options is given once");
+    free(e);
+    e = run_fail(NULL, (const char *[]){"compare", "--preset", "seed-blog", "--jobs", "99", NULL}, 2);
+    EXPECT(e, "--jobs '99': expected 1 to 32");
+    free(e);
+    e = run_fail(NULL, (const char *[]){"whatif", "--preset", "seed-blog", "--page-map-at", "x", NULL}, 2);
+    EXPECT(e, "--page-map-at 'x'");
+    free(e);
     e = run_fail(NULL, (const char *[]){"run", NULL}, 2);
     EXPECT(e, "expected a TRACE");
     free(e);

@@ -182,6 +182,32 @@ Test(cli_sweep, collects_points_from_several_directories) {
     tu_csv_free(&c);
 }
 
+/* The options every replaying command shares (cli.h's CLI_REPLAY_LONGOPTS)
+ * reach each point's run: its redis.conf, fill-on-miss and page maps. */
+Test(cli_sweep, points_get_the_shared_run_options) {
+    FILE *f = fopen(tu_path(dir, "hz20.conf"), "w");
+    cr_assert_not_null(f);
+    fputs("hz 20\n", f);
+    fclose(f);
+    char conf[4096];
+    snprintf(conf, sizeof conf, "%s", tu_path(dir, "hz20.conf"));
+    run_ok((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "2000", "--grid",
+                            "sample-interval=5,10", "--config", conf, "--fill-on-miss",
+                            "--page-map-at", "5", "-o", "sh", "-q", "--no-progress", NULL});
+    const char *const points[] = {"sh/p0001", "sh/p0002"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.json", points[i]);
+        char *json = tu_read_file(tu_path(dir, path), NULL);
+        cr_assert_not_null(json, "%s", path);
+        cr_assert(strstr(json, "\"hz\": 20.000") != NULL, "%s: the config's hz 20 not in force", path);
+        cr_assert(strstr(json, "\"fill_on_miss\": true") != NULL, "%s: no fill-on-miss", path);
+        free(json);
+        snprintf(path, sizeof path, "%s/pagemap-5.csv", points[i]);
+        cr_assert(tu_exists(tu_path(dir, path)), "%s: no page map", path);
+    }
+}
+
 Test(cli_sweep, usage_errors) {
     const char *const *cases[] = {
         (const char *[]){"sweep", "--preset", "seed-blog", "-o", "x", NULL},
@@ -190,8 +216,13 @@ Test(cli_sweep, usage_errors) {
         (const char *[]){"sweep", "--preset", "seed-blog", "--grid", "nosuch.opt=1", "-o", "x", NULL},
         (const char *[]){"sweep", "--grid", "keys=1,2", "-o", "x", NULL},
         (const char *[]){"sweep", "--preset", "seed-blog", "--grid", "keys", "-o", "x", NULL},
+        (const char *[]){"sweep", "--preset", "seed-blog", "--grid", "keys=1,2",
+                         "--allocator-options", "dirty_decay_ms:0", "-o", "x", NULL},
+        (const char *[]){"sweep", "--preset", "seed-blog", "--grid", "keys=1,2", "--jobs", "0",
+                         "-o", "x", NULL},
     };
-    const char *expect[] = {"--grid", "'bogus'", "twice", "'nosuch.opt'", "expected a TRACE", "KEY=V1"};
+    const char *expect[] = {"--grid", "'bogus'", "twice", "'nosuch.opt'", "expected a TRACE", "KEY=V1",
+                            "expected NAME=SPEC", "--jobs '0'"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tu_result r = run(cases[i]);
         cr_assert_eq(r.exit_code, 2, "case %zu: exit %d, %s", i, r.exit_code, r.err);

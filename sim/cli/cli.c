@@ -59,7 +59,7 @@ int cli_gen_params(const cli_gen_opts *o, gen_params *p, fs_err *err) {
     return gen_params_check(p, err);
 }
 
-static int cmd_presets(int argc, char **argv) {
+int cli_presets(int argc, char **argv) {
     (void)argv;
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: fragsim presets\n\nLists the built-in workloads that `run --preset` "
@@ -91,7 +91,7 @@ int cli_worker_path(const char *name, char *buf, size_t n) {
     return access(buf, X_OK);
 }
 
-static int cmd_allocators(int argc, char **argv) {
+int cli_allocators(int argc, char **argv) {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: fragsim allocators\n\nLists the allocators this build can run "
                "(--allocator NAME) and those it skipped.\n");
@@ -155,24 +155,12 @@ static int usage(FILE *f) {
             "fragsim %s: replay key SET/EXPIRE/DEL streams against real allocators and\n"
             "measure fragmentation the way the allocator and the kernel see it.\n\n"
             "usage: fragsim COMMAND [options]     (fragsim COMMAND --help for more)\n\n"
-            "commands:\n"
-            "  run         replay a trace or a preset; write a results directory\n"
-            "  compare     replay one trace on several allocators, one table\n"
-            "  sweep       one run per point of a grid of options, one table\n"
-            "  whatif      the baseline and each remedy (padding, compression, sharding,\n"
-            "              uniform TTLs), one table against the baseline\n"
-            "  gen         write a synthetic trace (deterministic by --seed)\n"
-            "  trace       convert a trace (text, binary); its statistics (stats)\n"
-            "  import      a Redis server's traffic as a trace (import monitor)\n"
-            "  report      an HTML report (plots, page maps) from results directories\n"
-            "  doctor      MEMORY DOCTOR, the alerts and advice, with times and numbers\n"
-            "  export      a run's samples for Prometheus (redis_exporter's names)\n"
-            "  presets     list the built-in workloads\n"
-            "  allocators  list the allocators this build can run\n"
-            "  help        this text\n"
-            "  version     print the version\n\n"
-            "example: fragsim run --preset seed-blog --keys 200000\n",
+            "commands:\n",
             FRAGSIM_VERSION);
+#define CLI_COMMAND(name, fn, help) fprintf(f, "  %-11s %s\n", name, help);
+#include "commands.h"
+#undef CLI_COMMAND
+    fprintf(f, "\nexample: fragsim run --preset seed-blog --keys 200000\n");
     return f == stdout ? CLI_OK : CLI_USAGE;
 }
 
@@ -181,28 +169,29 @@ typedef struct cli_command {
     int (*fn)(int argc, char **argv);
 } cli_command;
 
-static int cmd_help(int argc, char **argv) {
+int cli_help(int argc, char **argv) {
     (void)argc, (void)argv;
     return usage(stdout);
 }
 
-static int cmd_version(int argc, char **argv) {
+int cli_version(int argc, char **argv) {
     (void)argc, (void)argv;
     printf("fragsim %s%s%s\n", FRAGSIM_VERSION, backend_self ? " allocator " : "",
            backend_self ? backend_self->name : "");
     return CLI_OK;
 }
 
-static int cmd_run(int argc, char **argv) {
+/* In the front end, `run` starts the allocator's worker; in the worker it
+ * is the replay. */
+int cli_run_command(int argc, char **argv) {
     return backend_self == NULL ? run_in_worker(argc, argv) : cli_run(argc, argv);
 }
 
 static const cli_command commands[] = {
-    {"run", cmd_run},           {"compare", cli_compare}, {"sweep", cli_sweep}, {"whatif", cli_whatif}, {"gen", cli_gen},         {"presets", cmd_presets},
-    {"trace", cli_trace},       {"import", cli_import},
-    {"report", cli_report},     {"doctor", cli_doctor},   {"export", cli_export},
-    {"allocators", cmd_allocators}, {"help", cmd_help},   {"--help", cmd_help},
-    {"-h", cmd_help},           {"version", cmd_version}, {"--version", cmd_version},
+#define CLI_COMMAND(name, fn, help) {name, fn},
+#include "commands.h"
+#undef CLI_COMMAND
+    {"--help", cli_help}, {"-h", cli_help}, {"--version", cli_version},
 };
 
 char **cli_argv;

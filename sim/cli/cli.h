@@ -1,7 +1,11 @@
-/* cli: the `fragsim` command line.  Each subcommand is one row of the
- * table in cli.c; the generator's options are shared by `gen` and `run`. */
+/* cli: the `fragsim` command line.  Each subcommand is one line of
+ * commands.h; the options shared by several commands are tables here
+ * (CLI_*_LONGOPTS with their HELP text and a cli_*_opt() that takes them). */
 #ifndef FRAGSIM_CLI_H
 #define FRAGSIM_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../../traces/trace_gen.h"
 #include "../../traces/trace_transform.h"
@@ -13,16 +17,12 @@ int cli_main(int argc, char **argv);
 /* The whole command line as main() got it (for a worker's re-exec). */
 extern char **cli_argv;
 
+/* The commands (commands.h, one line each). */
+#define CLI_COMMAND(name, fn, help) int fn(int argc, char **argv);
+#include "commands.h"
+#undef CLI_COMMAND
+/* `run` in the worker, where the allocator is this process's. */
 int cli_run(int argc, char **argv);
-int cli_gen(int argc, char **argv);
-int cli_compare(int argc, char **argv);
-int cli_sweep(int argc, char **argv);
-int cli_trace(int argc, char **argv);
-int cli_import(int argc, char **argv);
-int cli_report(int argc, char **argv);
-int cli_doctor(int argc, char **argv);
-int cli_export(int argc, char **argv);
-int cli_whatif(int argc, char **argv);
 
 /* --page-map-at T1,T2,...: virtual seconds, sorted and without repeats
  * into at[] (at most max).  Returns the count, or -1 with err set. */
@@ -88,8 +88,76 @@ typedef struct cli_time {
 int cli_time_opt(cli_time_opts *t, int opt, const char *arg);
 /* The settings from the options, with defaults.  Returns 0 or -1. */
 int cli_time_params(const cli_time_opts *t, cli_time *out, fs_err *err);
-/* Appends the time options as given to argv at *m (for a child `fragsim run`). */
-void cli_time_argv(const cli_time_opts *t, const char **argv, int *m);
+
+/* An option as given, to pass on to a child `fragsim run`: "--name" and
+ * its value (CLI_FLAG for an option that takes none). */
+typedef struct cli_pair {
+    const char *flag, *value;
+} cli_pair;
+extern const char CLI_FLAG[];
+#define CLI_MAX_PAIRS 32
+/* Appends the options given (value not NULL) to p at *n. */
+void cli_time_pairs(const cli_time_opts *t, cli_pair *p, int *n);
+/* Appends pairs as "--name value" (or "--name") to argv at *m. */
+void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
+
+/* The options of one replay that run, compare, sweep and whatif share (one
+ * table, parsed in cli_replay.c): the allocator's options, the redis.conf,
+ * the trace's format and fill-on-miss, sampling, page maps, the time, where
+ * results go, progress and quiet.  compare, sweep and whatif pass them on
+ * to every child `fragsim run` they start. */
+#define CLI_MAX_ALLOCATOR_OPTIONS 32
+#define CLI_REPLAY_LONGOPTS \
+    {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS}, \
+    {"config", required_argument, 0, OPT_CONFIG}, {"format", required_argument, 0, OPT_FORMAT}, \
+    {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS}, \
+    {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL}, \
+    {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT}, CLI_TIME_LONGOPTS, CLI_OUTPUT_LONGOPTS
+/* Their help, less the allocator's options and -o, -q (which say what
+ * each command writes). */
+#define CLI_REPLAY_HELP \
+    "  --config FILE         a redis.conf: checked as Redis checks it and recorded in\n" \
+    "                        summary.json; its hz drives the cron tick, its\n" \
+    "                        maxmemory evicts, its activedefrag defragments\n" \
+    "  --format NAME         trace format (default: detected): text, binary,\n" \
+    "                        cachelib, twitter, oracleGeneral; .zst read as is\n" \
+    "  --fill-on-miss        a GET miss whose size the trace knows stores a value\n" \
+    "                        of that size (look-aside caching; traces/FORMAT.md)\n" \
+    "  --sample-interval S   virtual seconds between samples (default 10)\n" \
+    "  --page-map-at T,...   at these virtual seconds, write pagemap-T.csv (the\n" \
+    "                        heap's pages and the live bytes in each) and, for\n" \
+    "                        jemalloc, bins-T.csv (size classes); fragsim report\n" \
+    "                        draws them\n" \
+    CLI_TIME_HELP \
+    "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
+/* --jobs, for the commands that start children (compare, sweep, whatif). */
+#define CLI_JOBS_LONGOPT {"jobs", required_argument, 0, OPT_JOBS}
+
+typedef struct cli_replay_opts {
+    const char *allocator;  /* --allocator (run, sweep, whatif) */
+    const char *allocators; /* --allocators (compare) */
+    const char *allocator_options[CLI_MAX_ALLOCATOR_OPTIONS];
+    int nallocator_options, allocator_options_dropped; /* beyond the maximum */
+    const char *config, *format, *sample_interval, *page_map_at, *out, *jobs;
+    int fill_on_miss, progress, quiet;
+    cli_time_opts time;
+} cli_replay_opts;
+
+/* The defaults: progress when standard error is a terminal. */
+void cli_replay_init(cli_replay_opts *r);
+/* Takes a replay option (getopt value opt); returns 1 if it was one. */
+int cli_replay_opt(cli_replay_opts *r, int opt, const char *arg);
+/* Checks what the parse could not: at most max_options --allocator-options
+ * (each NAME=SPEC when named), --jobs from 1 to max_jobs (into *jobs, 1
+ * when not given) and the --page-map-at times (into at[], their count into
+ * *nat; either may be NULL).  Returns -1 when all is well, else the exit
+ * code after printing the error. */
+int cli_replay_check(const char *cmd, const cli_replay_opts *r, int max_options, int named,
+                     uint64_t max_jobs, uint64_t *jobs, double *at, size_t *nat);
+/* Appends the options a child `fragsim run` gets as given: config,
+ * format, fill-on-miss, sample-interval, page-map-at and the time's. */
+void cli_replay_pairs(const cli_replay_opts *r, cli_pair *p, int *n);
+void cli_replay_argv(const cli_replay_opts *r, const char **argv, int *m);
 
 /* The remedies (traces/trace_transform.h), shared by run and compare;
  * sweep takes them as grid keys. */
@@ -229,6 +297,8 @@ typedef struct cli_gen_opts {
 
 /* Takes a generator option (getopt value opt); returns 1 if it was one. */
 int cli_gen_opt(cli_gen_opts *g, int opt, const char *arg);
+/* Appends the generator's options as given (a child's workload). */
+void cli_gen_pairs(const cli_gen_opts *g, cli_pair *p, int *n);
 
 /* Builds parameters from a preset (or the neutral defaults) and the
  * overrides.  Returns 0 or -1. */

@@ -41,13 +41,7 @@ static void compare_usage(void) {
            "  --jobs N              allocators run side by side (default 1: one after\n"
            "                        another, so they do not share the machine)\n"
            "  -o, --output DIR      results directory (default results/compare-NAME)\n"
-           "  --format NAME         trace format (default: detected)\n"
-           "  --config FILE         a redis.conf for every run (see fragsim run --help)\n"
-           "  --fill-on-miss        a GET miss of known size stores it (fragsim run --help)\n"
-           "  --sample-interval S   virtual seconds between samples (default 10)\n"
-           "  --page-map-at T,...   page maps at these virtual seconds (fragsim run --help)\n"
-           CLI_TIME_HELP
-           "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
+           CLI_REPLAY_HELP
            "  -q, --quiet           do not print the table\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nExit status: 0 when every allocator ran, 1 when any failed (the table says\n"
            "which and why; the others' results are kept), 2 on a usage error.\n",
@@ -71,58 +65,33 @@ int cli_compare(int argc, char **argv) {
         CLI_REMEDY_LONGOPTS,
         CLI_REDIS_LONGOPTS,
         {"allocators", required_argument, 0, OPT_ALLOCATORS},
-        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
-        {"config", required_argument, 0, OPT_CONFIG},
-        CLI_TIME_LONGOPTS,
-        {"jobs", required_argument, 0, OPT_JOBS},
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
-        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
-        {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
-        CLI_OUTPUT_LONGOPTS,
+        CLI_JOBS_LONGOPT,
+        CLI_REPLAY_LONGOPTS,
     };
     cli_gen_opts g = {0};
-    cli_time_opts t = {0};
+    cli_replay_opts r;
     cli_remedy_opts rem = {0};
     cli_redis_opts ro = {0};
-    const char *list = FRAGSIM_BACKENDS, *format = NULL, *interval = NULL, *out = NULL;
-    const char *config = NULL;
-    const char *page_maps = NULL;
-    const char *options[MAX_OPTIONS];
-    int noptions = 0, progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0;
-    uint64_t jobs = 1;
+    uint64_t jobs;
     int opt;
+    cli_replay_init(&r);
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg) ||
+        if (cli_gen_opt(&g, opt, optarg) || cli_replay_opt(&r, opt, optarg) ||
             cli_remedy_opt(&rem, opt, optarg) || cli_redis_opt(&ro, opt, optarg))
             continue;
-        switch (opt) {
-        case OPT_ALLOCATORS: list = optarg; break;
-        case OPT_ALLOCATOR_OPTIONS:
-            if (noptions == MAX_OPTIONS)
-                return cli_error("compare", CLI_USAGE, "at most %d --allocator-options", MAX_OPTIONS);
-            options[noptions++] = optarg;
-            break;
-        case OPT_JOBS:
-            if (units_parse_u64(optarg, &jobs) != 0 || jobs == 0 || jobs > MAX_ALLOCATORS)
-                return cli_error("compare", CLI_USAGE, "--jobs '%s': expected 1 to %d", optarg,
-                                 MAX_ALLOCATORS);
-            break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_FILL_ON_MISS: fill_on_miss = 1; break;
-        case OPT_SAMPLE_INTERVAL: interval = optarg; break;
-        case OPT_PAGE_MAP_AT: page_maps = optarg; break;
-        case 'o': out = optarg; break;
-        case OPT_PROGRESS: progress = 1; break;
-        case OPT_NO_PROGRESS: progress = 0; break;
-        case 'q': quiet = 1; break;
-        case 'h': compare_usage(); return CLI_OK;
-        default: return cli_bad_option("compare", argc, argv);
+        if (opt == 'h') {
+            compare_usage();
+            return CLI_OK;
         }
+        return cli_bad_option("compare", argc, argv);
     }
+    int rc_check = cli_replay_check("compare", &r, MAX_OPTIONS, 1, MAX_ALLOCATORS, &jobs, NULL, NULL);
+    if (rc_check >= 0) return rc_check;
+    const char *list = r.allocators ? r.allocators : FRAGSIM_BACKENDS, *out = r.out;
+    const char *const *options = r.allocator_options;
+    int noptions = r.nallocator_options, progress = r.progress, quiet = r.quiet;
     const char *trace;
     int rc_trace = cli_replayed_trace("compare", "allocator", argc, argv, optind, &g, &trace);
     if (rc_trace >= 0) return rc_trace;
@@ -131,11 +100,8 @@ int cli_compare(int argc, char **argv) {
     cli_time tm;
     transform_spec spec;
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
-        cli_time_params(&t, &tm, &err) != 0 ||
+        cli_time_params(&r.time, &tm, &err) != 0 ||
         cli_remedy_spec(&rem, &spec, &err) != 0)
-        return cli_error("compare", CLI_USAGE, "%s", err.msg);
-    double page_map_at[RUN_MAX_PAGE_MAPS];
-    if (page_maps != NULL && cli_page_map_times(page_maps, page_map_at, RUN_MAX_PAGE_MAPS, &err) < 0)
         return cli_error("compare", CLI_USAGE, "%s", err.msg);
 
     /* The allocators, checked before anything runs. */
@@ -200,10 +166,10 @@ int cli_compare(int argc, char **argv) {
         return cli_error("compare", CLI_FAIL, "cannot find this executable");
     }
     child_job *kids = calloc(n, sizeof *kids);
-    const char *const gen_names[] = {"--preset", "--seed", "--keys", "--rate", "--insert-seconds",
-                                     "--sizes", "--ttl", "--observe", "--key-prefix"};
-    const char *const gen_vals[] = {g.preset, g.seed, g.keys, g.rate, g.insert_seconds,
-                                    g.sizes, g.ttl, g.observe, g.key_prefix};
+    cli_pair pass[CLI_MAX_PAIRS]; /* the workload's and the replay's, as given */
+    int npass = 0;
+    cli_gen_pairs(&g, pass, &npass);
+    cli_replay_pairs(&r, pass, &npass);
     for (size_t i = 0; i < n; i++) {
         compare_entry *e = &entries[i];
         child_job *j = &kids[i];
@@ -216,14 +182,7 @@ int cli_compare(int argc, char **argv) {
         j->argv[m++] = self;
         j->argv[m++] = "run";
         if (trace) j->argv[m++] = trace;
-        for (size_t k = 0; k < sizeof gen_vals / sizeof *gen_vals; k++)
-            if (gen_vals[k]) j->argv[m++] = gen_names[k], j->argv[m++] = gen_vals[k];
-        if (format) j->argv[m++] = "--format", j->argv[m++] = format;
-        if (config) j->argv[m++] = "--config", j->argv[m++] = config;
-        if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
-        if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
-        if (page_maps) j->argv[m++] = "--page-map-at", j->argv[m++] = page_maps;
-        cli_time_argv(&t, j->argv, &m);
+        cli_pairs_argv(pass, npass, j->argv, &m);
         cli_remedy_argv(&rem, j->argv, &m);
         cli_redis_argv(&ro, j->argv, &m);
         size_t alen = strlen(e->allocator);

@@ -54,83 +54,6 @@ static int reexec_with(const char *spec, int virtual_clock) {
                      strerror(errno));
 }
 
-int cli_page_map_times(const char *spec, double *at, size_t max, fs_err *err) {
-    char buf[1024];
-    size_t n = 0;
-    if (strlen(spec) >= sizeof buf) return fs_errf(err, "--page-map-at: too long");
-    snprintf(buf, sizeof buf, "%s", spec);
-    for (char *save, *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
-        double t;
-        if (units_parse_double(v, &t) != 0 || t > 3e9)
-            return fs_errf(err, "--page-map-at '%s': '%s' is not virtual seconds (0 or more)",
-                           spec, v);
-        size_t i = n;
-        while (i > 0 && at[i - 1] > t) i--;
-        if (i > 0 && at[i - 1] == t) continue; /* a repeat */
-        if (n == max) return fs_errf(err, "--page-map-at: at most %zu times", max);
-        memmove(&at[i + 1], &at[i], (n - i) * sizeof *at);
-        at[i] = t;
-        n++;
-    }
-    if (n == 0) return fs_errf(err, "--page-map-at '%s': expected T1,T2,... in virtual seconds", spec);
-    return (int)n;
-}
-
-int cli_time_opt(cli_time_opts *t, int opt, const char *arg) {
-    switch (opt) {
-    case OPT_CLOCK: t->clock = arg; return 1;
-    case OPT_SPEED: t->speed = arg; return 1;
-    case OPT_HZ: t->hz = arg; return 1;
-    case OPT_PURGE_EVERY: t->purge_every = arg; return 1;
-    case OPT_ALLOCATOR_TICK: t->allocator_tick = arg; return 1;
-    default: return 0;
-    }
-}
-
-void cli_time_argv(const cli_time_opts *t, const char **argv, int *m) {
-    const char *const names[] = {"--clock", "--speed", "--hz", "--purge-every", "--allocator-tick"};
-    const char *const vals[] = {t->clock, t->speed, t->hz, t->purge_every, t->allocator_tick};
-    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
-        if (vals[i] != NULL) {
-            argv[(*m)++] = names[i];
-            argv[(*m)++] = vals[i];
-        }
-}
-
-int cli_time_params(const cli_time_opts *t, cli_time *out, fs_err *err) {
-    double *speed = &out->speed, *hz = &out->hz, *purge_every = &out->purge_every;
-    memset(out, 0, sizeof *out);
-    *speed = CLI_DEFAULT_SPEED;
-    *hz = 10;
-    if (t->clock != NULL && strcmp(t->clock, "wall") == 0) out->wall_clock = 1;
-    else if (t->clock != NULL && strcmp(t->clock, "virtual") != 0)
-        return fs_errf(err, "--clock '%s': expected virtual or wall", t->clock);
-    if (t->speed != NULL) {
-        /* Pacing is the wall clock's: --speed alone implies it. */
-        if (t->clock != NULL && !out->wall_clock)
-            return fs_errf(err, "--speed paces the wall clock: give --clock wall --speed %s, or "
-                           "leave --speed out (the virtual clock goes as fast as the engine)",
-                           t->speed);
-        out->wall_clock = 1;
-        if (strcmp(t->speed, "max") == 0) *speed = 0;
-        else if (units_parse_double(t->speed, speed) != 0 || *speed <= 0 || *speed > 1e6)
-            return fs_errf(err, "--speed '%s': expected virtual seconds per wall second "
-                           "(above 0, at most 1e6) or max", t->speed);
-    }
-    if (t->allocator_tick != NULL && strcmp(t->allocator_tick, "events") == 0) out->tick_events = 1;
-    else if (t->allocator_tick != NULL && strcmp(t->allocator_tick, "cron") != 0)
-        return fs_errf(err, "--allocator-tick '%s': expected cron or events", t->allocator_tick);
-    if (t->hz != NULL && (units_parse_double(t->hz, hz) != 0 || *hz < 0 || *hz > 500))
-        return fs_errf(err, "--hz '%s': expected 0 to 500 ticks per virtual second (Redis: 1-500)",
-                       t->hz);
-    if (t->purge_every != NULL &&
-        (units_parse_double(t->purge_every, purge_every) != 0 || *purge_every > 1e9 ||
-         (*purge_every > 0 && *purge_every < 1e-3)))
-        return fs_errf(err, "--purge-every '%s': expected virtual seconds (0: never)",
-                       t->purge_every);
-    return 0;
-}
-
 int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv, int optind_,
                        const cli_gen_opts *g, const char **trace) {
     if (optind_ < argc - 1)
@@ -191,24 +114,11 @@ static void run_usage(void) {
            "options:\n"
            "  --allocator NAME      allocator under test (default %s; fragsim allocators);\n"
            "                        preload:PATH.so runs any allocator under LD_PRELOAD\n"
-           "  --config FILE         a redis.conf: checked as Redis checks it and recorded in\n"
-           "                        summary.json; its hz drives the cron tick, its\n"
-           "                        maxmemory evicts, its activedefrag defragments\n"
            "  --allocator-options S the allocator's options in its own syntax, checked\n"
            "                        (jemalloc: MALLOC_CONF's dirty_decay_ms:1000,narenas:1)\n"
-           "  --format NAME         trace format (default: detected): text, binary,\n"
-           "                        cachelib, twitter, oracleGeneral; .zst read as is\n"
-           "  --fill-on-miss        a GET miss whose size the trace knows stores a value\n"
-           "                        of that size (look-aside caching; traces/FORMAT.md)\n"
-           "  --sample-interval S   virtual seconds between samples (default 10)\n"
-           "  --page-map-at T,...   at these virtual seconds, write pagemap-T.csv (the\n"
-           "                        heap's pages and the live bytes in each) and, for\n"
-           "                        jemalloc, bins-T.csv (size classes); fragsim report\n"
-           "                        draws them\n"
-           CLI_TIME_HELP
+           CLI_REPLAY_HELP
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
-           "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
            "  -q, --quiet           do not print the INFO block\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nThe settings in force, scaled ones included, are recorded in summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
@@ -218,53 +128,37 @@ int cli_run(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
         CLI_REMEDY_LONGOPTS,
-        {"allocator", required_argument, 0, OPT_ALLOCATOR},
-        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
-        {"config", required_argument, 0, OPT_CONFIG},
-        CLI_TIME_LONGOPTS,
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
         CLI_REDIS_LONGOPTS,
-        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
-        {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT},
-        CLI_OUTPUT_LONGOPTS,
+        {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        CLI_REPLAY_LONGOPTS,
     };
     cli_gen_opts g = {0};
     fs_err err;
-    int nmaps;
-    run_config cfg = {.sample_interval = 10, .progress = isatty(STDERR_FILENO), .print_info = 1};
-    cli_time_opts t = {0};
+    cli_replay_opts r;
     cli_remedy_opts rem = {0};
     cli_redis_opts ro = {0};
     static transform_spec spec;
-    const char *allocator = NULL, *interval = NULL, *alloc_opts = NULL, *config = NULL;
     int opt;
+    cli_replay_init(&r);
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg) ||
+        if (cli_gen_opt(&g, opt, optarg) || cli_replay_opt(&r, opt, optarg) ||
             cli_remedy_opt(&rem, opt, optarg) || cli_redis_opt(&ro, opt, optarg))
             continue;
-        switch (opt) {
-        case OPT_ALLOCATOR: allocator = optarg; break;
-        case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_FORMAT: cfg.format = optarg; break;
-        case OPT_FILL_ON_MISS: cfg.fill_on_miss = 1; break;
-        case OPT_SAMPLE_INTERVAL: interval = optarg; break;
-        case OPT_PAGE_MAP_AT:
-            if ((nmaps = cli_page_map_times(optarg, cfg.page_map_at, RUN_MAX_PAGE_MAPS, &err)) < 0)
-                return cli_error("run", CLI_USAGE, "%s", err.msg);
-            cfg.npage_map_at = (size_t)nmaps;
-            break;
-        case 'o': cfg.out_dir = optarg; break;
-        case OPT_PROGRESS: cfg.progress = 1; break;
-        case OPT_NO_PROGRESS: cfg.progress = 0; break;
-        case 'q': cfg.print_info = 0; break;
-        case 'h': run_usage(); return CLI_OK;
-        default: return cli_bad_option("run", argc, argv);
+        if (opt == 'h') {
+            run_usage();
+            return CLI_OK;
         }
+        return cli_bad_option("run", argc, argv);
     }
+    run_config cfg = {.sample_interval = 10, .progress = r.progress, .print_info = !r.quiet,
+                      .format = r.format, .fill_on_miss = r.fill_on_miss, .out_dir = r.out};
+    int rc_check = cli_replay_check("run", &r, 1, 0, 0, NULL, cfg.page_map_at, &cfg.npage_map_at);
+    if (rc_check >= 0) return rc_check;
+    cli_time_opts t = r.time;
+    const char *allocator = r.allocator, *interval = r.sample_interval, *config = r.config;
+    const char *alloc_opts = r.nallocator_options ? r.allocator_options[0] : NULL;
     if (backend_self == NULL)
         return cli_error("run", CLI_USAGE, "this executable holds no allocator; run it as fragsim");
     int is_preload = allocator != NULL && strncmp(allocator, "preload:", 8) == 0;

@@ -61,9 +61,10 @@ static void sweep_usage(void) {
            "                        --collect, where sweep.csv and sweep.txt go (default: the\n"
            "                        first DIR)\n"
            "  --allocator NAME      the allocator when the grid has none (default %s)\n"
-           "  --allocator-options NAME=SPEC  fixed options for one allocator\n"
-           "  --format, --sample-interval, --speed, --hz, --purge-every: as for run\n"
-           "  --progress, --no-progress, -q: as for compare\n\n" CLI_GEN_HELP
+           "  --allocator-options NAME=SPEC  fixed options for one allocator (repeatable)\n"
+           "  -q, --quiet           do not print the table\n"
+           "the options of every point's run (a grid key of the same name wins):\n"
+           CLI_REPLAY_HELP "\n" CLI_GEN_HELP
            "\nWrites DIR/points.csv (id and grid values), DIR/pNNNN/ (each point's results),\n"
            "DIR/sweep.csv (the grid values, a status, then every summary.csv column) and\n"
            "DIR/sweep.txt.  Exit status 1 when a point failed or is missing.\n\n"
@@ -110,11 +111,9 @@ static const char *own(point_args *pa, char *s) {
 }
 
 typedef struct sweep_cli {
-    const char *trace, *format, *interval, *allocator;
+    const char *trace;
     cli_gen_opts g;
-    cli_time_opts t;
-    const char *options[32];
-    int noptions;
+    cli_replay_opts r;
 } sweep_cli;
 
 /* Builds point i's command line: `fragsim run`, the fixed options not on
@@ -127,25 +126,17 @@ static int build_point(point_args *pa, const sweep_cli *c, const sweep_plan *p, 
     a[m++] = "run";
     if (c->trace) a[m++] = c->trace;
     /* The fixed options, unless the grid sets them. */
-    const char *const fixed_names[] = {"preset", "seed", "keys", "rate", "insert-seconds", "sizes",
-                                       "ttl", "observe", "key-prefix", "format", "sample-interval",
-                                       "clock", "speed", "hz", "purge-every", "allocator-tick"};
-    const char *const fixed_vals[] = {c->g.preset, c->g.seed, c->g.keys, c->g.rate,
-                                      c->g.insert_seconds, c->g.sizes, c->g.ttl, c->g.observe,
-                                      c->g.key_prefix, c->format, c->interval, c->t.clock, c->t.speed,
-                                      c->t.hz, c->t.purge_every, c->t.allocator_tick};
-    const char *allocator = c->allocator ? c->allocator : FRAGSIM_DEFAULT_ALLOCATOR;
+    cli_pair fixed[CLI_MAX_PAIRS];
+    int nfixed = 0;
+    cli_gen_pairs(&c->g, fixed, &nfixed);
+    cli_replay_pairs(&c->r, fixed, &nfixed);
+    const char *allocator = c->r.allocator ? c->r.allocator : FRAGSIM_DEFAULT_ALLOCATOR;
     for (int x = 0; x < p->naxes; x++)
         if (strcmp(p->axes[x].key, "allocator") == 0) allocator = sweep_value(p, i, x);
-    for (size_t k = 0; k < sizeof fixed_vals / sizeof *fixed_vals; k++) {
-        if (fixed_vals[k] == NULL) continue;
+    for (int k = 0; k < nfixed; k++) {
         int on_grid = 0;
-        for (int x = 0; x < p->naxes; x++) on_grid |= strcmp(p->axes[x].key, fixed_names[k]) == 0;
-        if (on_grid) continue;
-        char *flag;
-        if (asprintf(&flag, "--%s", fixed_names[k]) < 0) return fs_errf(err, "out of memory");
-        a[m++] = own(pa, flag);
-        a[m++] = fixed_vals[k];
+        for (int x = 0; x < p->naxes; x++) on_grid |= strcmp(p->axes[x].key, fixed[k].flag + 2) == 0;
+        if (!on_grid) cli_pairs_argv(&fixed[k], 1, a, &m);
     }
     /* The grid's run options. */
     for (int x = 0; x < p->naxes; x++) {
@@ -158,10 +149,12 @@ static int build_point(point_args *pa, const sweep_cli *c, const sweep_plan *p, 
     /* The allocator's options: the fixed ones, then the grid's. */
     size_t alen = strlen(allocator);
     char spec[2048] = "";
-    for (int o = 0; o < c->noptions; o++)
-        if (strncmp(c->options[o], allocator, alen) == 0 && c->options[o][alen] == '=')
+    for (int o = 0; o < c->r.nallocator_options; o++) {
+        const char *opt = c->r.allocator_options[o];
+        if (strncmp(opt, allocator, alen) == 0 && opt[alen] == '=')
             snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%s", *spec ? "," : "",
-                     c->options[o] + alen + 1);
+                     opt + alen + 1);
+    }
     for (int x = 0; x < p->naxes; x++) {
         const char *key = p->axes[x].key, *dot = strchr(key, '.');
         if (dot == NULL || (size_t)(dot - key) != alen || strncmp(key, allocator, alen) != 0)
@@ -173,10 +166,10 @@ static int build_point(point_args *pa, const sweep_cli *c, const sweep_plan *p, 
         a[m++] = "--allocator-options";
         a[m++] = own(pa, strdup(spec));
     }
-    if (c->allocator != NULL) {
+    if (c->r.allocator != NULL) {
         int on_grid = 0;
         for (int x = 0; x < p->naxes; x++) on_grid |= strcmp(p->axes[x].key, "allocator") == 0;
-        if (!on_grid) a[m++] = "--allocator", a[m++] = c->allocator;
+        if (!on_grid) a[m++] = "--allocator", a[m++] = c->r.allocator;
     }
     char id[16], *dir;
     sweep_point_id(i, id);
@@ -206,30 +199,27 @@ static int collect_main(int argc, char **argv, const char *out, int quiet) {
 int cli_sweep(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
-        CLI_TIME_LONGOPTS,
         {"grid", required_argument, 0, OPT_GRID},
-        {"jobs", required_argument, 0, OPT_JOBS},
         {"emit-jobs", required_argument, 0, OPT_EMIT_JOBS},
         {"collect", no_argument, 0, OPT_COLLECT},
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
-        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
-        CLI_OUTPUT_LONGOPTS,
+        CLI_JOBS_LONGOPT,
+        CLI_REPLAY_LONGOPTS,
     };
     sweep_cli c;
     memset(&c, 0, sizeof c);
+    cli_replay_init(&c.r);
     sweep_plan plan;
     memset(&plan, 0, sizeof plan);
-    const char *out = NULL, *emit = NULL;
-    int collect = 0, progress = isatty(STDERR_FILENO), quiet = 0, rc = CLI_USAGE;
+    const char *emit = NULL;
+    int collect = 0, rc = CLI_USAGE;
     uint64_t jobs = 1;
     fs_err err;
     int opt;
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&c.g, opt, optarg) || cli_time_opt(&c.t, opt, optarg)) continue;
+        if (cli_gen_opt(&c.g, opt, optarg) || cli_replay_opt(&c.r, opt, optarg)) continue;
         switch (opt) {
         case OPT_GRID:
             if (sweep_plan_add(&plan, optarg, &err) != 0) {
@@ -237,33 +227,20 @@ int cli_sweep(int argc, char **argv) {
                 goto out;
             }
             break;
-        case OPT_JOBS:
-            if (units_parse_u64(optarg, &jobs) != 0 || jobs == 0 || jobs > 256) {
-                rc = cli_error("sweep", CLI_USAGE, "--jobs '%s': expected 1 to 256", optarg);
-                goto out;
-            }
-            break;
         case OPT_EMIT_JOBS: emit = optarg; break;
         case OPT_COLLECT: collect = 1; break;
-        case OPT_ALLOCATOR: c.allocator = optarg; break;
-        case OPT_ALLOCATOR_OPTIONS:
-            if (c.noptions == 32 || strchr(optarg, '=') == NULL) {
-                rc = cli_error("sweep", CLI_USAGE, "--allocator-options '%s': expected NAME=SPEC "
-                               "(at most 32)", optarg);
-                goto out;
-            }
-            c.options[c.noptions++] = optarg;
-            break;
-        case OPT_FORMAT: c.format = optarg; break;
-        case OPT_SAMPLE_INTERVAL: c.interval = optarg; break;
-        case 'o': out = optarg; break;
-        case OPT_PROGRESS: progress = 1; break;
-        case OPT_NO_PROGRESS: progress = 0; break;
-        case 'q': quiet = 1; break;
         case 'h': sweep_usage(); rc = CLI_OK; goto out;
         default: rc = cli_bad_option("sweep", argc, argv); goto out;
         }
     }
+    int rc_check = cli_replay_check("sweep", &c.r, CLI_MAX_ALLOCATOR_OPTIONS, 1, 256, &jobs, NULL,
+                                    NULL);
+    if (rc_check >= 0) {
+        rc = rc_check;
+        goto out;
+    }
+    const char *out = c.r.out;
+    int progress = c.r.progress, quiet = c.r.quiet;
     if (collect) {
         rc = collect_main(argc - optind, argv + optind, out, quiet);
         goto out;

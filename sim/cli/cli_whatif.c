@@ -68,9 +68,8 @@ static void whatif_usage(void) {
            "  --allocator-options S its options (fragsim run --help)\n"
            "  --jobs N              runs side by side (default 1)\n"
            "  -o, --output DIR      results directory (default results/whatif-NAME)\n"
-           "  --format, --config, --fill-on-miss, --sample-interval: as for run\n"
-           CLI_TIME_HELP
-           "  --progress, --no-progress, -q: as for compare\n\n" CLI_GEN_HELP,
+           CLI_REPLAY_HELP
+           "  -q, --quiet           do not print the tables\n\n" CLI_GEN_HELP,
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
 
@@ -195,7 +194,6 @@ static int checklist_sets(checklist_measures *cm, const char *trace, const char 
 int cli_whatif(int argc, char **argv) {
     static const struct option longopts[] = {
         CLI_GEN_LONGOPTS,
-        CLI_TIME_LONGOPTS,
         {"remedies", required_argument, 0, OPT_REMEDIES},
         {"shard-by-size", required_argument, 0, OPT_SHARD_BY_SIZE},
         {"shard-by-ttl", required_argument, 0, OPT_SHARD_BY_TTL},
@@ -205,25 +203,20 @@ int cli_whatif(int argc, char **argv) {
         {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
         {"safety-margin", required_argument, 0, OPT_SAFETY_MARGIN},
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
-        {"allocator-options", required_argument, 0, OPT_ALLOCATOR_OPTIONS},
-        {"jobs", required_argument, 0, OPT_JOBS},
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"config", required_argument, 0, OPT_CONFIG},
-        {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS},
-        {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL},
-        CLI_OUTPUT_LONGOPTS,
+        CLI_JOBS_LONGOPT,
+        CLI_REPLAY_LONGOPTS,
     };
     cli_gen_opts g = {0};
-    cli_time_opts t = {0};
+    cli_replay_opts r;
     const char *list = NULL, *sample = NULL, *level = NULL, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
-    const char *allocator = FRAGSIM_DEFAULT_ALLOCATOR, *alloc_opts = NULL, *format = NULL;
-    const char *config = NULL, *interval = NULL, *out = NULL, *maxmem = NULL, *margin_s = NULL;
-    int progress = isatty(STDERR_FILENO), quiet = 0, fill_on_miss = 0, opt;
-    uint64_t jobs = 1;
+    const char *maxmem = NULL, *margin_s = NULL;
+    int opt;
+    uint64_t jobs;
+    cli_replay_init(&r);
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        if (cli_gen_opt(&g, opt, optarg) || cli_time_opt(&t, opt, optarg)) continue;
+        if (cli_gen_opt(&g, opt, optarg) || cli_replay_opt(&r, opt, optarg)) continue;
         switch (opt) {
         case OPT_REMEDIES: list = optarg; break;
         case OPT_SHARD_BY_SIZE: sizes = optarg; break;
@@ -233,24 +226,16 @@ int cli_whatif(int argc, char **argv) {
         case OPT_COMPRESS_LEVEL: level = optarg; break;
         case OPT_MAXMEMORY: maxmem = optarg; break;
         case OPT_SAFETY_MARGIN: margin_s = optarg; break;
-        case OPT_ALLOCATOR: allocator = optarg; break;
-        case OPT_ALLOCATOR_OPTIONS: alloc_opts = optarg; break;
-        case OPT_JOBS:
-            if (units_parse_u64(optarg, &jobs) != 0 || jobs == 0 || jobs > 64)
-                return cli_error("whatif", CLI_USAGE, "--jobs '%s': expected 1 to 64", optarg);
-            break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_FILL_ON_MISS: fill_on_miss = 1; break;
-        case OPT_SAMPLE_INTERVAL: interval = optarg; break;
-        case 'o': out = optarg; break;
-        case OPT_PROGRESS: progress = 1; break;
-        case OPT_NO_PROGRESS: progress = 0; break;
-        case 'q': quiet = 1; break;
         case 'h': whatif_usage(); return CLI_OK;
         default: return cli_bad_option("whatif", argc, argv);
         }
     }
+    int rc_check = cli_replay_check("whatif", &r, 1, 0, 64, &jobs, NULL, NULL);
+    if (rc_check >= 0) return rc_check;
+    const char *allocator = r.allocator ? r.allocator : FRAGSIM_DEFAULT_ALLOCATOR;
+    const char *alloc_opts = r.nallocator_options ? r.allocator_options[0] : NULL;
+    const char *format = r.format, *config = r.config, *out = r.out;
+    int progress = r.progress, quiet = r.quiet;
     const char *trace;
     int rc_trace = cli_replayed_trace("whatif", "remedy", argc, argv, optind, &g, &trace);
     if (rc_trace >= 0) return rc_trace;
@@ -259,7 +244,7 @@ int cli_whatif(int argc, char **argv) {
     double margin = 20;
     cli_time tm;
     if ((g.preset != NULL && cli_gen_params(&g, &gp, &err) != 0) ||
-        cli_time_params(&t, &tm, &err) != 0)
+        cli_time_params(&r.time, &tm, &err) != 0)
         return cli_error("whatif", CLI_USAGE, "%s", err.msg);
     if (level != NULL && sample == NULL)
         return cli_error("whatif", CLI_USAGE, "--compress-level '%s': only with --compress-sample "
@@ -338,10 +323,10 @@ int cli_whatif(int argc, char **argv) {
         goto out;
     }
     child_job *kids = calloc(nkids, sizeof *kids);
-    const char *const gen_names[] = {"--preset", "--seed", "--keys", "--rate", "--insert-seconds",
-                                     "--sizes", "--ttl", "--observe", "--key-prefix"};
-    const char *const gen_vals[] = {g.preset, g.seed, g.keys, g.rate, g.insert_seconds,
-                                    g.sizes, g.ttl, g.observe, g.key_prefix};
+    cli_pair pass[CLI_MAX_PAIRS]; /* the workload's and the replay's, as given */
+    int npass = 0;
+    cli_gen_pairs(&g, pass, &npass);
+    cli_replay_pairs(&r, pass, &npass);
     size_t kj = 0;
     for (size_t i = 0; i < n; i++) {
         for (int k = 0; k < ent[i].nshards; k++, kj++) {
@@ -361,13 +346,7 @@ int cli_whatif(int argc, char **argv) {
             j->argv[m++] = self;
             j->argv[m++] = "run";
             if (trace) j->argv[m++] = trace;
-            for (size_t q = 0; q < sizeof gen_vals / sizeof *gen_vals; q++)
-                if (gen_vals[q]) j->argv[m++] = gen_names[q], j->argv[m++] = gen_vals[q];
-            if (format) j->argv[m++] = "--format", j->argv[m++] = format;
-            if (config) j->argv[m++] = "--config", j->argv[m++] = config;
-            if (fill_on_miss) j->argv[m++] = "--fill-on-miss";
-            if (interval) j->argv[m++] = "--sample-interval", j->argv[m++] = interval;
-            cli_time_argv(&t, j->argv, &m);
+            cli_pairs_argv(pass, npass, j->argv, &m);
             if (alloc_opts) j->argv[m++] = "--allocator-options", j->argv[m++] = alloc_opts;
             cli_remedy_opts o = rem[i].opts;
             char *shard = NULL;
