@@ -1,5 +1,5 @@
 #!/bin/sh
-# check_layers.sh: no #include runs up the layers (README "Layout").
+# check_layers.sh: no #include runs up the layers (README "Architecture").
 #
 #   tests/check_layers.sh [--graph] [SOURCE_DIR]
 #
