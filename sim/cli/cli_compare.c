@@ -153,7 +153,7 @@ int cli_compare(int argc, char **argv) {
         out = outbuf_dir;
     }
     results_dir rd;
-    if (results_dir_begin(&rd, out, &err) != 0) {
+    if (results_dir_begin(&rd, out, RESULTS_COMPARE, r.force, &err) != 0) {
         free(entries);
         return cli_error("compare", CLI_FAIL, "%s", err.msg);
     }

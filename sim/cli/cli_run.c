@@ -153,7 +153,7 @@ int cli_run(int argc, char **argv) {
         return cli_bad_option("run", argc, argv);
     }
     run_config cfg = {.sample_interval = 10, .progress = r.progress, .print_info = !r.quiet,
-                      .format = r.format, .fill_on_miss = r.fill_on_miss, .out_dir = r.out};
+                      .format = r.format, .fill_on_miss = r.fill_on_miss, .out_dir = r.out, .force = r.force};
     int rc_check = cli_replay_check("run", &r, 1, 0, 0, NULL, cfg.page_map_at, &cfg.npage_map_at);
     if (rc_check >= 0) return rc_check;
     cli_time_opts t = r.time;

@@ -297,7 +297,7 @@ int cli_sweep(int argc, char **argv) {
         goto out;
     }
     results_dir rd;
-    if (results_dir_begin(&rd, out, &err) != 0 || sweep_write_points(&plan, rd.partial, &err) != 0) {
+    if (results_dir_begin(&rd, out, RESULTS_SWEEP, c.r.force, &err) != 0 || sweep_write_points(&plan, rd.partial, &err) != 0) {
         results_dir_abort(&rd);
         rc = cli_error("sweep", CLI_FAIL, "%s", err.msg);
         goto out;

@@ -279,7 +279,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         snprintf(sum->heap_kind, sizeof sum->heap_kind, "%s", be->heap_kind ? be->heap_kind : "heap");
     }
 
-    if (results_dir_begin(&rd, cfg->out_dir, err) != 0) goto done;
+    if (results_dir_begin(&rd, cfg->out_dir, RESULTS_RUN, cfg->force, err) != 0) goto done;
     rs.dir = rd.partial;
     for (; nopen < NWRITERS; nopen++)
         if (writers[nopen]->open(&rs.wstate[nopen], rd.partial, err) != 0) goto done;
