@@ -133,10 +133,10 @@ typedef enum results_kind { RESULTS_RUN, RESULTS_COMPARE, RESULTS_SWEEP, RESULTS
 const char *results_kind_name(results_kind k);
 
 /* Checks that path can take the results of command `kind` and creates the
- * hidden partial directory.  path may be absent or empty; it may hold one
- * earlier `run` when kind is a run; anything else fragsim wrote (a
- * comparison, a sweep, a what-if, loose runs) only with force, and files
- * fragsim did not write never.  Returns 0 or -1 (the message says what is
+ * hidden partial directory.  path may be absent or empty, or hold one
+ * earlier result of the same command; anything else fragsim wrote (another
+ * command's result, loose runs) only with force, and files fragsim did not
+ * write never.  Returns 0 or -1 (the message says what is
  * there). */
 int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int force,
                       fs_err *err);

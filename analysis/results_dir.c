@@ -156,12 +156,13 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
             return fs_errf(err, "'%s' exists and holds files fragsim did not write: choose "
                            "another -o (fragsim only replaces its own results directories)",
                            path);
-        /* One earlier run's files are cheap to make again and replaced
-         * without asking; a comparison, a sweep or a what-if took many
-         * runs, and is replaced only when the user says so. */
+        /* The same command again replaces its own earlier result (the
+         * loop of changing an option and looking again); another command's
+         * result, say one run over a comparison's many, is replaced only
+         * when the user says so. */
         results_kind there;
         int nsub, what = classify(rd->path, &there, &nsub);
-        if (!force && what == 1 && !(there == RESULTS_RUN && kind == RESULTS_RUN)) {
+        if (!force && what == 1 && there != kind) {
             static const char *const parts[] = {"", " allocators", " points", " remedies"};
             char count[48] = "";
             if (nsub > 0) snprintf(count, sizeof count, " (%d%s)", nsub, parts[there]);

@@ -1,6 +1,7 @@
 /* The results directory's replacement rule (analysis/results_dir.c): -o
- * replaces one earlier run's files, and never a comparison, a sweep or a
- * what-if unless --force; what is refused is left as it was. */
+ * replaces an earlier result of the same command, and never another
+ * command's (a run over a comparison) unless --force; what is refused is
+ * left as it was. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +51,9 @@ Test(results_dir, run_onto_a_compare_is_refused_and_force_replaces_it) {
     cr_assert(tu_exists(tu_path(dir, "X/jemalloc/series.csv")));
     cr_assert(tu_exists(tu_path(dir, "X/glibc/summary.json")));
 
-    /* A second compare onto it is refused as well: it would lose runs. */
-    r = fragsim((const char *[]){"compare", "--preset", "seed-blog", "--keys", "1000",
-                                 "--allocators", "glibc", "-o", "X", "-q", "--no-progress", NULL});
+    /* A sweep onto it as well. */
+    r = fragsim((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "500", "--grid",
+                                 "hz=1,10", "-o", "X", "-q", "--no-progress", NULL});
     cr_assert_neq(r.exit_code, 0);
     cr_assert(strstr(r.err, "holds a compare result") != NULL, "%s", r.err);
     tu_result_free(&r);
@@ -115,19 +116,25 @@ Test(results_dir, sweeps_whatifs_and_loose_runs_need_force) {
     make("W/whatif.csv", "remedy,shard,status\n");
     make("W/00-baseline/series.csv", "virtual_time\n0\n");
     make("L/jemalloc/series.csv", "virtual_time\n0\n");
-    for (int k = RESULTS_RUN; k <= RESULTS_WHATIF; k++) {
-        expect_refused("S", (results_kind)k, "holds a sweep result (2 points)");
-        expect_refused("W", (results_kind)k, "holds a whatif result (1 remedies)");
-        expect_refused("L", (results_kind)k, "no whole run, compare, sweep or whatif");
-    }
-    /* A run over a run, and anything over an empty directory: no question. */
     make("R/series.csv", "virtual_time\n0\n");
     make("R/summary.json", "{}\n");
+    static const char *const name[] = {"R", "C", "S", "W"};
+    make("C/compare.txt", "allocator\n");
+    make("C/glibc/series.csv", "virtual_time\n0\n");
     results_dir rd;
     fs_err err;
-    cr_assert_eq(results_dir_begin(&rd, tu_path(dir, "R"), RESULTS_RUN, 0, &err), 0, "%s", err.msg);
-    results_dir_abort(&rd);
-    expect_refused("R", RESULTS_COMPARE, "holds a run result");
+    for (int k = RESULTS_RUN; k <= RESULTS_WHATIF; k++) {
+        if (k != RESULTS_SWEEP) expect_refused("S", (results_kind)k, "holds a sweep result (2 points)");
+        if (k != RESULTS_WHATIF) expect_refused("W", (results_kind)k, "holds a whatif result (1 remedies)");
+        if (k != RESULTS_COMPARE) expect_refused("C", (results_kind)k, "holds a compare result (1 allocators)");
+        if (k != RESULTS_RUN) expect_refused("R", (results_kind)k, "holds a run result");
+        expect_refused("L", (results_kind)k, "no whole run, compare, sweep or whatif");
+        /* The same command over its own earlier result: no question. */
+        cr_assert_eq(results_dir_begin(&rd, tu_path(dir, name[k]), (results_kind)k, 0, &err), 0,
+                     "%s over %s: %s", results_kind_name((results_kind)k), name[k], err.msg);
+        results_dir_abort(&rd);
+    }
+    /* Anything over an empty directory. */
     cr_assert_eq(mkdir(tu_path(dir, "E"), 0777), 0);
     cr_assert_eq(results_dir_begin(&rd, tu_path(dir, "E"), RESULTS_SWEEP, 0, &err), 0, "%s", err.msg);
     results_dir_abort(&rd);

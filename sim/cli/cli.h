@@ -130,8 +130,9 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     "                        jemalloc, bins-T.csv (size classes); fragsim report\n" \
     "                        draws them\n" \
     CLI_TIME_HELP \
-    "  --force               -o may replace a comparison, sweep or what-if directory\n" \
-    "                        (without it, -o replaces only one earlier run's)\n" \
+    "  --force               -o may replace another command's results (a run over a\n" \
+    "                        comparison); without it, -o replaces only an earlier\n" \
+    "                        result of the same command\n" \
     "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
 /* --jobs, for the commands that start children (compare, sweep, whatif). */
 #define CLI_JOBS_LONGOPT {"jobs", required_argument, 0, OPT_JOBS}
