@@ -263,3 +263,18 @@ Test(cli_run, maxmemory_options_evict_and_are_recorded) {
     cr_assert(strstr(r.err, "--maxmemory-policy") != NULL, "%s", r.err);
     tu_result_free(&r);
 }
+
+/* Progress goes by virtual time (the observation phase has no events but
+ * takes wall time), and ends at 100% of the trace's virtual length. */
+Test(cli_run, progress_counts_virtual_time) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--preset", "seed-blog", "--keys",
+                                                      "500", "-o", "p", "-q", "--progress", NULL}),
+                 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "fragsim: virtual 0 s of ") != NULL, "%s", r.err);
+    const char *last = strrchr(r.err, '\r');
+    cr_assert_not_null(last);
+    cr_assert(strstr(last, "(100%)") != NULL, "the last line: %s", last);
+    tu_result_free(&r);
+}
