@@ -278,3 +278,46 @@ Test(cli_run, progress_counts_virtual_time) {
     cr_assert(strstr(last, "(100%)") != NULL, "the last line: %s", last);
     tu_result_free(&r);
 }
+
+/* README's list of series.csv's columns is the code's own table, in order:
+ * `fragsim run --columns` prints it, and the README must not drift. */
+Test(cli_run, readme_lists_the_columns_of_series_csv) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--columns", NULL}), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    char want[4096] = "";
+    char *save;
+    for (char *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char name[64];
+        cr_assert_eq(sscanf(l, "%63s", name), 1);
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", *want ? " " : "", name);
+    }
+    tu_result_free(&r);
+    /* The header series.csv really has, spaces for commas. */
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--preset", "seed-blog", "--keys",
+                                                      "50", "-o", "c", "-q", NULL}), 0);
+    tu_result_free(&r);
+    char *csv = tu_read_file(tu_path(dir, "c/series.csv"), NULL);
+    *strchr(csv, '\n') = '\0';
+    for (char *p = csv; *p; p++)
+        if (*p == ',') *p = ' ';
+    cr_assert_str_eq(csv, want, "--columns and series.csv disagree");
+    free(csv);
+
+    char *readme = tu_read_file(FRAGSIM_SOURCE_DIR "/README.md", NULL);
+    cr_assert_not_null(readme);
+    const char *row = strstr(readme, "| `series.csv` |");
+    cr_assert_not_null(row, "README has no series.csv row in its results table");
+    const char *cols = strstr(row, "Columns, in order");
+    cr_assert(cols != NULL && cols < strchr(row, '\n'), "the series.csv row lists no columns");
+    cols = strstr(cols, ": `");
+    cr_assert_not_null(cols);
+    cols += 3;
+    const char *end = strchr(cols, '`');
+    cr_assert_not_null(end);
+    char got[4096];
+    snprintf(got, sizeof got, "%.*s", (int)(end - cols), cols);
+    cr_assert_str_eq(got, want, "README's series.csv columns drifted from the code: paste "
+                                "`fragsim run --columns | cut -d' ' -f1 | paste -sd' '`");
+    free(readme);
+}

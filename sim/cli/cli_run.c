@@ -119,7 +119,9 @@ static void run_usage(void) {
            CLI_REPLAY_HELP
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
-           "  -q, --quiet           do not print the INFO block\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
+           "  -q, --quiet           do not print the INFO block\n"
+           "  --columns             print series.csv's columns, in order, with their\n"
+           "                        meaning, and exit\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nThe settings in force, scaled ones included, are recorded in summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
@@ -130,6 +132,7 @@ int cli_run(int argc, char **argv) {
         CLI_REMEDY_LONGOPTS,
         CLI_REDIS_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        {"columns", no_argument, 0, OPT_COLUMNS},
         CLI_REPLAY_LONGOPTS,
     };
     cli_gen_opts g = {0};
@@ -148,6 +151,12 @@ int cli_run(int argc, char **argv) {
             continue;
         if (opt == 'h') {
             run_usage();
+            return CLI_OK;
+        }
+        if (opt == OPT_COLUMNS) {
+            /* From the table the writers use, so the docs cannot drift. */
+            for (size_t i = 0; i < sample_ncolumns; i++)
+                printf("%-26s %s\n", sample_columns[i].name, sample_columns[i].meaning);
             return CLI_OK;
         }
         return cli_bad_option("run", argc, argv);
