@@ -163,9 +163,10 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
         results_kind there;
         int nsub, what = classify(rd->path, &there, &nsub);
         if (!force && what == 1 && there != kind) {
-            static const char *const parts[] = {"", " allocators", " points", " remedies"};
+            static const char *const parts[][2] = {{"", ""}, {" allocator", " allocators"},
+                                                   {" point", " points"}, {" remedy", " remedies"}};
             char count[48] = "";
-            if (nsub > 0) snprintf(count, sizeof count, " (%d%s)", nsub, parts[there]);
+            if (nsub > 0) snprintf(count, sizeof count, " (%d%s)", nsub, parts[there][nsub > 1]);
             return fs_errf(err, "'%s' holds a %s result%s: fragsim %s would replace it; choose "
                            "another -o, or give --force to replace it", path,
                            results_kind_name(there), count, results_kind_name(kind));

@@ -125,8 +125,8 @@ Test(results_dir, sweeps_whatifs_and_loose_runs_need_force) {
     fs_err err;
     for (int k = RESULTS_RUN; k <= RESULTS_WHATIF; k++) {
         if (k != RESULTS_SWEEP) expect_refused("S", (results_kind)k, "holds a sweep result (2 points)");
-        if (k != RESULTS_WHATIF) expect_refused("W", (results_kind)k, "holds a whatif result (1 remedies)");
-        if (k != RESULTS_COMPARE) expect_refused("C", (results_kind)k, "holds a compare result (1 allocators)");
+        if (k != RESULTS_WHATIF) expect_refused("W", (results_kind)k, "holds a whatif result (1 remedy)");
+        if (k != RESULTS_COMPARE) expect_refused("C", (results_kind)k, "holds a compare result (1 allocator)");
         if (k != RESULTS_RUN) expect_refused("R", (results_kind)k, "holds a run result");
         expect_refused("L", (results_kind)k, "no whole run, compare, sweep or whatif");
         /* The same command over its own earlier result: no question. */
