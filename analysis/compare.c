@@ -8,8 +8,9 @@
 #include <string.h>
 
 
+/* A byte figure is NAN only when the allocator does not report it. */
 static const char *mib(double bytes, char *buf) {
-    if (isnan(bytes)) return "-";
+    if (isnan(bytes)) return "n/a";
     snprintf(buf, 32, "%.1f", bytes / (1024.0 * 1024.0));
     return buf;
 }
@@ -50,7 +51,7 @@ static void print_table(FILE *f, const compare_entry *e, const result_row *rows,
 #undef G
     }
     fprintf(f, "# MiB.  rss = used_memory_rss (process RSS); act = allocator_active; res = "
-               "allocator_resident ('-': the allocator does not report it)\n"
+               "allocator_resident (n/a: the allocator does not report it)\n"
                "# frag = mem_fragmentation_ratio, process fragmentation: RSS / used_memory "
                "(peak: while used_memory >= 10%% of its peak; final '-': no live data)\n");
 }

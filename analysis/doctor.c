@@ -74,6 +74,10 @@ static const struct {
     {"High non-allocator RSS", "rss_overhead_ratio > 1.1 and RSS - allocator_resident > 10 MB",
      "RSS outside the allocator (here: code, libraries, fragsim's own tables)"},
 };
+/* The statistics each rule reads that an allocator may not report. */
+static const char *const md_needs[MD_NRULES] = {
+    [MD_ALLOC_FRAG] = "allocator_active", [MD_ALLOC_RSS] = "allocator_active and _resident",
+    [MD_PROC_RSS] = "allocator_resident"};
 
 /* Whether rule k applies at sample i; *ratio and *over get its figures. */
 static int md_applies(const cols *c, size_t i, int k, double peak, double *ratio, double *over) {
@@ -96,17 +100,19 @@ static void memory_doctor(FILE *f, const cols *c) {
     size_t last = c->n - 1;
     double peak = 0;
     struct {
-        size_t count;
+        size_t count, measured; /* samples where it held; where it could be read */
         double first, last, worst, worst_at, worst_over;
     } st[MD_NRULES];
     memset(st, 0, sizeof st);
     int at_end[MD_NRULES] = {0};
     for (size_t i = 0; i < c->n; i++) {
         if (c->used[i] > peak) peak = c->used[i];
-        if (isnan(c->used[i]) || c->used[i] < 5 * MB) continue; /* Redis: "empty" */
+        int empty = isnan(c->used[i]) || c->used[i] < 5 * MB; /* Redis: "empty" */
         for (int k = 0; k < MD_NRULES; k++) {
             double r, over;
-            if (!md_applies(c, i, k, peak, &r, &over)) continue;
+            int applies = md_applies(c, i, k, peak, &r, &over);
+            if (!isnan(r) && !isnan(over)) st[k].measured++;
+            if (empty || !applies) continue;
             if (st[k].count++ == 0) st[k].first = c->t[i];
             st[k].last = c->t[i];
             if (st[k].count == 1 || r > st[k].worst)
@@ -126,6 +132,11 @@ static void memory_doctor(FILE *f, const cols *c) {
         fprintf(f, "%s\n", any ? "." : " no rule applies (\"Sam, I have no memory problems\").");
     }
     for (int k = 0; k < MD_NRULES; k++) {
+        if (st[k].count == 0 && st[k].measured == 0 && md_needs[k] != NULL) {
+            fprintf(f, "  - %s (%s): n/a (this allocator does not report %s).\n",
+                    md_rules[k].name, md_rules[k].cond, md_needs[k]);
+            continue;
+        }
         if (st[k].count == 0) {
             fprintf(f, "  - %s (%s): never.\n", md_rules[k].name, md_rules[k].cond);
             continue;
@@ -232,9 +243,11 @@ static void alerts_section(FILE *f, const cols *c, double limit) {
 static void defrag_start(FILE *f, const cols *c) {
     char a[48], x[32];
     double best = 0;
+    size_t measured = 0;
     for (size_t i = 0; i < c->n; i++) {
         double pct = c->active[i] / c->alloc[i] * 100 - 100, fb = c->active[i] - c->alloc[i];
         if (isnan(pct) || isnan(fb)) continue;
+        measured++;
         if (fb > best) best = fb;
         if (pct >= 10 && fb >= 100 * MB) {
             double effort = 1 + (pct - 10) * (25 - 1) / (100 - 10);
@@ -247,7 +260,11 @@ static void defrag_start(FILE *f, const cols *c) {
             return;
         }
     }
-    if (isnan(c->n ? c->alloc[0] : NAN)) return;
+    if (measured == 0) {
+        fprintf(f, "  - activedefrag's start rule: n/a (this allocator does not report "
+                   "allocator_active and _allocated, which it reads).\n");
+        return;
+    }
     fprintf(f, "  - activedefrag with Redis's defaults would never have started: allocator "
                "fragmentation reached at most %s, under ignore-bytes 100mb or 10%%.\n",
             bytes(best, x));
@@ -313,8 +330,8 @@ void doctor_runs_at_hand(FILE *f, rs_run *const *runs, size_t n, const rs_run *s
         const rs_run *r = runs[order[k]];
         double nm = sget(r, "final_allocator_nmadvise"), cpu = sget(r, "cpu_time");
         char nmb[32], cpub[32];
-        snprintf(nmb, sizeof nmb, isnan(nm) ? "-" : "%.0f", nm);
-        snprintf(cpub, sizeof cpub, isnan(cpu) ? "-" : "%.2f", cpu);
+        snprintf(nmb, sizeof nmb, isnan(nm) ? "n/a" : "%.0f", nm);
+        snprintf(cpub, sizeof cpub, isnan(cpu) ? "n/a" : "%.2f", cpu);
         fprintf(f, "  %10s %10s %10s %9s %8s  %s%s\n", bytes(sget(r, "mean_used_memory_rss"), x),
                 bytes(sget(r, "peak_used_memory_rss"), y), bytes(sget(r, "final_used_memory_rss"), z),
                 nmb, cpub, r->label, r == self ? "   <- this run" : "");

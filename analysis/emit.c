@@ -116,6 +116,35 @@ void emit_bool(emitter *em, const char *key, int value) {
     }
 }
 
+/* Whether s is a number in JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int is_json_number(const char *s) {
+    if (*s == '-') s++;
+    if (*s == '0') s++;
+    else if (*s >= '1' && *s <= '9') while (*s >= '0' && *s <= '9') s++;
+    else return 0;
+    if (*s == '.') {
+        if (!(*++s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == '\0';
+}
+
+void emit_setting(emitter *em, const char *key, const char *text) {
+    if (em->style == EMIT_JSON &&
+        (is_json_number(text) || strcmp(text, "true") == 0 || strcmp(text, "false") == 0)) {
+        json_key(em, key);
+        outbuf_puts(em->ob, text);
+    } else {
+        emit_str(em, key, text);
+    }
+}
+
 void emit_note(emitter *em, const char *text) {
     if (em->style == EMIT_INFO) outbuf_printf(em->ob, "# %s\n", text);
 }

@@ -38,6 +38,10 @@ void emit_i64(emitter *em, const char *key, int64_t value);
 /* Printed with `decimals` decimals; NAN as null / empty. */
 void emit_double(emitter *em, const char *key, double value, int decimals);
 void emit_bool(emitter *em, const char *key, int value);
+/* A setting as its text gives it (an allocator's or redis.conf's): in
+ * JSON a number when the text is one ("10000", "-1", "0.5"), true/false
+ * for "true"/"false", else a string; in INFO the text as is. */
+void emit_setting(emitter *em, const char *key, const char *text);
 /* INFO only: a "# text" comment line. */
 void emit_note(emitter *em, const char *text);
 

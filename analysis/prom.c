@@ -74,6 +74,25 @@ static void label_value(FILE *f, const char *s) {
     }
 }
 
+/* A sweep point's grid values, each its own label, so that a query can
+ * select and group by them: jemalloc.dirty_decay_ms=0 becomes
+ * jemalloc_dirty_decay_ms="0" (label names allow [a-zA-Z0-9_] only).  The
+ * allocator key is the allocator label already. */
+static void grid_labels(FILE *f, const rs_run *run) {
+    for (int g = 0; g < run->ngrid; g++) {
+        const char *k = run->grid_key[g];
+        if (strcmp(k, "allocator") == 0) continue;
+        fputc(',', f);
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_')) fputc('_', f);
+        for (; *k; k++)
+            fputc((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+                          (*k >= '0' && *k <= '9') || *k == '_' ? *k : '_', f);
+        fputs("=\"", f);
+        label_value(f, run->grid_value[g]);
+        fputc('"', f);
+    }
+}
+
 int prom_write(FILE *f, rs_run *const *runs, size_t n, double start, int openmetrics) {
     for (size_t k = 0; k < prom_nmetrics; k++) {
         const prom_metric *m = &prom_metrics[k];
@@ -90,10 +109,11 @@ int prom_write(FILE *f, rs_run *const *runs, size_t n, double start, int openmet
                 if (isnan(v[i]) || isinf(v[i])) continue;
                 double t = start + table_num(&run->series, i, ct);
                 fprintf(f, "%s{job=\"fragsim\",instance=\"", m->name);
-                label_value(f, run->label);
+                label_value(f, run->ngrid > 0 ? run->point : run->label);
                 fputs("\",allocator=\"", f);
                 label_value(f, run->allocator);
                 fputs("\"", f);
+                grid_labels(f, run);
                 if (strcmp(m->name, "redis_db_keys") == 0) fputs(",db=\"db0\"", f);
                 if (openmetrics) fprintf(f, "} %.15g %.3f\n", v[i], t);
                 else fprintf(f, "} %.15g %.0f\n", v[i], t * 1000);

@@ -127,10 +127,19 @@ typedef struct results_dir {
     char partial[1100]; /* where they are written meanwhile */
 } results_dir;
 
-/* Checks that path can take results (absent, or a previous results
- * directory, which will be replaced) and creates the hidden partial
- * directory.  Returns 0 or -1. */
-int results_dir_begin(results_dir *rd, const char *path, fs_err *err);
+/* What a results directory holds: which command wrote it. */
+typedef enum results_kind { RESULTS_RUN, RESULTS_COMPARE, RESULTS_SWEEP, RESULTS_WHATIF } results_kind;
+/* "run", "compare", "sweep", "whatif". */
+const char *results_kind_name(results_kind k);
+
+/* Checks that path can take the results of command `kind` and creates the
+ * hidden partial directory.  path may be absent or empty, or hold one
+ * earlier result of the same command; anything else fragsim wrote (another
+ * command's result, loose runs) only with force, and files fragsim did not
+ * write never.  Returns 0 or -1 (the message says what is
+ * there). */
+int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int force,
+                      fs_err *err);
 /* Moves the partial directory into place.  Returns 0 or -1. */
 int results_dir_commit(results_dir *rd, fs_err *err);
 /* Removes the partial directory and everything in it. */

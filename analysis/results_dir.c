@@ -99,7 +99,49 @@ static int make_parents(const char *dir) {
     return mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-int results_dir_begin(results_dir *rd, const char *path, fs_err *err) {
+const char *results_kind_name(results_kind k) {
+    static const char *const names[] = {"run", "compare", "sweep", "whatif"};
+    return k >= RESULTS_RUN && k <= RESULTS_WHATIF ? names[k] : "?";
+}
+
+static int has_file(const char *dir, const char *name) {
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+/* What an existing results directory holds, by the files each command
+ * leaves (the markers analysis/resultset.c reads too): a command's result
+ * (*kind set, returns 1), nothing (returns 0), or fragsim's files that are
+ * not one whole result, such as runs without the table that joins them
+ * (returns 2).  *nsub gets the number of subdirectories (a comparison's
+ * allocators, a sweep's points, a what-if's remedies). */
+static int classify(const char *path, results_kind *kind, int *nsub) {
+    DIR *d = opendir(path);
+    int nfiles = 0;
+    *nsub = 0;
+    if (d != NULL) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            char sub[1200];
+            struct stat st;
+            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) (*nsub)++;
+            else nfiles++;
+        }
+        closedir(d);
+    }
+    if (has_file(path, "whatif.csv")) *kind = RESULTS_WHATIF;
+    else if (has_file(path, "compare.txt")) *kind = RESULTS_COMPARE;
+    else if (has_file(path, "points.csv") || has_file(path, "sweep.csv")) *kind = RESULTS_SWEEP;
+    else if (*nsub == 0 && has_file(path, "series.csv")) *kind = RESULTS_RUN;
+    else return nfiles + *nsub == 0 ? 0 : 2;
+    return 1;
+}
+
+int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int force,
+                      fs_err *err) {
     memset(rd, 0, sizeof *rd);
     if (strlen(path) == 0 || strlen(path) >= sizeof rd->path)
         return fs_errf(err, "results directory name '%s' is empty or too long", path);
@@ -114,6 +156,25 @@ int results_dir_begin(results_dir *rd, const char *path, fs_err *err) {
             return fs_errf(err, "'%s' exists and holds files fragsim did not write: choose "
                            "another -o (fragsim only replaces its own results directories)",
                            path);
+        /* The same command again replaces its own earlier result (the
+         * loop of changing an option and looking again); another command's
+         * result, say one run over a comparison's many, is replaced only
+         * when the user says so. */
+        results_kind there;
+        int nsub, what = classify(rd->path, &there, &nsub);
+        if (!force && what == 1 && there != kind) {
+            static const char *const parts[][2] = {{"", ""}, {" allocator", " allocators"},
+                                                   {" point", " points"}, {" remedy", " remedies"}};
+            char count[48] = "";
+            if (nsub > 0) snprintf(count, sizeof count, " (%d%s)", nsub, parts[there][nsub > 1]);
+            return fs_errf(err, "'%s' holds a %s result%s: fragsim %s would replace it; choose "
+                           "another -o, or give --force to replace it", path,
+                           results_kind_name(there), count, results_kind_name(kind));
+        }
+        if (!force && what == 2)
+            return fs_errf(err, "'%s' holds fragsim results (%d directories) but no whole "
+                           "run, compare, sweep or whatif: choose another -o, or give --force "
+                           "to replace it", path, nsub);
     }
     char tmp[1024], base_buf[1024];
     snprintf(tmp, sizeof tmp, "%s", rd->path);

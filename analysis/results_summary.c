@@ -24,7 +24,8 @@ static void emit_row(emitter *em, const char *key, const char *title, const samp
         case SAMPLE_RATIO: emit_double(em, c->name, v, 4); break;
         case SAMPLE_U64:
         case SAMPLE_I64:
-            if (isnan(v)) emit_str(em, c->name, "");
+            /* Not reported by this allocator: null (n/a), not a number. */
+            if (isnan(v)) emit_double(em, c->name, NAN, 0);
             else if (c->type == SAMPLE_U64) emit_u64(em, c->name, (uint64_t)v);
             else emit_i64(em, c->name, (int64_t)v);
             /* Redis's *_human companions, for people (INFO style only). */
@@ -223,14 +224,14 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_str(em, "object_model", *s->object_model ? s->object_model : "raw");
         emit_object_begin(em, "allocator_settings", NULL);
         for (unsigned i = 0; i < s->nsettings; i++)
-            emit_str(em, s->settings[i].name, s->settings[i].value);
+            emit_setting(em, s->settings[i].name, s->settings[i].value);
         emit_object_end(em);
         /* Read and recorded; hz, maxmemory (with its policy and samples),
          * activedefrag and the active-defrag-* settings act on the replay. */
         emit_str(em, "redis_config", s->redis_config);
         emit_object_begin(em, "redis_settings", NULL);
         for (unsigned i = 0; i < s->nredis_settings; i++)
-            emit_str(em, s->redis_settings[i].name, s->redis_settings[i].value);
+            emit_setting(em, s->redis_settings[i].name, s->redis_settings[i].value);
         emit_object_end(em);
         if (s->has_gen) emit_gen(em, &s->gen);
         if (s->transform) emit_remedy(em, s->transform);

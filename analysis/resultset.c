@@ -139,6 +139,13 @@ static int load_sweep(rs_group *g, fs_err *err) {
         snprintf(dir, sizeof dir, "%s/%s", g->dir, table_str(&g->rows, i, 0));
         if (!has(dir, "series.csv")) continue; /* gathered from another copy */
         if (add_run(g, dir, label, err) != 0) return -1;
+        rs_run *run = &g->runs[g->nruns - 1];
+        snprintf(run->point, sizeof run->point, "%s", table_str(&g->rows, i, 0));
+        for (int a = 1; a <= g->naxes && run->ngrid < RS_MAX_GRID; a++, run->ngrid++) {
+            snprintf(run->grid_key[run->ngrid], sizeof run->grid_key[0], "%s", g->rows.names[a]);
+            snprintf(run->grid_value[run->ngrid], sizeof run->grid_value[0], "%s",
+                     table_str(&g->rows, i, a));
+        }
         loaded++;
     }
     return 0;

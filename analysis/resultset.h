@@ -28,10 +28,16 @@ typedef struct rs_snapshot {
     int pagemap, bins; /* which files exist */
 } rs_snapshot;
 
+#define RS_MAX_GRID 16 /* as many as a sweep's axes (sweep.h) */
+
 typedef struct rs_run {
     char dir[1200];
     char label[512];   /* the allocator (compare), "p0003 key=value ..." (sweep), or the path */
     char allocator[256];
+    /* A sweep's point: its id and grid values, each apart (ngrid 0 otherwise). */
+    char point[16];
+    int ngrid;
+    char grid_key[RS_MAX_GRID][64], grid_value[RS_MAX_GRID][128];
     table series;
     result_row summary;
     rs_snapshot snaps[RS_MAX_SNAPSHOTS]; /* by time */

@@ -54,7 +54,27 @@ const char *sweep_value(const sweep_plan *p, size_t point, int axis) {
 
 void sweep_point_id(size_t point, char *buf) { snprintf(buf, 16, "p%04zu", point + 1); }
 
-int sweep_write_points(const sweep_plan *p, const char *dir, fs_err *err) {
+const char *sweep_point_allocator(const sweep_plan *p, size_t point, const char *fixed) {
+    for (int x = 0; x < p->naxes; x++)
+        if (strcmp(p->axes[x].key, "allocator") == 0) return sweep_value(p, point, x);
+    return fixed;
+}
+
+int sweep_applies(const sweep_plan *p, size_t point, int axis, const char *fixed) {
+    const char *key = p->axes[axis].key, *dot = strchr(key, '.');
+    if (dot == NULL) return 1;
+    const char *a = sweep_point_allocator(p, point, fixed);
+    return strlen(a) == (size_t)(dot - key) && strncmp(a, key, (size_t)(dot - key)) == 0;
+}
+
+int sweep_repeats(const sweep_plan *p, size_t point, const char *fixed) {
+    for (int x = 0; x < p->naxes; x++)
+        if (!sweep_applies(p, point, x, fixed) && sweep_value(p, point, x) != p->axes[x].values[0])
+            return 1;
+    return 0;
+}
+
+int sweep_write_points(const sweep_plan *p, const char *dir, const char *fixed, fs_err *err) {
     char path[1300];
     snprintf(path, sizeof path, "%s/points.csv", dir);
     FILE *f = fopen(path, "w");
@@ -66,12 +86,13 @@ int sweep_write_points(const sweep_plan *p, const char *dir, fs_err *err) {
     }
     fputc('\n', f);
     for (size_t i = 0; i < p->npoints; i++) {
+        if (sweep_repeats(p, i, fixed)) continue;
         char id[16];
         sweep_point_id(i, id);
         fputs(id, f);
         for (int a = 0; a < p->naxes; a++) {
             fputc(',', f);
-            csv_put_field(f, sweep_value(p, i, a));
+            csv_put_field(f, sweep_applies(p, i, a, fixed) ? sweep_value(p, i, a) : "n/a");
         }
         fputc('\n', f);
     }
@@ -89,14 +110,16 @@ typedef struct point_row {
     int pareto;  /* on the front of defrag CPU against final RSS */
 } point_row;
 
+/* n/a: the allocator does not report it, or the point has no results
+ * (its status says which). */
 static const char *mib(double bytes, char *buf) {
-    if (isnan(bytes)) return "-";
+    if (isnan(bytes)) return "n/a";
     snprintf(buf, 32, "%.1f", bytes / (1024.0 * 1024.0));
     return buf;
 }
 
 static const char *num(double v, const char *fmt, char *buf) {
-    if (isnan(v)) return "-";
+    if (isnan(v)) return "n/a";
     snprintf(buf, 32, fmt, v);
     return buf;
 }
@@ -179,7 +202,7 @@ static void print_table(FILE *f, char **names, int nnames, const point_row *rows
     }
     fprintf(f, "# MiB.  rss = used_memory_rss (process RSS): mean over the samples, peak, final;\n"
                "# purged = allocator_purged, npurge / nmadvise = allocator_npurge / _nmadvise "
-               "at the end ('-': the allocator does not report it)\n");
+               "at the end (n/a: the allocator does not report it)\n");
 }
 
 int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,

@@ -40,8 +40,21 @@ const char *sweep_value(const sweep_plan *p, size_t point, int axis);
 /* "p0001"... into buf (at least 16 bytes). */
 void sweep_point_id(size_t point, char *buf);
 
-/* Writes dir/points.csv.  Returns 0 or -1. */
-int sweep_write_points(const sweep_plan *p, const char *dir, fs_err *err);
+/* The allocator point i runs: the grid's allocator value, else fixed (the
+ * --allocator given, or the default). */
+const char *sweep_point_allocator(const sweep_plan *p, size_t point, const char *fixed);
+/* Whether axis a applies at point i: a run option always, ALLOCATOR.OPTION
+ * only when the point runs ALLOCATOR. */
+int sweep_applies(const sweep_plan *p, size_t point, int axis, const char *fixed);
+/* Whether point i repeats another point's run: an axis that does not apply
+ * to it stands at a value other than its first.  Such a point is not run;
+ * the one that is shows n/a for that axis. */
+int sweep_repeats(const sweep_plan *p, size_t point, const char *fixed);
+
+/* Writes dir/points.csv: the points that do not repeat another, n/a for a
+ * grid value that does not apply to the point's allocator.  Returns 0 or
+ * -1. */
+int sweep_write_points(const sweep_plan *p, const char *dir, const char *fixed, fs_err *err);
 
 /* Gathers the points listed in dirs[0]/points.csv from whichever of dirs
  * holds their results, into out_dir/sweep.csv and sweep.txt, and prints the

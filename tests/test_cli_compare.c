@@ -156,3 +156,76 @@ Test(cli_compare, bad_allocator_options_fail_that_allocator_only) {
     cr_assert(strstr(st, "dirty_decay_ms") != NULL && strstr(st, "soon") != NULL, "%s", st);
     free(st);
 }
+
+/* A column of summary.csv for an allocator's row (malloc'd). */
+static char *field_of(const char *summary_csv, const char *allocator, const char *column) {
+    char *text = tu_read_file(summary_csv, NULL);
+    cr_assert_not_null(text);
+    char *found = NULL, *save, *f[256];
+    int col = -1;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int n = csv_split(line, f, 256);
+        if (col < 0) {
+            for (int i = 0; i < n; i++)
+                if (strcmp(f[i], column) == 0) col = i;
+            cr_assert_geq(col, 0, "no column %s", column);
+        } else if (n > col && strcmp(f[0], allocator) == 0) {
+            found = strdup(f[col]);
+        }
+    }
+    free(text);
+    cr_assert_not_null(found, "no row for %s", allocator);
+    return found;
+}
+
+Test(cli_compare, named_variants_of_one_allocator_stand_in_one_table) {
+    /* | separates the list, since je-d0's options hold a comma; its
+     * --allocator-options are joined to the inline ones. */
+    tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "1000",
+                                       "--allocators",
+                                       "jemalloc|je-d0=jemalloc:dirty_decay_ms:0,muzzy_decay_ms:0",
+                                       "--allocator-options", "je-d0=narenas:1", "-o", "cmp",
+                                       "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\nje-d0 ") != NULL, "the variant has its row: %s", r.out);
+    tu_result_free(&r);
+    const char *sum = tu_path(dir, "cmp/summary.csv");
+    char *st = field_of(sum, "je-d0", "status"), *o1 = field_of(sum, "je-d0", "allocator_options");
+    char *o0 = field_of(sum, "jemalloc", "allocator_options");
+    cr_assert_str_eq(st, "ok");
+    cr_assert_str_eq(o1, "dirty_decay_ms:0,muzzy_decay_ms:0,narenas:1");
+    cr_assert_str_eq(o0, "");
+    free(st);
+    free(o1);
+    free(o0);
+    /* The variant ran jemalloc, with its options applied. */
+    char *json = tu_read_file(tu_path(dir, "cmp/je-d0/summary.json"), NULL);
+    cr_assert_not_null(json);
+    cr_assert(strstr(json, "\"allocator\": \"jemalloc\"") != NULL, "%.300s", json);
+    cr_assert(strstr(json, "\"narenas\": 1,") != NULL,
+              "%s", strstr(json, "allocator_settings"));
+    free(json);
+
+    /* The same allocator twice, unnamed, is still refused, with the way out. */
+    r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "100", "--allocators",
+                             "jemalloc,jemalloc", "-o", "c2", NULL});
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert(strstr(r.err, "listed twice") && strstr(r.err, "NAME=ALLOCATOR:OPTIONS"), "%s", r.err);
+    tu_result_free(&r);
+    r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "100", "--allocators",
+                             "a/b=jemalloc", "-o", "c2", NULL});
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert(strstr(r.err, "NAME=ALLOCATOR[:OPTIONS]"), "%s", r.err);
+    tu_result_free(&r);
+}
+
+Test(cli_compare, progress_counts_the_runs_done) {
+    tu_result r = run((const char *[]){"compare", "--preset", "seed-blog", "--keys", "300",
+                                       "--allocators", "glibc,jemalloc", "-o", "cmp", "-q",
+                                       "--progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "glibc started (1 of 2)") != NULL, "%s", r.err);
+    cr_assert(strstr(r.err, "1/2 done, ETA ") != NULL, "%s", r.err);
+    cr_assert(strstr(r.err, "2/2 done\n") != NULL, "%s", r.err);
+    tu_result_free(&r);
+}

@@ -153,3 +153,39 @@ Test(cli_import, usage) {
     EXPECT(r.out, "import      a Redis server's traffic");
     tu_result_free(&r);
 }
+
+/* A capture ended by Ctrl-C mid-line, or by the server going away: the
+ * trace is written, the dropped line named on stderr; anything else
+ * malformed writes nothing. */
+Test(cli_import, the_ends_of_a_stopped_capture_are_dropped_with_a_warning) {
+    char cut[sizeof CAPTURE + 64];
+    snprintf(cut, sizeof cut, "%s1700000005.000000 [0 127.0.0.1:1] \"SET\" \"x", CAPTURE);
+    cr_assert_eq(tu_write_file(tu_path(dir, "cut.txt"), cut), 0);
+    tu_result r = run(NULL, (const char *const[]){"import", "monitor", "cut.txt", "-o", "cut.trace",
+                                                  NULL});
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    EXPECT(r.err, "warning: dropped line");
+    EXPECT(r.err, "cut off mid-way");
+    char *trace = tu_read_file(tu_path(dir, "cut.trace"), NULL);
+    cr_assert_str_eq(trace, EXPECTED, "the same trace as the whole capture");
+    free(trace);
+    tu_result_free(&r);
+
+    char closed[sizeof CAPTURE + 64];
+    snprintf(closed, sizeof closed, "%sError: Server closed the connection\n", CAPTURE);
+    cr_assert_eq(tu_write_file(tu_path(dir, "closed.txt"), closed), 0);
+    r = run(NULL, (const char *const[]){"import", "monitor", "closed.txt", "-o", "closed.trace",
+                                        NULL});
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    EXPECT(r.err, "Server closed the connection");
+    tu_result_free(&r);
+
+    char bad[sizeof CAPTURE + 64];
+    snprintf(bad, sizeof bad, "%sgarbage\n", CAPTURE);
+    cr_assert_eq(tu_write_file(tu_path(dir, "bad.txt"), bad), 0);
+    r = run(NULL, (const char *const[]){"import", "monitor", "bad.txt", "-o", "bad.trace", NULL});
+    cr_assert_eq(r.exit_code, 1, "stderr: %s", r.err);
+    EXPECT(r.err, "bad.txt:");
+    cr_assert(!tu_exists(tu_path(dir, "bad.trace")));
+    tu_result_free(&r);
+}

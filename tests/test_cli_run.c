@@ -198,7 +198,7 @@ Test(cli_run, a_redis_conf_is_read_recorded_and_its_hz_applied) {
                             "-o", "rc", "-q", "--no-progress", NULL});
     char *json = tu_read_file(tu_path(dir, "rc/summary.json"), NULL);
     cr_assert(strstr(json, "\"redis_config\": \"r.conf\"") != NULL, "%s", json);
-    cr_assert(strstr(json, "\"maxmemory\": \"104857600\"") != NULL);
+    cr_assert(strstr(json, "\"maxmemory\": 104857600,") != NULL);
     cr_assert(strstr(json, "\"maxmemory-policy\": \"allkeys-lru\"") != NULL);
     cr_assert(strstr(json, "\"hz\": 50.000") != NULL, "redis.conf's hz drives the cron tick");
     free(json);
@@ -246,8 +246,8 @@ Test(cli_run, maxmemory_options_evict_and_are_recorded) {
                             "--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "10",
                             "-o", "mm", "-q", "--no-progress", NULL});
     char *json = tu_read_file(tu_path(dir, "mm/summary.json"), NULL);
-    cr_assert(strstr(json, "\"maxmemory\": \"1048576\"") != NULL, "%s", json);
-    cr_assert(strstr(json, "\"maxmemory-samples\": \"10\"") != NULL);
+    cr_assert(strstr(json, "\"maxmemory\": 1048576,") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"maxmemory-samples\": 10,") != NULL);
     cr_assert(strstr(json, "\"rejected_writes\": 0") != NULL);
     char *p = strstr(json, "\"evicted_keys\": ");
     cr_assert_not_null(p);
@@ -262,4 +262,62 @@ Test(cli_run, maxmemory_options_evict_and_are_recorded) {
     cr_assert_neq(r.exit_code, 0);
     cr_assert(strstr(r.err, "--maxmemory-policy") != NULL, "%s", r.err);
     tu_result_free(&r);
+}
+
+/* Progress goes by virtual time (the observation phase has no events but
+ * takes wall time), and ends at 100% of the trace's virtual length. */
+Test(cli_run, progress_counts_virtual_time) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--preset", "seed-blog", "--keys",
+                                                      "500", "-o", "p", "-q", "--progress", NULL}),
+                 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "fragsim: virtual 0 s of ") != NULL, "%s", r.err);
+    const char *last = strrchr(r.err, '\r');
+    cr_assert_not_null(last);
+    cr_assert(strstr(last, "(100%)") != NULL, "the last line: %s", last);
+    tu_result_free(&r);
+}
+
+/* README's list of series.csv's columns is the code's own table, in order:
+ * `fragsim run --columns` prints it, and the README must not drift. */
+Test(cli_run, readme_lists_the_columns_of_series_csv) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--columns", NULL}), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    char want[4096] = "";
+    char *save;
+    for (char *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char name[64];
+        cr_assert_eq(sscanf(l, "%63s", name), 1);
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", *want ? " " : "", name);
+    }
+    tu_result_free(&r);
+    /* The header series.csv really has, spaces for commas. */
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--preset", "seed-blog", "--keys",
+                                                      "50", "-o", "c", "-q", NULL}), 0);
+    tu_result_free(&r);
+    char *csv = tu_read_file(tu_path(dir, "c/series.csv"), NULL);
+    *strchr(csv, '\n') = '\0';
+    for (char *p = csv; *p; p++)
+        if (*p == ',') *p = ' ';
+    cr_assert_str_eq(csv, want, "--columns and series.csv disagree");
+    free(csv);
+
+    char *readme = tu_read_file(FRAGSIM_SOURCE_DIR "/README.md", NULL);
+    cr_assert_not_null(readme);
+    const char *row = strstr(readme, "| `series.csv` |");
+    cr_assert_not_null(row, "README has no series.csv row in its results table");
+    const char *cols = strstr(row, "Columns, in order");
+    cr_assert(cols != NULL && cols < strchr(row, '\n'), "the series.csv row lists no columns");
+    cols = strstr(cols, ": `");
+    cr_assert_not_null(cols);
+    cols += 3;
+    const char *end = strchr(cols, '`');
+    cr_assert_not_null(end);
+    char got[4096];
+    snprintf(got, sizeof got, "%.*s", (int)(end - cols), cols);
+    cr_assert_str_eq(got, want, "README's series.csv columns drifted from the code: paste "
+                                "`fragsim run --columns | cut -d' ' -f1 | paste -sd' '`");
+    free(readme);
 }

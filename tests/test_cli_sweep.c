@@ -231,3 +231,35 @@ Test(cli_sweep, usage_errors) {
         cr_assert(!tu_exists(tu_path(dir, "x")));
     }
 }
+
+/* An allocator's option on a grid that also varies the allocator: the
+ * other allocator's points would repeat; they run once, the value n/a. */
+Test(cli_sweep, an_option_that_does_not_apply_runs_once_and_is_named) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"sweep", "--preset", "seed-blog", "--keys",
+                                                      "300", "--grid", "allocator=jemalloc,mimalloc",
+                                                      "--grid", "jemalloc.dirty_decay_ms=0,1000",
+                                                      "-o", "sw", "--no-progress", NULL}), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "1 of 4 points not run") != NULL &&
+                  strstr(r.err, "jemalloc.dirty_decay_ms does not apply to mimalloc") != NULL,
+              "%s", r.err);
+    tu_result_free(&r);
+    char *points = tu_read_file(tu_path(dir, "sw/points.csv"), NULL);
+    cr_assert_str_eq(points, "id,allocator,jemalloc.dirty_decay_ms\np0001,jemalloc,0\n"
+                             "p0002,jemalloc,1000\np0003,mimalloc,n/a\n");
+    free(points);
+    cr_assert(!tu_exists(tu_path(dir, "sw/p0004")));
+    char *json = tu_read_file(tu_path(dir, "sw/p0003/summary.json"), NULL);
+    cr_assert(strstr(json, "\"allocator\": \"mimalloc\"") != NULL);
+    free(json);
+
+    /* Prometheus: the point's id as instance, each grid value its own label. */
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"export", "prometheus", "sw", NULL}), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "{job=\"fragsim\",instance=\"p0002\",allocator=\"jemalloc\","
+                            "jemalloc_dirty_decay_ms=\"1000\"}") != NULL, "%.600s", r.out);
+    cr_assert(strstr(r.out, "instance=\"p0003\",allocator=\"mimalloc\","
+                            "jemalloc_dirty_decay_ms=\"n/a\"}") != NULL, "%.600s", r.out);
+    tu_result_free(&r);
+}

@@ -463,3 +463,42 @@ Test(import_monitor, sink_errors_name_the_line) {
     EXPECT(r.err.msg, "cap.txt:2: the sink is full");
     run_free(&r);
 }
+
+/* How a capture ends when redis-cli stops: dropped, counted, the rest kept. */
+Test(import_monitor, a_cut_last_line_and_the_closing_error_are_dropped) {
+    run r;
+    /* Ctrl-C mid-line: the last line has no newline and no closing quote. */
+    const import_monitor_stats *st =
+        stats_of("OK\n" L(1000, "\"SET\" \"a\" \"1\"") "1001.000000 " C "\"SET\" \"b\" \"12", &r);
+    cr_assert_eq(st->cut_line, 3);
+    cr_assert_eq(st->closing_line, 0);
+    cr_assert_eq(st->commands, 1);
+    EXPECT(r.events, "SET a 1");
+    cr_assert(strstr(r.events, " b ") == NULL, "%s", r.events);
+    run_free(&r);
+    /* The server went away: redis-cli's last line, blank lines after it. */
+    st = stats_of(L(1000, "\"SET\" \"a\" \"1\"") "Error: Server closed the connection\r\n\n", &r);
+    cr_assert_eq(st->closing_line, 2);
+    cr_assert_eq(st->cut_line, 0);
+    cr_assert_eq(st->commands, 1);
+    run_free(&r);
+    /* A last line that is whole, without its newline, is kept. */
+    st = stats_of(L(1000, "\"SET\" \"a\" \"1\"") "1001.000000 " C "\"SET\" \"b\" \"2\"", &r);
+    cr_assert_eq(st->cut_line, 0);
+    cr_assert_eq(st->commands, 2);
+    run_free(&r);
+}
+
+Test(import_monitor, malformed_lines_elsewhere_still_stop_the_import) {
+    /* Cut, but not the last line: its newline is there. */
+    expect_error(L(1000, "\"SET\" \"a\" \"1") L(1001, "\"SET\" \"b\" \"1\""), "cap.txt:1:",
+                 "without its closing quote");
+    /* A malformed last line with its newline is not a cut. */
+    expect_error(L(1000, "\"SET\" \"a\" \"1\"") "garbage\n", "cap.txt:2:", "not MONITOR output");
+    /* The closing error followed by more commands. */
+    expect_error(L(1000, "\"SET\" \"a\" \"1\"") "Error: Server closed the connection\n"
+                 L(1001, "\"SET\" \"b\" \"1\""), "cap.txt:2:", "and then more lines");
+    /* Both: the closing line, then a cut line. */
+    expect_error("Error: Server closed the connection\n1001.0 [0 c", "cap.txt:1:",
+                 "and then more lines");
+}

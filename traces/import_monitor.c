@@ -297,6 +297,10 @@ int import_monitor_feed(import_monitor *im, char *line, size_t len, fs_err *err)
 
     int64_t us;
     const char *why = parse_line(im, line, len, &us);
+    if (why != NULL && im->last_cut) {
+        im->stats.cut_line = lineno;
+        return 0;
+    }
     if (why != NULL)
         return fs_errf(err, "%s:%llu: not MONITOR output (%s): expected '<seconds>.<micro> "
                        "[<db> <client>] \"COMMAND\" \"arg\" ...', found '%s'", im->path,
@@ -322,6 +326,10 @@ int import_monitor_feed(import_monitor *im, char *line, size_t len, fs_err *err)
     return 0;
 }
 
+/* What redis-cli prints when the server closes the connection under
+ * MONITOR (redis-cli.c, cliReadReply), the capture's last line then. */
+static const char closing_error[] = "Error: Server closed the connection";
+
 int import_monitor_read(import_monitor *im, FILE *f, fs_err *err) {
     char *line = NULL;
     size_t cap = 0;
@@ -329,10 +337,26 @@ int import_monitor_read(import_monitor *im, FILE *f, fs_err *err) {
     int rc = 0;
     errno = 0;
     while ((n = getline(&line, &cap, f)) >= 0) {
-        if (n > 0 && line[n - 1] == '\n') n--;
+        int newline = n > 0 && line[n - 1] == '\n';
+        if (newline) n--;
+        size_t len = (size_t)n;
+        if (len > 0 && line[len - 1] == '\r') len--;
+        if (im->stats.closing_line != 0 && len > 0) {
+            /* Not the end after all: the line is what it is, an error. */
+            rc = fs_errf(err, "%s:%llu: not MONITOR output: '%s' and then more lines (redis-cli "
+                         "prints it last, when the server closes the connection)", im->path,
+                         (unsigned long long)im->stats.closing_line, closing_error);
+            break;
+        }
+        if (len == sizeof closing_error - 1 && memcmp(line, closing_error, len) == 0) {
+            im->stats.closing_line = ++im->stats.lines;
+            continue;
+        }
+        im->last_cut = !newline;
         if ((rc = import_monitor_feed(im, line, (size_t)n, err)) != 0) break;
         errno = 0;
     }
+    im->last_cut = 0;
     if (rc == 0 && ferror(f))
         rc = fs_errf(err, "%s:%llu: read error: %s", im->path,
                      (unsigned long long)im->stats.lines + 1, strerror(errno ? errno : EIO));

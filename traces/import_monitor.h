@@ -45,6 +45,11 @@ typedef struct import_monitor_stats {
                               SET k v EX 0, INCR on a non-number, a syntax error ... */
     uint64_t untranslated; /* commands of kinds it does not translate (HSET, LPUSH ...) */
     uint64_t time_clamped; /* lines earlier than the line before, moved up to its time */
+    /* How a capture ends when redis-cli is stopped, dropped (import_monitor_read):
+     * a last line cut off mid-way (no newline, not MONITOR output), and
+     * redis-cli's closing "Error: Server closed the connection".  Their line
+     * numbers, 0 when there was none. */
+    uint64_t cut_line, closing_line;
 } import_monitor_stats;
 
 /* One row of the list of commands not translated. */
@@ -66,8 +71,13 @@ void import_monitor_free(import_monitor *im);
  * output, or the sink's error). */
 int import_monitor_feed(import_monitor *im, char *line, size_t len, fs_err *err);
 
-/* Feeds every line of f until its end, then import_monitor_end.  Returns
- * 0, or -1 with err set (a read error, or import_monitor_feed's). */
+/* Feeds every line of f until its end, then import_monitor_end.  The two
+ * ways a capture ends when redis-cli stops are dropped and counted in the
+ * stats (cut_line, closing_line): a last line without its newline that is
+ * not MONITOR output (Ctrl-C mid-line), and redis-cli's "Error: Server
+ * closed the connection" when nothing but blank lines follows it.  Any
+ * other line that is not MONITOR output stops the import.  Returns 0, or
+ * -1 with err set (a read error, or import_monitor_feed's). */
 int import_monitor_read(import_monitor *im, FILE *f, fs_err *err);
 
 /* Ends the capture: when its last line (a PING, an INFO, any command

@@ -40,6 +40,8 @@ struct import_monitor {
      * too long for a trace), the name it is counted under; else empty. */
     char label[48];
 
+    int last_cut;           /* the line being fed is the last, without its newline */
+
     import_monitor_count *untranslated;
     size_t nuntranslated, untranslated_cap;
     int untranslated_sorted;

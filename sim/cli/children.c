@@ -67,7 +67,8 @@ static void describe_exit(child_job *j, int status) {
 size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, const char *who) {
     pid_t *pids = calloc(n, sizeof *pids);
     double *started = calloc(n, sizeof *started);
-    size_t next = 0, running = 0, failed = 0;
+    size_t next = 0, running = 0, failed = 0, done = 0;
+    double t0 = now_s();
     if (parallel == 0) parallel = 1;
     while (next < n || running > 0) {
         if (next < n && running < parallel) {
@@ -85,10 +86,13 @@ size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, 
                 snprintf(j->status, sizeof j->status, "could not start: %s", strerror(rc));
                 pids[next] = 0;
                 failed++;
+                done++;
             } else {
                 started[next] = now_s();
                 running++;
-                if (progress) fprintf(stderr, "fragsim %s: %s started\n", who, j->label);
+                if (progress)
+                    fprintf(stderr, "fragsim %s: %s started (%zu of %zu)\n", who, j->label,
+                            next + 1, n);
             }
             next++;
             continue;
@@ -107,9 +111,18 @@ size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, 
             unlink(j->errfile);
             failed += !j->ok;
             running--;
-            if (progress)
-                fprintf(stderr, "fragsim %s: %s %s after %.1f s\n", who, j->label,
-                        j->ok ? "finished" : j->status, j->wall);
+            done++;
+            if (progress) {
+                /* The time left as the time so far per job done, for the
+                 * jobs left: rough while jobs differ, honest on the whole. */
+                double so_far = now_s() - t0;
+                char eta[48] = "";
+                if (done < n)
+                    snprintf(eta, sizeof eta, ", ETA %.0f s",
+                             so_far / (double)done * (double)(n - done));
+                fprintf(stderr, "fragsim %s: %s %s after %.1f s; %zu/%zu done%s\n", who,
+                        j->label, j->ok ? "finished" : j->status, j->wall, done, n, eta);
+            }
         }
     }
     free(pids);

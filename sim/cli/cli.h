@@ -40,13 +40,14 @@ enum {
     OPT_DEFRAG_IGNORE_BYTES, OPT_DEFRAG_THRESHOLD_LOWER, OPT_DEFRAG_THRESHOLD_UPPER,
     OPT_DEFRAG_CYCLE_MIN, OPT_DEFRAG_CYCLE_MAX, OPT_DEFRAG_MAX_SCAN_FIELDS, OPT_ACTIVEDEFRAG_FROM,
     OPT_DEFRAG_HINT,
-    OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL,
+    OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL, OPT_FORCE, OPT_COLUMNS,
 };
 
 /* The options that end every replaying command's table (run, compare,
  * sweep, whatif): where results go, progress, quiet, help; and the end. */
 #define CLI_OUTPUT_LONGOPTS \
-    {"output", required_argument, 0, 'o'}, {"progress", no_argument, 0, OPT_PROGRESS}, \
+    {"output", required_argument, 0, 'o'}, {"force", no_argument, 0, OPT_FORCE}, \
+    {"progress", no_argument, 0, OPT_PROGRESS}, \
     {"no-progress", no_argument, 0, OPT_NO_PROGRESS}, {"quiet", no_argument, 0, 'q'}, \
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}
 
@@ -129,6 +130,9 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     "                        jemalloc, bins-T.csv (size classes); fragsim report\n" \
     "                        draws them\n" \
     CLI_TIME_HELP \
+    "  --force               -o may replace another command's results (a run over a\n" \
+    "                        comparison); without it, -o replaces only an earlier\n" \
+    "                        result of the same command\n" \
     "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
 /* --jobs, for the commands that start children (compare, sweep, whatif). */
 #define CLI_JOBS_LONGOPT {"jobs", required_argument, 0, OPT_JOBS}
@@ -140,6 +144,7 @@ typedef struct cli_replay_opts {
     int nallocator_options, allocator_options_dropped; /* beyond the maximum */
     const char *config, *format, *sample_interval, *page_map_at, *out, *jobs;
     int fill_on_miss, progress, quiet;
+    int force; /* --force: -o may replace any earlier results directory */
     cli_time_opts time;
 } cli_replay_opts;
 

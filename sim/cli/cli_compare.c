@@ -35,9 +35,14 @@ static void compare_usage(void) {
            "sample of every allocator, an allocator column first: long format).\n\n"
            "options:\n"
            "  --allocators LIST     comma-separated (default: all in this build, %s);\n"
-           "                        preload:PATH.so adds any other allocator\n"
-           "  --allocator-options NAME=SPEC  options for one allocator in its own syntax\n"
-           "                        (repeatable), e.g. jemalloc=dirty_decay_ms:1000\n"
+           "                        preload:PATH.so adds any other allocator;\n"
+           "                        NAME=ALLOCATOR[:OPTIONS] a named variant, so one\n"
+           "                        allocator stands in the table with several settings:\n"
+           "                          jemalloc,je-decay0=jemalloc:dirty_decay_ms:0\n"
+           "                        (separate the list with | when OPTIONS hold commas)\n"
+           "  --allocator-options NAME=SPEC  options for one allocator (or variant, by its\n"
+           "                        NAME) in its own syntax (repeatable), e.g.\n"
+           "                        jemalloc=dirty_decay_ms:1000\n"
            "  --jobs N              allocators run side by side (default 1: one after\n"
            "                        another, so they do not share the machine)\n"
            "  -o, --output DIR      results directory (default results/compare-NAME)\n"
@@ -57,6 +62,53 @@ static void entry_dirname(const char *allocator, char *out, size_t n) {
     } else {
         snprintf(out, n, "%s", allocator);
     }
+}
+
+/* One entry of --allocators: which allocator runs, and the options its
+ * NAME=ALLOCATOR:OPTIONS form gives. */
+typedef struct compare_variant {
+    char backend[1024]; /* the allocator that runs ("jemalloc", "preload:/x.so") */
+    char options[1024]; /* the options given inline, or "" */
+} compare_variant;
+
+/* A variant's name: letters, digits, '.', '_', '-' (a directory name and a
+ * table row). */
+static int is_variant_name(const char *s, size_t n) {
+    if (n == 0 || n > 64 || s[0] == '.') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+            !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-')
+            return 0;
+    return 1;
+}
+
+/* Splits item ("jemalloc", "preload:/x.so", "je0=jemalloc:dirty_decay_ms:0")
+ * into its table name and variant.  Returns 0 or -1. */
+static int parse_variant(const char *item, compare_entry *e, compare_variant *v, fs_err *err) {
+    const char *eq = strchr(item, '=');
+    memset(v, 0, sizeof *v);
+    if (strncmp(item, "preload:", 8) == 0 || eq == NULL) {
+        snprintf(e->allocator, sizeof e->allocator, "%s", item);
+        snprintf(v->backend, sizeof v->backend, "%s", item);
+        return 0;
+    }
+    if (!is_variant_name(item, (size_t)(eq - item)))
+        return fs_errf(err, "--allocators '%s': expected NAME=ALLOCATOR[:OPTIONS] with a NAME of "
+                       "letters, digits, '.', '_' or '-'", item);
+    snprintf(e->allocator, sizeof e->allocator, "%.*s", (int)(eq - item), item);
+    const char *a = eq + 1, *colon = strchr(a, ':');
+    if (strncmp(a, "preload:", 8) == 0 || colon == NULL) {
+        snprintf(v->backend, sizeof v->backend, "%s", a);
+    } else {
+        snprintf(v->backend, sizeof v->backend, "%.*s", (int)(colon - a), a);
+        snprintf(v->options, sizeof v->options, "%s", colon + 1);
+        if (v->options[0] == '\0')
+            return fs_errf(err, "--allocators '%s': nothing after the ':' (expected the "
+                           "allocator's options, e.g. dirty_decay_ms:0)", item);
+    }
+    if (v->backend[0] == '\0')
+        return fs_errf(err, "--allocators '%s': no allocator after '='", item);
+    return 0;
 }
 
 int cli_compare(int argc, char **argv) {
@@ -104,32 +156,46 @@ int cli_compare(int argc, char **argv) {
         cli_remedy_spec(&rem, &spec, &err) != 0)
         return cli_error("compare", CLI_USAGE, "%s", err.msg);
 
-    /* The allocators, checked before anything runs. */
+    /* The allocators, checked before anything runs.  Entries are separated
+     * by commas, or by | when a variant's options hold commas. */
     compare_entry *entries = calloc(MAX_ALLOCATORS, sizeof *entries);
+    compare_variant *variants = calloc(MAX_ALLOCATORS, sizeof *variants);
     char names[4096];
     size_t n = 0;
     snprintf(names, sizeof names, "%s", list);
-    for (char *save, *a = strtok_r(names, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+    const char *sep = strchr(names, '|') ? "|" : ",";
+    for (char *save, *a = strtok_r(names, sep, &save); a; a = strtok_r(NULL, sep, &save)) {
         if (n == MAX_ALLOCATORS) {
             free(entries);
+            free(variants);
             return cli_error("compare", CLI_USAGE, "at most %d allocators", MAX_ALLOCATORS);
         }
+        if (parse_variant(a, &entries[n], &variants[n], &err) != 0) {
+            free(entries);
+            free(variants);
+            return cli_error("compare", CLI_USAGE, "%s", err.msg);
+        }
+        const char *name = entries[n].allocator, *backend = variants[n].backend;
         for (size_t i = 0; i < n; i++)
-            if (strcmp(entries[i].allocator, a) == 0) {
+            if (strcmp(entries[i].allocator, name) == 0) {
                 free(entries);
-                return cli_error("compare", CLI_USAGE, "allocator '%s' is listed twice", a);
+                free(variants);
+                return cli_error("compare", CLI_USAGE, "allocator '%s' is listed twice (name "
+                                 "the variants of one allocator: NAME=ALLOCATOR:OPTIONS)", name);
             }
         char worker[PATH_MAX];
-        if (strncmp(a, "preload:", 8) != 0 &&
-            (strchr(a, '/') != NULL || cli_worker_path(a, worker, sizeof worker) != 0)) {
+        if (strncmp(backend, "preload:", 8) != 0 &&
+            (strchr(backend, '/') != NULL || cli_worker_path(backend, worker, sizeof worker) != 0)) {
             free(entries);
+            free(variants);
             return cli_error("compare", CLI_USAGE, "allocator '%s' is not in this build (built: %s; "
-                             "or preload:PATH.so)", a, FRAGSIM_BACKENDS);
+                             "or preload:PATH.so)", backend, FRAGSIM_BACKENDS);
         }
-        snprintf(entries[n++].allocator, sizeof entries[0].allocator, "%s", a);
+        n++;
     }
     if (n == 0) {
         free(entries);
+        free(variants);
         return cli_error("compare", CLI_USAGE, "--allocators is empty");
     }
     for (int k = 0; k < noptions; k++) {
@@ -140,6 +206,7 @@ int cli_compare(int argc, char **argv) {
                      strncmp(entries[i].allocator, options[k], (size_t)(eq - options[k])) == 0;
         if (!found) {
             free(entries);
+            free(variants);
             return cli_error("compare", CLI_USAGE, "--allocator-options '%s': expected NAME=SPEC "
                              "for an allocator in --allocators", options[k]);
         }
@@ -153,8 +220,9 @@ int cli_compare(int argc, char **argv) {
         out = outbuf_dir;
     }
     results_dir rd;
-    if (results_dir_begin(&rd, out, &err) != 0) {
+    if (results_dir_begin(&rd, out, RESULTS_COMPARE, r.force, &err) != 0) {
         free(entries);
+        free(variants);
         return cli_error("compare", CLI_FAIL, "%s", err.msg);
     }
 
@@ -163,9 +231,11 @@ int cli_compare(int argc, char **argv) {
     if (children_self(self, sizeof self) != 0) {
         results_dir_abort(&rd);
         free(entries);
+        free(variants);
         return cli_error("compare", CLI_FAIL, "cannot find this executable");
     }
     child_job *kids = calloc(n, sizeof *kids);
+    char *specs = calloc(n, sizeof variants[0].options * 2); /* each child's option string */
     cli_pair pass[CLI_MAX_PAIRS]; /* the workload's and the replay's, as given */
     int npass = 0;
     cli_gen_pairs(&g, pass, &npass);
@@ -185,12 +255,18 @@ int cli_compare(int argc, char **argv) {
         cli_pairs_argv(pass, npass, j->argv, &m);
         cli_remedy_argv(&rem, j->argv, &m);
         cli_redis_argv(&ro, j->argv, &m);
-        size_t alen = strlen(e->allocator);
+        /* The variant's own options, then --allocator-options NAME=...,
+         * joined into the one option string the child takes. */
+        char *spec = specs + i * sizeof variants[0].options * 2;
+        size_t alen = strlen(e->allocator), cap = sizeof variants[0].options * 2;
+        snprintf(spec, cap, "%s", variants[i].options);
         for (int o = 0; o < noptions; o++)
             if (strncmp(options[o], e->allocator, alen) == 0 && options[o][alen] == '=')
-                j->argv[m++] = "--allocator-options", j->argv[m++] = options[o] + alen + 1;
+                snprintf(spec + strlen(spec), cap - strlen(spec), "%s%s", *spec ? "," : "",
+                         options[o] + alen + 1);
+        if (*spec) j->argv[m++] = "--allocator-options", j->argv[m++] = spec;
         j->argv[m++] = "--allocator";
-        j->argv[m++] = e->allocator;
+        j->argv[m++] = variants[i].backend;
         j->argv[m++] = "-o";
         j->argv[m++] = e->dir;
         j->argv[m++] = "-q";
@@ -203,16 +279,19 @@ int cli_compare(int argc, char **argv) {
         snprintf(entries[i].status, sizeof entries[i].status, "%s", kids[i].status);
     }
     free(kids);
+    free(specs);
 
     int rc = compare_write(rd.partial, entries, n, quiet, &err);
     if (rc != 0 || results_dir_commit(&rd, &err) != 0) {
         results_dir_abort(&rd);
         free(entries);
+        free(variants);
         return cli_error("compare", CLI_FAIL, "%s", err.msg);
     }
     if (!quiet) printf("# results in %s/ (summary.csv, series.csv, compare.txt, one directory per "
                        "allocator)\n", out);
     free(entries);
+    free(variants);
     if (failed > 0)
         return cli_error("compare", CLI_FAIL, "%zu of %zu allocators did not finish (see the "
                          "status column); the others' results are in %s", failed, n, out);

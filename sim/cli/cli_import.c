@@ -34,6 +34,10 @@ static void monitor_usage(void) {
            "value that is not a number, gives no event, and APPEND gives a SET of the new\n"
            "size.  Keys of database N > 0 become dbN:KEY.  Other commands (HSET, LPUSH,\n"
            "...) are counted and listed on standard error.  traces/FORMAT.md has the table.\n\n"
+           "A capture stopped with Ctrl-C may end mid-line, and one whose server went away\n"
+           "ends in redis-cli's \"Error: Server closed the connection\": that last line is\n"
+           "dropped with a warning.  Any other line that is not MONITOR output stops the\n"
+           "import with its file and line, and no trace is written.\n\n"
            "options:\n"
            "  -o, --output OUT      the trace to write (default: standard output); it\n"
            "                        appears only when the whole input was read\n");
@@ -68,6 +72,14 @@ static void print_notes(import_monitor *im) {
         fprintf(stderr, "fragsim import monitor: %llu commands Redis answered with an error "
                 "(wrong arguments, not a number ...): no effect\n",
                 (unsigned long long)st->rejected);
+    if (st->cut_line > 0)
+        fprintf(stderr, "fragsim import monitor: warning: dropped line %llu, cut off mid-way "
+                "(the capture's last, without its newline: redis-cli stopped mid-line)\n",
+                (unsigned long long)st->cut_line);
+    if (st->closing_line > 0)
+        fprintf(stderr, "fragsim import monitor: warning: dropped line %llu, redis-cli's "
+                "\"Error: Server closed the connection\" (the server went away; the capture "
+                "ends there)\n", (unsigned long long)st->closing_line);
     if (st->time_clamped > 0)
         fprintf(stderr, "fragsim import monitor: %llu lines earlier than the line before them "
                 "(the server's clock stepped back) were given that line's time\n",

@@ -125,6 +125,7 @@ int cli_replay_opt(cli_replay_opts *r, int opt, const char *arg) {
     case OPT_PAGE_MAP_AT: r->page_map_at = arg; return 1;
     case OPT_JOBS: r->jobs = arg; return 1;
     case 'o': r->out = arg; return 1;
+    case OPT_FORCE: r->force = 1; return 1;
     case OPT_PROGRESS: r->progress = 1; return 1;
     case OPT_NO_PROGRESS: r->progress = 0; return 1;
     case 'q': r->quiet = 1; return 1;

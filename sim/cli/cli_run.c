@@ -119,7 +119,9 @@ static void run_usage(void) {
            CLI_REPLAY_HELP
            "  -o, --output DIR      results directory (default results/NAME-ALLOCATOR);\n"
            "                        replaced if it holds an earlier run's results\n"
-           "  -q, --quiet           do not print the INFO block\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
+           "  -q, --quiet           do not print the INFO block\n"
+           "  --columns             print series.csv's columns, in order, with their\n"
+           "                        meaning, and exit\n\n" CLI_REDIS_HELP "\n" CLI_REMEDY_HELP "\n" CLI_GEN_HELP
            "\nThe settings in force, scaled ones included, are recorded in summary.json.\n",
            FRAGSIM_DEFAULT_ALLOCATOR);
 }
@@ -130,6 +132,7 @@ int cli_run(int argc, char **argv) {
         CLI_REMEDY_LONGOPTS,
         CLI_REDIS_LONGOPTS,
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
+        {"columns", no_argument, 0, OPT_COLUMNS},
         CLI_REPLAY_LONGOPTS,
     };
     cli_gen_opts g = {0};
@@ -150,10 +153,16 @@ int cli_run(int argc, char **argv) {
             run_usage();
             return CLI_OK;
         }
+        if (opt == OPT_COLUMNS) {
+            /* From the table the writers use, so the docs cannot drift. */
+            for (size_t i = 0; i < sample_ncolumns; i++)
+                printf("%-26s %s\n", sample_columns[i].name, sample_columns[i].meaning);
+            return CLI_OK;
+        }
         return cli_bad_option("run", argc, argv);
     }
     run_config cfg = {.sample_interval = 10, .progress = r.progress, .print_info = !r.quiet,
-                      .format = r.format, .fill_on_miss = r.fill_on_miss, .out_dir = r.out};
+                      .format = r.format, .fill_on_miss = r.fill_on_miss, .out_dir = r.out, .force = r.force};
     int rc_check = cli_replay_check("run", &r, 1, 0, 0, NULL, cfg.page_map_at, &cfg.npage_map_at);
     if (rc_check >= 0) return rc_check;
     cli_time_opts t = r.time;

@@ -296,8 +296,27 @@ int cli_sweep(int argc, char **argv) {
         rc = cli_error("sweep", CLI_FAIL, "cannot find this executable");
         goto out;
     }
+    /* A grid value that does not apply to a point's allocator
+     * (jemalloc.dirty_decay_ms on a mimalloc point) would run the same
+     * point again: it runs once, that value shown n/a, and the user is told. */
+    const char *fixed = c.r.allocator ? c.r.allocator : FRAGSIM_DEFAULT_ALLOCATOR;
+    size_t repeats = 0;
+    for (size_t i = 0; i < plan.npoints; i++) repeats += (size_t)sweep_repeats(&plan, i, fixed);
+    if (repeats > 0 && !quiet) {
+        fprintf(stderr, "fragsim sweep: %zu of %zu points not run: their", repeats, plan.npoints);
+        int said = 0;
+        for (int x = 0; x < plan.naxes; x++)
+            for (size_t i = 0; i < plan.npoints; i++)
+                if (!sweep_applies(&plan, i, x, fixed)) {
+                    fprintf(stderr, "%s %s does not apply to %s", said++ ? "," : "",
+                            plan.axes[x].key, sweep_point_allocator(&plan, i, fixed));
+                    break;
+                }
+        fprintf(stderr, ", so they would repeat another point (shown n/a there)\n");
+    }
     results_dir rd;
-    if (results_dir_begin(&rd, out, &err) != 0 || sweep_write_points(&plan, rd.partial, &err) != 0) {
+    if (results_dir_begin(&rd, out, RESULTS_SWEEP, c.r.force, &err) != 0 ||
+        sweep_write_points(&plan, rd.partial, fixed, &err) != 0) {
         results_dir_abort(&rd);
         rc = cli_error("sweep", CLI_FAIL, "%s", err.msg);
         goto out;
@@ -318,6 +337,7 @@ int cli_sweep(int argc, char **argv) {
         snprintf(tmp, sizeof tmp, "%s.partial-%ld", emit, (long)getpid());
         FILE *f = fopen(tmp, "w");
         for (size_t i = 0; f != NULL && i < plan.npoints; i++) {
+            if (sweep_repeats(&plan, i, fixed)) continue;
             if (build_point(&pts[i], &c, &plan, i, self, abs_out, &err) != 0) break;
             for (int k = 0; pts[i].job.argv[k] != NULL; k++) {
                 if (k) fputc(' ', f);
@@ -331,19 +351,23 @@ int cli_sweep(int argc, char **argv) {
         } else {
             if (!quiet)
                 printf("%zu command lines in %s; run them (parallel < %s), then:\n"
-                       "  %s sweep --collect %s\n", plan.npoints, emit, emit, self, abs_out);
+                       "  %s sweep --collect %s\n", plan.npoints - repeats, emit, emit, self,
+                       abs_out);
             rc = CLI_OK;
         }
     } else {
+        /* The points run, in points.csv's order (the repeats left out). */
+        size_t nrun = 0;
         const char **status = calloc(plan.npoints, sizeof *status);
+        child_job *jobsv = calloc(plan.npoints, sizeof *jobsv);
         for (size_t i = 0; i < plan.npoints; i++) {
+            if (sweep_repeats(&plan, i, fixed)) continue;
             if (build_point(&pts[i], &c, &plan, i, self, rd.partial, &err) != 0) break;
             snprintf(pts[i].job.errfile, sizeof pts[i].job.errfile, "%s/.stderr-%zu", rd.partial, i);
+            jobsv[nrun++] = pts[i].job;
         }
-        child_job *jobsv = calloc(plan.npoints, sizeof *jobsv);
-        for (size_t i = 0; i < plan.npoints; i++) jobsv[i] = pts[i].job;
-        failed = children_run(jobsv, plan.npoints, (unsigned)jobs, progress, "sweep");
-        for (size_t i = 0; i < plan.npoints; i++) status[i] = jobsv[i].status;
+        failed = children_run(jobsv, nrun, (unsigned)jobs, progress, "sweep");
+        for (size_t i = 0; i < nrun; i++) status[i] = jobsv[i].status;
         size_t missing = 0;
         const char *dirs[1] = {rd.partial};
         if (sweep_collect(dirs, 1, rd.partial, status, quiet, &missing, &err) != 0 ||
@@ -353,7 +377,7 @@ int cli_sweep(int argc, char **argv) {
         } else {
             if (!quiet) printf("# results in %s/ (sweep.csv, sweep.txt, points.csv, pNNNN/)\n", out);
             rc = failed ? cli_error("sweep", CLI_FAIL, "%zu of %zu points did not finish (see the "
-                                    "status column)", failed, plan.npoints)
+                                    "status column)", failed, nrun)
                         : CLI_OK;
         }
         free(jobsv);

@@ -318,7 +318,7 @@ int cli_whatif(int argc, char **argv) {
         cli_error("whatif", CLI_FAIL, "cannot find this executable");
         goto out;
     }
-    if (results_dir_begin(&rd, out, &err) != 0) {
+    if (results_dir_begin(&rd, out, RESULTS_WHATIF, r.force, &err) != 0) {
         cli_error("whatif", CLI_FAIL, "%s", err.msg);
         goto out;
     }

@@ -92,15 +92,19 @@ static void progress(run_state *rs, const engine *e, uint64_t rss, int force) {
     char h[32], pct[32] = "", eta[48] = "";
     double wall = t - rs->wall_start, vt = engine_virtual_time(e);
     double rate = wall > 0 ? (double)e->c.events / wall : 0, done = 0;
-    if (rs->total_events) {
-        snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)e->c.events / (double)rs->total_events);
-        done = rs->total_virtual > 0 ? vt / rs->total_virtual
-                                     : (double)e->c.events / (double)rs->total_events;
+    /* Done by virtual time when the trace's length is known: the events
+     * may all be in before an observation phase of idle virtual time that
+     * takes most of the wall time (the cron still ticks through it). */
+    if (rs->total_virtual > 0) {
+        done = vt / rs->total_virtual;
+        snprintf(pct, sizeof pct, " of %.0f s (%.0f%%)", rs->total_virtual, 100.0 * done);
+    } else if (rs->total_events) {
+        done = (double)e->c.events / (double)rs->total_events;
     }
     if (done > 0 && done < 1 && !force)
         snprintf(eta, sizeof eta, ", ETA %.0f s", wall * (1 - done) / done);
-    fprintf(stderr, "\rfragsim: virtual %.0f s, %llu events%s, %.0f events/s, %llu keys, RSS %s%s   ",
-            vt, (unsigned long long)e->c.events, pct, rate, (unsigned long long)e->ks.count,
+    fprintf(stderr, "\rfragsim: virtual %.0f s%s, %llu events, %.0f events/s, %llu keys, RSS %s%s   ",
+            vt, pct, (unsigned long long)e->c.events, rate, (unsigned long long)e->ks.count,
             units_human_bytes((double)rss, h), eta);
 }
 
@@ -279,7 +283,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         snprintf(sum->heap_kind, sizeof sum->heap_kind, "%s", be->heap_kind ? be->heap_kind : "heap");
     }
 
-    if (results_dir_begin(&rd, cfg->out_dir, err) != 0) goto done;
+    if (results_dir_begin(&rd, cfg->out_dir, RESULTS_RUN, cfg->force, err) != 0) goto done;
     rs.dir = rd.partial;
     for (; nopen < NWRITERS; nopen++)
         if (writers[nopen]->open(&rs.wstate[nopen], rd.partial, err) != 0) goto done;

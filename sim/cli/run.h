@@ -29,6 +29,7 @@ typedef struct run_config {
     gen_params gen;         /* used when trace_path is NULL */
     const char *preset;     /* its name, for the record ("" if none) */
     const char *out_dir;    /* the results directory */
+    int force;              /* out_dir may replace any earlier results (--force) */
     const char *allocator;  /* as the user named it ("jemalloc", "preload:/x.so") */
     const char *allocator_options; /* the option string applied, or NULL */
     const char *redis_config_path; /* --config FILE, or NULL */
