@@ -18,7 +18,10 @@ static const char css[] =
     "table.bins td,table.bins th{border:1px solid #ddd;padding:2px 8px;text-align:right}"
     ".bar{display:inline-block;width:100px;height:9px;background:#eee;vertical-align:middle}"
     ".bar span{display:block;height:9px;background:#1a9850}"
-    "tr.total td{font-weight:bold}details{margin:12px 0}summary{font-size:17px;cursor:pointer}";
+    "tr.total td{font-weight:bold}details{margin:12px 0}summary{font-size:17px;cursor:pointer}"
+    "table.prov{border-collapse:collapse;font-size:13px;margin:8px 0;background:#f6f8fb}"
+    "table.prov th{text-align:left;padding:2px 12px 2px 8px;color:#555;font-weight:normal;"
+    "vertical-align:top}table.prov td{padding:2px 8px}";
 
 static void text_block(FILE *f, const char *s) {
     fputs("<pre>", f);
@@ -140,13 +143,13 @@ static void compare_section(FILE *f, const rs_group *g, const report_opts *o) {
     free(table_text);
     fputs("<div class=\"row\">\n", f);
     report_plot_overlay(f, runs, g->nruns, "used_memory_rss", "RSS of each allocator",
-                        SVG_BYTES, 0);
+                        SVG_BYTES, 0, o->container_limit, NULL);
     report_plot_overlay(f, runs, g->nruns, "allocator_active", "allocator_active of each allocator",
-                        SVG_BYTES, 0);
+                        SVG_BYTES, 0, 0, NULL);
     report_plot_overlay(f, runs, g->nruns, "mem_fragmentation_ratio",
-                        "Process fragmentation (RSS / used_memory)", SVG_PLAIN, 1);
+                        "Process fragmentation (RSS / used_memory)", SVG_PLAIN, 1, 0, NULL);
     report_plot_overlay(f, runs, g->nruns, "allocator_frag_ratio",
-                        "Allocator fragmentation (active / allocated)", SVG_PLAIN, 1);
+                        "Allocator fragmentation (active / allocated)", SVG_PLAIN, 1, 0, NULL);
     fputs("</div>\n", f);
     for (size_t i = 0; i < g->nruns; i++) {
         /* The first allocator's details are open: the page shows one full
@@ -160,28 +163,49 @@ static void compare_section(FILE *f, const rs_group *g, const report_opts *o) {
     free(runs);
 }
 
-static void sweep_section(FILE *f, const rs_group *g) {
+/* The sweep.csv row of a run (its label starts with the point's id). */
+static size_t sweep_row(const rs_group *g, const rs_run *r) {
+    for (size_t i = 0; i < g->rows.nrows; i++) {
+        const char *id = table_str(&g->rows, i, 0);
+        size_t n = strlen(id);
+        if (n > 0 && strncmp(r->label, id, n) == 0 && (r->label[n] == ' ' || !r->label[n]))
+            return i;
+    }
+    return g->rows.nrows;
+}
+
+static void sweep_section(FILE *f, const rs_group *g, const report_opts *o) {
     char path[1400];
     snprintf(path, sizeof path, "%s/sweep.txt", g->dir);
     char *text = result_read_file(path);
     if (text) text_block(f, text);
     free(text);
-    fputs("<p class=\"note\">Each point is one run of the grid; the Pareto front joins the "
-          "points no other point beats on both axes.</p>\n", f);
+    fputs("<p class=\"note\">Each point is one run of the grid, labelled with its number in the "
+          "table below (points on one spot share a label); the Pareto front joins the points no "
+          "other point beats on both axes.</p>\n", f);
     fputs("<div class=\"row\">\n", f);
     report_plot_tradeoff(f, g, "cpu_time", "CPU seconds of the run", SVG_PLAIN,
-                         "mean_used_memory_rss", "mean RSS");
+                         "mean_used_memory_rss", "mean RSS", o->container_limit);
     report_plot_tradeoff(f, g, "final_allocator_nmadvise", "madvise calls (purges)", SVG_PLAIN,
-                         "mean_used_memory_rss", "mean RSS");
+                         "mean_used_memory_rss", "mean RSS", o->container_limit);
     report_plot_tradeoff(f, g, "final_allocator_nmadvise", "madvise calls (purges)", SVG_PLAIN,
-                         "peak_used_memory_rss", "peak RSS");
-    fputs("</div>\n", f);
+                         "peak_used_memory_rss", "peak RSS", o->container_limit);
+    fputs("</div>\n<h3>The grid's points</h3>\n", f);
+    report_sweep_key(f, g);
     rs_run **runs = malloc((g->nruns ? g->nruns : 1) * sizeof *runs);
-    if (runs == NULL) return;
-    for (size_t i = 0; i < g->nruns; i++) runs[i] = &g->runs[i];
+    char (*names)[256] = calloc(g->nruns ? g->nruns : 1, sizeof *names);
+    const char **np = calloc(g->nruns ? g->nruns : 1, sizeof *np);
+    if (runs == NULL || names == NULL || np == NULL) goto out;
+    for (size_t i = 0; i < g->nruns; i++) {
+        runs[i] = &g->runs[i];
+        size_t row = sweep_row(g, runs[i]);
+        np[i] = row < g->rows.nrows ? report_sweep_name(g, row, names[i], sizeof names[i])
+                                    : runs[i]->label;
+    }
     if (g->nruns > 0)
         report_plot_overlay(f, runs, g->nruns < 10 ? g->nruns : 10, "used_memory_rss",
-                            "RSS of the grid's points (the first ten)", SVG_BYTES, 0);
+                            "RSS of the grid's points (the first ten)", SVG_BYTES, 0,
+                            o->container_limit, np);
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
@@ -191,12 +215,15 @@ static void sweep_section(FILE *f, const rs_group *g) {
         if (len) text_block(f, buf);
         free(buf);
     }
+out:
+    free(np);
+    free(names);
     free(runs);
 }
 
 /* A what-if: its table, its remedies' RSS as bars and over time, and the
  * seed's checklist. */
-static void whatif_section(FILE *f, const rs_group *g) {
+static void whatif_section(FILE *f, const rs_group *g, const report_opts *o) {
     static const char *const files[] = {"whatif.txt", "checklist.txt"};
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", g->dir, files[0]);
@@ -204,16 +231,18 @@ static void whatif_section(FILE *f, const rs_group *g) {
     if (text) text_block(f, text);
     free(text);
     fputs("<h3>RSS by remedy</h3>\n<p class=\"note\">RSS less fragsim's own memory, every "
-          "process of a remedy counted; each bar is scaled to its column's largest, and the "
-          "change against the baseline follows.</p>\n", f);
-    report_whatif_bars(f, g);
+          "process of a remedy counted; every bar starts at the same left edge and is scaled to "
+          "its column's largest (or the container limit, when given), and the change against "
+          "the baseline follows.</p>\n", f);
+    report_whatif_bars(f, g, o->container_limit);
     rs_run **runs = malloc((g->nruns ? g->nruns : 1) * sizeof *runs);
     if (runs != NULL && g->nruns > 0) {
         for (size_t i = 0; i < g->nruns; i++) runs[i] = &g->runs[i];
         fputs("<p class=\"note\">Over time: the baseline and each remedy replayed in one "
               "process (process RSS as measured, fragsim's own memory included).</p>\n", f);
         report_plot_overlay(f, runs, g->nruns < 10 ? g->nruns : 10, "used_memory_rss",
-                            "RSS of the baseline and the remedies", SVG_BYTES, 0);
+                            "RSS of the baseline and the remedies", SVG_BYTES, 0,
+                            o->container_limit, NULL);
     }
     free(runs);
     snprintf(path, sizeof path, "%s/%s", g->dir, files[1]);
@@ -243,9 +272,10 @@ int report_html(FILE *f, rs_group *groups, size_t ngroups, const report_opts *o)
     for (size_t k = 0; k < ngroups; k++) {
         const rs_group *g = &groups[k];
         group_title(f, g, k);
+        report_provenance(f, g);
         if (g->kind == RS_COMPARE) compare_section(f, g, o);
-        else if (g->kind == RS_SWEEP) sweep_section(f, g);
-        else if (g->kind == RS_WHATIF) whatif_section(f, g);
+        else if (g->kind == RS_SWEEP) sweep_section(f, g, o);
+        else if (g->kind == RS_WHATIF) whatif_section(f, g, o);
         else run_section(f, &g->runs[0], all, nall, o);
     }
     fputs("</body>\n</html>\n", f);

@@ -10,9 +10,6 @@ const char *const report_colours[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0
                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 #define PLOT_H 300
-/* Ratios above this are drawn at the top edge: the seed's lines at 1.5 and
- * 2.0 must stay readable. */
-#define RATIO_TOP 5.0
 
 void report_escape(FILE *f, const char *s) { svg_escape(f, s); }
 
@@ -21,6 +18,25 @@ static double col_max(const rs_run *r, const char *name) {
     int any = v && svg_extent(v, r->series.nrows, &lo, &hi);
     free(v);
     return any ? hi : NAN;
+}
+
+/* Extent of a ratio column's values above 0 (a log axis takes no 0). */
+static int ratio_extent(const double *v, size_t n, double *lo, double *hi) {
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] > 0) || isinf(v[i])) continue;
+        if (!any || v[i] < *lo) *lo = v[i];
+        if (!any || v[i] > *hi) *hi = v[i];
+        any = 1;
+    }
+    return any;
+}
+
+/* The container limit across an RSS chart, and where RSS first crossed it. */
+static void limit_line(svg_plot *p, double limit) {
+    char b[32], label[96];
+    snprintf(label, sizeof label, "container limit %s", svg_format(limit, SVG_BYTES, b));
+    svg_hline(p, limit, "#000", label);
 }
 
 void report_plot_memory(FILE *f, const rs_run *r, double limit) {
@@ -46,9 +62,7 @@ void report_plot_memory(FILE *f, const rs_run *r, double limit) {
         free(v);
     }
     if (limit > 0) {
-        char b[32], label[96];
-        snprintf(label, sizeof label, "container limit %s", svg_format(limit, SVG_BYTES, b));
-        svg_hline(&p, limit, "#000", label);
+        limit_line(&p, limit);
         double *rss = table_column(&r->series, "used_memory_rss");
         size_t i = rss ? alerts_first_above(rss, r->series.nrows, limit) : r->series.nrows;
         if (i < r->series.nrows) svg_vline(&p, t[i], "#000", "OOM kill");
@@ -65,32 +79,30 @@ void report_plot_ratios(FILE *f, const rs_run *r) {
     double *t = table_column(&r->series, "virtual_time"), t0 = 0, t1 = 1;
     if (t == NULL) return;
     svg_extent(t, r->series.nrows, &t0, &t1);
-    /* A ratio over a nearly empty data set runs off to 30 or 500 and says
-     * nothing (sample.h): the range stops a little above the peaks taken
-     * while used_memory was at least 10% of its peak, and higher values
-     * are drawn at the top edge. */
-    double top = 2.2;
+    /* A ratio over a nearly empty data set runs off to 30 or 500
+     * (sample.h): on a log scale it stays in the picture, whole, and 1.5
+     * and 2.0 stay apart. */
+    double lo = 1, hi = 2.2;
     for (int k = 0; k < 3; k++) {
-        char name[64];
-        snprintf(name, sizeof name, "peak_%s", cols[k]);
-        double pk = result_row_get(&r->summary, name);
-        if (!isnan(pk) && pk * 1.1 > top) top = pk * 1.1;
+        double *v = table_column(&r->series, cols[k]), a = 0, b = 0;
+        if (v && ratio_extent(v, r->series.nrows, &a, &b)) {
+            if (a < lo) lo = a;
+            if (b > hi) hi = b;
+        }
+        free(v);
     }
-    if (top > RATIO_TOP) top = RATIO_TOP;
     svg_plot p;
     svg_begin(&p, f, REPORT_WIDTH, PLOT_H, "Fragmentation ratios over virtual time");
-    svg_ranges(&p, t0, t1, SVG_PLAIN, 1, top, SVG_PLAIN, 0);
-    svg_axes(&p, "virtual seconds", "ratio (higher values drawn at the top)");
+    svg_ranges_log(&p, t0, t1, lo, hi);
+    svg_axes(&p, "virtual seconds", "ratio (log scale)");
     for (int k = 0; k < 3; k++) {
         double *v = table_column(&r->series, cols[k]);
         if (v == NULL) continue;
-        for (size_t i = 0; i < r->series.nrows; i++)
-            if (v[i] > p.y1) v[i] = p.y1;
         if (svg_extent(v, r->series.nrows, &(double){0}, &(double){0}))
             svg_line(&p, t, v, r->series.nrows, report_colours[colour[k]], 0, cols[k]);
         free(v);
     }
-    svg_hline(&p, 1.5, "#e69500", "1.5: warning if held 30m");
+    svg_hline_below(&p, 1.5, "#e69500", "1.5: warning if held 30m");
     svg_hline(&p, 2.0, "#b00000", "2.0: critical if held 10m");
     double *mf = table_column(&r->series, "mem_fragmentation_ratio");
     alert_rule rules[3];
@@ -108,9 +120,10 @@ void report_plot_ratios(FILE *f, const rs_run *r) {
 }
 
 void report_plot_overlay(FILE *f, rs_run *const *runs, size_t n, const char *column,
-                         const char *title, svg_unit unit, int ratio_lines) {
-    double t0 = 0, t1 = 1, y0 = 0, y1 = 1;
-    int any_t = 0, any_y = 0;
+                         const char *title, svg_unit unit, int ratio_lines, double limit,
+                         const char *const *names) {
+    double t0 = 0, t1 = 1, y0 = ratio_lines ? 1 : 0, y1 = ratio_lines ? 2.2 : 1;
+    int any_t = 0, any_y = ratio_lines;
     for (size_t i = 0; i < n; i++) {
         double lo, hi, *t = table_column(&runs[i]->series, "virtual_time");
         if (t && svg_extent(t, runs[i]->series.nrows, &lo, &hi)) {
@@ -119,43 +132,39 @@ void report_plot_overlay(FILE *f, rs_run *const *runs, size_t n, const char *col
             any_t = 1;
         }
         free(t);
-        if (ratio_lines) {
-            char name[96];
-            snprintf(name, sizeof name, "peak_%s", column);
-            hi = result_row_get(&runs[i]->summary, name) * 1.1;
-            lo = 1;
-            if (isnan(hi)) continue;
-        } else {
-            double *v = table_column(&runs[i]->series, column);
-            int ok = v && svg_extent(v, runs[i]->series.nrows, &lo, &hi);
-            free(v);
-            if (!ok) continue;
-        }
+        double *v = table_column(&runs[i]->series, column);
+        int ok = v && (ratio_lines ? ratio_extent(v, runs[i]->series.nrows, &lo, &hi)
+                                   : svg_extent(v, runs[i]->series.nrows, &lo, &hi));
+        free(v);
+        if (!ok) continue;
         y0 = any_y && y0 < lo ? y0 : lo;
         y1 = any_y && y1 > hi ? y1 : hi;
         any_y = 1;
     }
-    if (ratio_lines && y1 < 2.2) y1 = 2.2;
-    if (ratio_lines && y1 > RATIO_TOP) y1 = RATIO_TOP;
+    if (limit > y1) y1 = limit;
     svg_plot p;
     svg_begin(&p, f, REPORT_WIDTH, PLOT_H, title);
-    svg_ranges(&p, t0, t1, SVG_PLAIN, ratio_lines ? 1 : y0, y1, unit, !ratio_lines);
-    svg_axes(&p, "virtual seconds", column);
+    /* Ratios on a log scale: a run near empty at the end reaches 30 or
+     * 500, and every line is drawn whole. */
+    if (ratio_lines) svg_ranges_log(&p, t0, t1, y0, y1);
+    else svg_ranges(&p, t0, t1, SVG_PLAIN, y0, y1, unit, 1);
+    char ylabel[128];
+    snprintf(ylabel, sizeof ylabel, "%s%s", column, ratio_lines ? " (log scale)" : "");
+    svg_axes(&p, "virtual seconds", ylabel);
     for (size_t i = 0; i < n; i++) {
         double *t = table_column(&runs[i]->series, "virtual_time");
         double *v = table_column(&runs[i]->series, column);
-        if (t && v) {
-            for (size_t k = 0; ratio_lines && k < runs[i]->series.nrows; k++)
-                if (v[k] > p.y1) v[k] = p.y1;
-            svg_line(&p, t, v, runs[i]->series.nrows, report_colours[i % 10], i >= 10, runs[i]->label);
-        }
+        if (t && v)
+            svg_line(&p, t, v, runs[i]->series.nrows, report_colours[i % 10], i >= 10,
+                     names ? names[i] : runs[i]->label);
         free(t);
         free(v);
     }
     if (ratio_lines) {
-        svg_hline(&p, 1.5, "#e69500", "1.5");
+        svg_hline_below(&p, 1.5, "#e69500", "1.5");
         svg_hline(&p, 2.0, "#b00000", "2.0");
     }
+    if (limit > 0) limit_line(&p, limit);
     svg_end(&p);
 }
 
@@ -172,18 +181,24 @@ int report_plot_defrag(FILE *f, const rs_run *r) {
     if (!(top > 0)) return 0;
     double *t = table_column(&r->series, "virtual_time"), t0 = 0, t1 = 1, hi = 1;
     svg_extent(t, r->series.nrows, &t0, &t1);
-    for (int k = 0; k < 3; k++) {
+    /* The effort is a percentage (active_defrag_running, Redis's CPU
+     * share for defrag), the hits and misses counts up to millions: the
+     * effort gets an axis of its own on the right. */
+    for (int k = 1; k < 3; k++) {
         double m = present[k] ? col_max(r, cols[k]) : NAN;
         if (m > hi) hi = m;
     }
+    double effort = present[0] ? col_max(r, cols[0]) : NAN;
     svg_plot p;
     svg_begin(&p, f, REPORT_WIDTH, PLOT_H, "Active defrag: effort and hits over virtual time");
     svg_ranges(&p, t0, t1, SVG_PLAIN, 0, hi, SVG_PLAIN, 1);
-    svg_axes(&p, "virtual seconds", "count");
+    if (present[0]) svg_ranges_y2(&p, effort > 0 ? effort * 1.1 : 1, "effort (% of CPU)");
+    svg_axes(&p, "virtual seconds", "hits and misses (count, cumulative)");
     for (int k = 0; k < 3; k++) {
         if (!present[k]) continue;
         double *v = table_column(&r->series, cols[k]);
-        if (v) svg_line(&p, t, v, r->series.nrows, report_colours[k + 4], 0, cols[k]);
+        if (v && k == 0) svg_line_y2(&p, t, v, r->series.nrows, report_colours[k + 4], 0, cols[k]);
+        else if (v) svg_line(&p, t, v, r->series.nrows, report_colours[k + 4], 0, cols[k]);
         free(v);
     }
     svg_end(&p);
@@ -211,30 +226,40 @@ size_t report_pareto(const double *x, const double *y, size_t n, size_t *front) 
     return nf;
 }
 
+const char *report_sweep_name(const rs_group *g, size_t row, char *buf, size_t n) {
+    const table *t = &g->rows;
+    int k = snprintf(buf, n, "%zu:", row + 1);
+    for (int a = 1; a <= g->naxes && k >= 0 && (size_t)k < n; a++)
+        k += snprintf(buf + k, n - (size_t)k, "%s%s", a > 1 ? ", " : " ", table_str(t, row, a));
+    return buf;
+}
+
 int report_plot_tradeoff(FILE *f, const rs_group *g, const char *xcol, const char *xlabel,
-                         svg_unit xunit, const char *ycol, const char *ylabel) {
+                         svg_unit xunit, const char *ycol, const char *ylabel, double limit) {
     const table *t = &g->rows;
     int cx = table_col(t, xcol), cy = table_col(t, ycol);
     if (cx < 0 || cy < 0 || t->nrows == 0) return 0;
     size_t n = t->nrows;
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    char **labels = calloc(n, sizeof *labels);
+    char **labels = calloc(n, sizeof *labels), **titles = calloc(n, sizeof *titles);
     size_t *front = malloc(n * sizeof *front), nf = 0;
-    if (!x || !y || !labels || !front) goto out;
+    if (!x || !y || !labels || !titles || !front) goto out;
     for (size_t i = 0; i < n; i++) {
         x[i] = table_num(t, i, cx);
         y[i] = table_num(t, i, cy);
+        /* The label is the point's number; its grid values are in the key
+         * table below the plots and in the tooltip. */
         char buf[512];
-        int k = 0;
-        for (int a = 1; a <= g->naxes && k >= 0 && (size_t)k < sizeof buf; a++)
-            k += snprintf(buf + k, sizeof buf - (size_t)k, "%s%s", a > 1 ? " " : "",
-                          table_str(t, i, a));
-        labels[i] = strdup(g->naxes ? buf : table_str(t, i, 0));
+        snprintf(buf, sizeof buf, "%zu", i + 1);
+        labels[i] = strdup(buf);
+        titles[i] = strdup(report_sweep_name(g, i, buf, sizeof buf));
     }
     nf = report_pareto(x, y, n, front);
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     svg_extent(x, n, &x0, &x1);
     svg_extent(y, n, &y0, &y1);
+    if (limit > 0 && limit > y1) y1 = limit;
+    if (limit > 0 && limit < y0) y0 = limit;
     char title[256];
     snprintf(title, sizeof title, "Trade-off: %s against %s", ylabel, xlabel);
     svg_plot p;
@@ -246,21 +271,76 @@ int report_plot_tradeoff(FILE *f, const rs_group *g, const char *xcol, const cha
         for (size_t i = 0; i < nf; i++) fx[i] = x[front[i]], fy[i] = y[front[i]];
         svg_line(&p, fx, fy, nf, report_colours[1], 1, "Pareto front");
     }
-    svg_scatter(&p, x, y, n, report_colours[0], (const char *const *)labels, "grid point");
+    size_t left_out = svg_scatter_keyed(&p, x, y, n, report_colours[0], (const char *const *)labels,
+                                        (const char *const *)titles, "grid point, by number");
+    /* The front's points over the others, in their colour. */
     if (fx && fy) svg_scatter(&p, fx, fy, nf, report_colours[1], NULL, "on the front");
+    if (limit > 0) limit_line(&p, limit);
     svg_end(&p);
+    if (left_out > 0)
+        fprintf(f, "<p class=\"note\">%zu point%s left unnumbered here for want of room: the "
+                   "table below has every point.</p>\n", left_out, left_out == 1 ? "" : "s");
     free(fx);
     free(fy);
 out:
     for (size_t i = 0; labels && i < n; i++) free(labels[i]);
+    for (size_t i = 0; titles && i < n; i++) free(titles[i]);
     free(labels);
+    free(titles);
     free(x);
     free(y);
     free(front);
     return 1;
 }
 
-int report_whatif_bars(FILE *f, const rs_group *g) {
+void report_sweep_key(FILE *f, const rs_group *g) {
+    static const char *const cols[] = {"mean_used_memory_rss", "peak_used_memory_rss",
+                                       "cpu_time", "final_allocator_nmadvise"};
+    static const char *const heads[] = {"mean RSS", "peak RSS", "CPU s", "madvise calls"};
+    const table *t = &g->rows;
+    fputs("<table class=\"bins\"><tr><th>#</th><th>id</th>", f);
+    for (int a = 1; a <= g->naxes; a++) {
+        fputs("<th>", f);
+        report_escape(f, t->names[a]);
+        fputs("</th>", f);
+    }
+    for (int k = 0; k < 4; k++)
+        if (table_col(t, cols[k]) >= 0) fprintf(f, "<th>%s</th>", heads[k]);
+    fputs("</tr>\n", f);
+    char b[32];
+    for (size_t i = 0; i < t->nrows; i++) {
+        fprintf(f, "<tr><td>%zu</td><td>", i + 1);
+        report_escape(f, table_str(t, i, 0));
+        fputs("</td>", f);
+        for (int a = 1; a <= g->naxes; a++) {
+            fputs("<td>", f);
+            report_escape(f, table_str(t, i, a));
+            fputs("</td>", f);
+        }
+        for (int k = 0; k < 4; k++) {
+            int c = table_col(t, cols[k]);
+            if (c < 0) continue;
+            double v = table_num(t, i, c);
+            if (k < 2) fprintf(f, "<td>%s</td>", svg_format(v, SVG_BYTES, b));
+            else if (isnan(v)) fputs("<td>-</td>", f);
+            else fprintf(f, k == 2 ? "<td>%.2f</td>" : "<td>%.0f</td>", v);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+/* One bar cell: the bar from the cell's left edge, then the figure. */
+static void bar_cell(FILE *f, double v, double max, double change, int show_change) {
+    char a[32];
+    fprintf(f, "<td style=\"text-align:left;white-space:nowrap\"><span class=\"bar\" "
+               "style=\"width:160px\"><span style=\"width:%.1f%%\"></span></span> %s",
+            max > 0 ? 100 * v / max : 0, svg_format(v, SVG_BYTES, a));
+    if (show_change && !isnan(change)) fprintf(f, " (%+.1f%%)", change);
+    fputs("</td>", f);
+}
+
+int report_whatif_bars(FILE *f, const rs_group *g, double limit) {
     const table *t = &g->rows;
     static const char *const cols[] = {"rss_peak", "rss_mean", "rss_final"};
     static const char *const deltas[] = {"rss_peak_change_pct", "rss_mean_change_pct",
@@ -277,7 +357,8 @@ int report_whatif_bars(FILE *f, const rs_group *g) {
         for (int k = 0; k < 3; k++)
             if (strcmp(table_str(t, i, csh), "total") == 0 && table_num(t, i, cv[k]) > max[k])
                 max[k] = table_num(t, i, cv[k]);
-    char a[32];
+    for (int k = 0; limit > 0 && k < 3; k++)
+        if (limit > max[k]) max[k] = limit;
     fputs("<table class=\"bins\"><tr><th>remedy</th><th>peak RSS</th><th>mean RSS</th>"
           "<th>final RSS</th></tr>\n", f);
     for (size_t i = 0; i < t->nrows; i++) {
@@ -291,12 +372,13 @@ int report_whatif_bars(FILE *f, const rs_group *g) {
                 fputs("<td>-</td>", f);
                 continue;
             }
-            fprintf(f, "<td><span class=\"bar\" style=\"width:160px\"><span style=\"width:%.1f%%\">"
-                       "</span></span> %s", max[k] > 0 ? 100 * v / max[k] : 0,
-                    svg_format(v, SVG_BYTES, a));
-            if (!isnan(d) && i > 0) fprintf(f, " (%+.1f%%)", d);
-            fputs("</td>", f);
+            bar_cell(f, v, max[k], d, i > 0);
         }
+        fputs("</tr>\n", f);
+    }
+    if (limit > 0) {
+        fputs("<tr class=\"total\"><td style=\"text-align:left\">container limit</td>", f);
+        for (int k = 0; k < 3; k++) bar_cell(f, limit, max[k], NAN, 0);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);

@@ -45,7 +45,8 @@ static void make_compare(const char *allocators) {
 
 Test(cli_report, report_of_a_comparison_is_one_self_contained_page) {
     make_compare("jemalloc,mimalloc");
-    tu_result r = run((const char *[]){"report", "cmp", "-o", "report.html", NULL});
+    tu_result r = run((const char *[]){"report", "cmp", "-o", "report.html", "--container-limit",
+                                       "1gb", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
     char *html = tu_read_file(tu_path(dir, "report.html"), NULL);
@@ -64,6 +65,18 @@ Test(cli_report, report_of_a_comparison_is_one_self_contained_page) {
     cr_assert(strstr(html, "2.0: critical if held 10m") != NULL);
     cr_assert(strstr(html, "<table class=\"bins\">") != NULL, "jemalloc's size classes");
     cr_assert(strstr(html, "MEMORY DOCTOR") != NULL, "the doctor's text is in the page");
+    /* What produced it, from the runs' summary.json. */
+    cr_assert(strstr(html, "<table class=\"prov\">") != NULL, "a provenance block");
+    cr_assert(strstr(html, "preset:seed-blog, 20000 keys") != NULL, "the preset and its keys");
+    cr_assert(strstr(html, "<td>virtual</td>") != NULL, "the clock");
+    cr_assert(strstr(html, "jemalloc 5.") != NULL && strstr(html, "mimalloc 2.") != NULL,
+              "the allocators' versions");
+    cr_assert(strstr(html, "fragsim of the runs") != NULL && strstr(html, "runs written") != NULL);
+    /* The container limit on every RSS chart: each run's memory chart and
+     * the comparison's RSS overlay. */
+    cr_assert_eq(count(html, ">container limit 1.0 GiB</text>"), 2 + 1);
+    /* Ratios on a log scale, nothing drawn at a false top. */
+    cr_assert_eq(count(html, "(log scale)</text>"), 2 + 2, "two overlays, one per run");
     /* Self-contained: nothing to fetch. */
     cr_assert(strstr(html, "<script") == NULL && strstr(html, "src=") == NULL &&
               strstr(html, "<link") == NULL && strstr(html, "href=\"http") == NULL);
@@ -287,7 +300,13 @@ Test(cli_report, a_sweep_becomes_trade_off_plots_with_their_front) {
     cr_assert_eq(count(html, ">Pareto front</text>"), 3, "%s", html);
     cr_assert_eq(count(html, "<svg"), 4);
     cr_assert(strstr(html, "Trade-off: mean RSS against CPU seconds of the run") != NULL);
-    cr_assert(strstr(html, ">10000</text>") != NULL, "points are labelled by their grid values");
+    /* Points are labelled by number; the key table and the overlay's
+     * legend name every grid value. */
+    cr_assert(strstr(html, "<th>jemalloc.dirty_decay_ms</th>") != NULL, "the key table's axis");
+    cr_assert(strstr(html, "<td>3</td><td>p0003</td><td>-1</td>") != NULL, "point 3 is -1");
+    cr_assert(strstr(html, ">1: 0</text>") && strstr(html, ">2: 10000</text>") &&
+              strstr(html, ">3: -1</text>"), "the legend names every grid value");
+    cr_assert(strstr(html, "font-size=\"10\" fill=\"#333\">") != NULL, "numbered points");
     free(html);
     r = run((const char *[]){"doctor", "sw", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);

@@ -73,7 +73,7 @@ int cli_presets(int argc, char **argv) {
     return CLI_OK;
 }
 
-/* The directory this executable lives in, where its workers live too. */
+/* The directory this executable lives in. */
 static int exe_dir(char *buf, size_t n) {
     ssize_t k = readlink("/proc/self/exe", buf, n - 1);
     if (k <= 0) return -1;
@@ -84,11 +84,57 @@ static int exe_dir(char *buf, size_t n) {
     return 0;
 }
 
+/* Where the workers are looked for, in this order: $FRAGSIM_LIBEXECDIR
+ * when set; beside this executable (the build tree); the libexec
+ * directory relative to it (an installed tree, wherever its prefix went:
+ * bin/fragsim finds ../libexec/fragsim/); the directory the build was
+ * configured to install them in (a front end copied elsewhere).  Returns
+ * how many of the CLI_WORKER_DIRS slots it filled. */
+int cli_worker_dirs(char dirs[][PATH_MAX]) {
+    int n = 0;
+    char self[PATH_MAX];
+    const char *env = getenv("FRAGSIM_LIBEXECDIR");
+    if (env != NULL && *env != '\0') snprintf(dirs[n++], PATH_MAX, "%s", env);
+    if (exe_dir(self, sizeof self) == 0) {
+        snprintf(dirs[n++], PATH_MAX, "%s", self);
+        /* bin/../libexec/fragsim, said as libexec/fragsim when it exists */
+        char rel[PATH_MAX + 64];
+        snprintf(rel, sizeof rel, "%s/%s", self, FRAGSIM_WORKER_RELDIR);
+        if (realpath(rel, dirs[n]) == NULL) snprintf(dirs[n], PATH_MAX, "%s", rel);
+        n++;
+    }
+    snprintf(dirs[n++], PATH_MAX, "%s", FRAGSIM_WORKER_INSTALLDIR);
+    return n;
+}
+
 int cli_worker_path(const char *name, char *buf, size_t n) {
-    char dir[PATH_MAX];
-    if (exe_dir(dir, sizeof dir) != 0) return -1;
-    if ((size_t)snprintf(buf, n, "%s/fragsim-%s", dir, name) >= n) return -1;
-    return access(buf, X_OK);
+    char dirs[CLI_WORKER_DIRS][PATH_MAX];
+    int nd = cli_worker_dirs(dirs);
+    for (int i = 0; i < nd; i++)
+        if ((size_t)snprintf(buf, n, "%s/fragsim-%s", dirs[i], name) < n && access(buf, X_OK) == 0)
+            return 0;
+    return -1;
+}
+
+/* Why allocator `name` cannot run: not built, or built but its worker is
+ * in none of the directories looked in (a front end copied without them). */
+static int worker_missing(const char *name) {
+    char names[] = FRAGSIM_BACKENDS;
+    int built = 0;
+    for (char *save, *b = strtok_r(names, ",", &save); b; b = strtok_r(NULL, ",", &save))
+        built |= strcmp(b, name) == 0;
+    if (!built || strchr(name, '/') != NULL)
+        return cli_error("run", CLI_USAGE, "allocator '%s' is not in this build (built: %s%s%s; "
+                         "or preload:PATH.so)", name, FRAGSIM_BACKENDS,
+                         *FRAGSIM_BACKENDS_SKIPPED ? "; skipped: " : "", FRAGSIM_BACKENDS_SKIPPED);
+    char dirs[CLI_WORKER_DIRS][PATH_MAX], where[4 * PATH_MAX] = "";
+    int nd = cli_worker_dirs(dirs);
+    for (int i = 0; i < nd; i++)
+        snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s", i ? ", " : "",
+                 dirs[i]);
+    return cli_error("run", CLI_FAIL, "allocator '%s' is built, but its worker fragsim-%s is in "
+                     "none of: %s (install with cmake --install, or set FRAGSIM_LIBEXECDIR)",
+                     name, name, where);
 }
 
 int cli_allocators(int argc, char **argv) {
@@ -137,9 +183,7 @@ static int run_in_worker(int argc, char **argv) {
         setenv("LD_PRELOAD", lib, 1);
 #endif
     } else if (strchr(name, '/') != NULL || cli_worker_path(name, path, sizeof path) != 0) {
-        return cli_error("run", CLI_USAGE, "allocator '%s' is not in this build (built: %s%s%s; "
-                         "or preload:PATH.so)", name, FRAGSIM_BACKENDS,
-                         *FRAGSIM_BACKENDS_SKIPPED ? "; skipped: " : "", FRAGSIM_BACKENDS_SKIPPED);
+        return worker_missing(name);
     }
     /* argv[0] of the worker, then "run", then the user's arguments. */
     char *args[argc + 2];

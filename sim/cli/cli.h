@@ -4,6 +4,7 @@
 #ifndef FRAGSIM_CLI_H
 #define FRAGSIM_CLI_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -286,9 +287,13 @@ void cli_redis_argv(const cli_redis_opts *o, const char **argv, int *m);
 /* getopt's failure for argv, in plain words (usage error). */
 int cli_bad_option(const char *cmd, int argc, char **argv);
 
-/* Path of the worker executable of allocator `name` (beside this one);
- * returns 0 when it exists. */
+/* Path of the worker executable of allocator `name`, the first found in
+ * cli_worker_dirs(); returns 0 when it exists. */
 int cli_worker_path(const char *name, char *buf, size_t n);
+/* The directories workers are looked in, in order (README "Install");
+ * dirs[] holds CLI_WORKER_DIRS paths of PATH_MAX bytes.  Returns the count. */
+#define CLI_WORKER_DIRS 4
+int cli_worker_dirs(char dirs[][PATH_MAX]);
 
 /* Prints "fragsim CMD: message" on stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
