@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../sim/base/emem.h"
+#include "../sim/base/rng.h"
 #include "../sim/base/units.h"
 
 /* ---- a table from a 64-bit key hash to a value, in engine memory ----
@@ -87,19 +88,12 @@ int transform_parse_sample_keys(transform_spec *s, const char *arg, fs_err *err)
     return 0;
 }
 
-/* splitmix64's finaliser: every bit of the key's hash and of the seed
- * reaches every bit of the result, so each seed draws another sample. */
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 int transform_sample_keep(const transform_spec *s, const char *key, uint32_t n) {
     if (!transform_sampling(s)) return 1;
-    uint64_t h = mix64(transform_key_hash(key, n) ^ mix64(s->sample_seed + 0x9e3779b97f4a7c15ULL));
+    /* splitmix64 of the key's hash and of the seed: every bit of both
+     * reaches every bit of h, so each seed draws another sample. */
+    uint64_t seed = s->sample_seed, x = transform_key_hash(key, n) ^ rng_splitmix64(&seed);
+    uint64_t h = rng_splitmix64(&x);
     /* The top 53 bits as a fraction in [0, 1), against the rate. */
     return (double)(h >> 11) * 0x1p-53 < s->sample_keys;
 }
@@ -386,7 +380,7 @@ static int next_sampled(transform_state *st, trace_event *ev, fs_err *err) {
             make_tick(ev, st->last_dropped_us);
             return 1;
         }
-        if (ev->key == NULL || !transform_sampling(s) || transform_sample_keep(s, ev->key, ev->keylen)) {
+        if (ev->key == NULL || transform_sample_keep(s, ev->key, ev->keylen)) {
             if (ev->key != NULL && s->stats) s->stats->sample_kept_events++;
             st->started = 1;
             st->dropped_since_kept = 0;
