@@ -130,10 +130,10 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     "                        heap's pages and the live bytes in each) and, for\n" \
     "                        jemalloc, bins-T.csv (size classes); fragsim report\n" \
     "                        draws them\n" \
-    "  --sample-keys R       replay only the keys whose hash falls under R (0 < R <= 1),\n" \
-    "                        every event of each (spatial sampling); summary.json's\n" \
-    "                        sampling section scales byte figures by 1/R (*_est),\n" \
-    "                        ratios as measured\n" \
+    "  --sample-keys R       replay only the keys whose hash falls under R\n" \
+    "                        (0 < R <= 1), every event of each (spatial sampling);\n" \
+    "                        summary.json's sampling section scales byte figures\n" \
+    "                        by 1/R (*_est), ratios as measured\n" \
     "  --sample-seed N       the hash's seed (default: --seed, else 0)\n" \
     CLI_TIME_HELP \
     "  --progress, --no-progress  progress on stderr (default: when a terminal)\n"
