@@ -1,8 +1,8 @@
 /* --sample-keys: spatial sampling of keys.  A key is in or out by its
  * seeded hash alone, so the same seed keeps the same keys; a kept key keeps
  * every event; the share kept is close to the rate; the clock's origin and
- * end stay the whole trace's; bad rates are refused; and compare passes
- * the option on to its children. */
+ * end stay the whole trace's; bad rates are refused; compare passes the
+ * option on to its children, and sweep takes it as a grid key. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -274,5 +274,19 @@ Test(sample_keys, compare_passes_the_rate_to_every_run) {
     cr_assert_eq(r.exit_code, 2, "the parent refuses a bad rate before starting any run");
     cr_assert(strstr(r.err, "--sample-keys") != NULL, "%s", r.err);
     cr_assert(!tu_exists(tu_path(dir, "cmp2")));
+    tu_result_free(&r);
+}
+
+Test(sample_keys, sweep_takes_the_rate_as_a_grid_key) {
+    tu_result r = run((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "2000", "--grid",
+                                       "sample-keys=0.5,1", "-o", "sw", "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    cr_assert_eq(summary_rate("sw/p0001/summary.json"), 0.5);
+    cr_assert_eq(summary_rate("sw/p0002/summary.json"), 1.0);
+    r = run((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "2000", "--grid",
+                             "hz=10", "--sample-keys", "7", "-o", "sw2", "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 2, "a fixed bad rate is refused before any point runs");
+    cr_assert(!tu_exists(tu_path(dir, "sw2")));
     tu_result_free(&r);
 }
