@@ -120,6 +120,9 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s);
 
 /* The summary in either style (JSON document or INFO block). */
 void results_summary_emit(emitter *em, const run_summary *s);
+/* Its sampling section (results_sampling.c): nothing unless the run
+ * sampled keys (--sample-keys below 1). */
+void results_sampling_emit(emitter *em, const run_summary *s);
 
 /* ---- the results directory ---- */
 typedef struct results_dir {

@@ -235,10 +235,14 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_object_end(em);
         if (s->has_gen) emit_gen(em, &s->gen);
         if (s->transform) emit_remedy(em, s->transform);
+        /* 1: every key (no --sample-keys); the sampling section has the rest. */
+        emit_double(em, "sample_keys",
+                    s->transform && transform_sampling(s->transform) ? s->transform->sample_keys
+                                                                     : 1.0, 6);
     } else if (s->transform && !transform_spec_empty(s->transform)) {
         char buf[1024];
         transform_describe(s->transform, buf, sizeof buf);
-        emit_str(em, "remedy", buf);
+        if (buf[0]) emit_str(em, "remedy", buf);
         if (s->transform->compress_sample)
             emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(s->transform), 3);
     }
@@ -283,6 +287,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     if (!info) emit_row(em, "mean", NULL, &s->mean, 1);
     if (!info || s->activedefrag) emit_defrag(em, s);
     if (s->nshards > 0) emit_shards(em, s);
+    results_sampling_emit(em, s);
 
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../sim/base/emem.h"
+#include "../sim/base/rng.h"
 #include "../sim/base/units.h"
 
 /* ---- a table from a 64-bit key hash to a value, in engine memory ----
@@ -71,7 +72,30 @@ static void htab_free(htab *t) {
 
 int transform_spec_empty(const transform_spec *s) {
     return s->pad == TRANSFORM_PAD_NONE && s->compress_ratio == 0 && s->uniform_ttl_sep == '\0' &&
-           s->shard < 0 && !s->shard_arenas;
+           s->shard < 0 && !s->shard_arenas && !transform_sampling(s);
+}
+
+int transform_sampling(const transform_spec *s) {
+    return s->sample_keys > 0 && s->sample_keys < 1;
+}
+
+int transform_parse_sample_keys(transform_spec *s, const char *arg, fs_err *err) {
+    double r;
+    if (units_parse_double(arg, &r) != 0 || !(r > 0) || r > 1)
+        return fs_errf(err, "--sample-keys '%s': expected a rate above 0 and at most 1 (0.01 "
+                       "keeps one key in a hundred, with every event of each)", arg);
+    s->sample_keys = r;
+    return 0;
+}
+
+int transform_sample_keep(const transform_spec *s, const char *key, uint32_t n) {
+    if (!transform_sampling(s)) return 1;
+    /* splitmix64 of the key's hash and of the seed: every bit of both
+     * reaches every bit of h, so each seed draws another sample. */
+    uint64_t seed = s->sample_seed, x = transform_key_hash(key, n) ^ rng_splitmix64(&seed);
+    uint64_t h = rng_splitmix64(&x);
+    /* The top 53 bits as a fraction in [0, 1), against the rate. */
+    return (double)(h >> 11) * 0x1p-53 < s->sample_keys;
 }
 
 int transform_nshards(const transform_spec *s) {
@@ -252,6 +276,14 @@ typedef struct transform_state {
     transform_spec spec;
     htab shards; /* key hash -> shard + 1 */
     htab ttls;   /* prefix hash -> ttl_us */
+    /* --sample-keys: the clock's origin and end are the whole trace's, so
+     * a sampled run's samples fall at the same virtual times as the full
+     * run's: the first event passes (as a clock tick if its key is left
+     * out), and the last left-out event's time, if after every kept one,
+     * is a clock tick at the end. */
+    int started;
+    int dropped_since_kept;
+    int64_t last_dropped_us;
 } transform_state;
 
 static int shard_of(const transform_spec *s, const trace_event *ev) {
@@ -327,9 +359,47 @@ static uint64_t resize(transform_state *st, uint64_t size) {
     return out;
 }
 
+static void make_tick(trace_event *ev, int64_t t) {
+    memset(ev, 0, sizeof *ev);
+    ev->time_us = t;
+    ev->op = TRACE_OP_TICK;
+    ev->ttl_us = TRACE_TTL_NONE;
+}
+
+/* The next event of a sampled key (or of no key), left-out events skipped
+ * rather than replayed as ticks: between two events the engine's cron and
+ * samples run by time alone, so skipping changes nothing but the cost. */
+static int next_sampled(transform_state *st, trace_event *ev, fs_err *err) {
+    const transform_spec *s = &st->spec;
+    for (;;) {
+        int rc = trace_next(&st->inner, ev, err);
+        if (rc < 0) return -1;
+        if (rc == 0) {
+            if (!st->dropped_since_kept) return 0;
+            st->dropped_since_kept = 0;
+            make_tick(ev, st->last_dropped_us);
+            return 1;
+        }
+        if (ev->key == NULL || transform_sample_keep(s, ev->key, ev->keylen)) {
+            if (ev->key != NULL && s->stats) s->stats->sample_kept_events++;
+            st->started = 1;
+            st->dropped_since_kept = 0;
+            return 1;
+        }
+        if (s->stats) s->stats->sample_dropped_events++;
+        if (!st->started) {
+            st->started = 1;
+            make_tick(ev, ev->time_us);
+            return 1;
+        }
+        st->dropped_since_kept = 1;
+        st->last_dropped_us = ev->time_us;
+    }
+}
+
 static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
     transform_state *st = r->state;
-    int rc = trace_next(&st->inner, ev, err);
+    int rc = next_sampled(st, ev, err);
     if (rc <= 0) return rc;
     /* The shard is decided on the size the trace wrote, so the shards are
      * the same with and without padding or compression. */
@@ -339,11 +409,7 @@ static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
         /* Another shard's event becomes a clock tick: every shard's clock,
          * samples and cron ticks then run as the whole trace's, so the
          * shards' series add up sample by sample. */
-        int64_t t = ev->time_us;
-        memset(ev, 0, sizeof *ev);
-        ev->time_us = t;
-        ev->op = TRACE_OP_TICK;
-        ev->ttl_us = TRACE_TTL_NONE;
+        make_tick(ev, ev->time_us);
         return 1;
     }
     if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ||

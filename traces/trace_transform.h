@@ -51,6 +51,8 @@ typedef struct transform_stats {
     uint64_t padded_values;     /* writes whose size padding raised */
     uint64_t pad_bytes;         /* bytes padding added */
     uint64_t ttl_changed;       /* SETs whose TTL --uniform-ttl changed */
+    uint64_t sample_kept_events;    /* --sample-keys: events of kept keys */
+    uint64_t sample_dropped_events; /* and of the others, left out */
     double setup_cpu_seconds;   /* CPU spent before the replay: the zstd measurement,
                                    the uniform-ttl pre-pass (part of the run's cpu_time) */
 } transform_stats;
@@ -87,6 +89,12 @@ typedef struct transform_spec {
      * (trace_event.shard), for an engine that gives each shard an
      * allocator arena of its own (engine_config.nheaps). */
     int shard_arenas;
+    /* --sample-keys R: spatial sampling (SHARDS; libCacheSim's --sample-ratio).
+     * A key is kept when a hash of its bytes, seeded by sample_seed, falls
+     * under R: every event of a kept key passes, none of the others'.
+     * 0 or 1: every key. */
+    double sample_keys;
+    uint64_t sample_seed;
     transform_stats *stats;   /* counted into as the events pass; NULL: not counted */
 } transform_spec;
 
@@ -103,6 +111,15 @@ int transform_parse_shard_by(transform_spec *s, transform_shard_by by, const cha
                              fs_err *err);                                       /* B1,B2,... */
 /* K/N (1-based), or arenas; after transform_parse_shard_by. */
 int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err);
+
+/* --sample-keys R: a rate above 0 and at most 1.  Returns 0 or -1. */
+int transform_parse_sample_keys(transform_spec *s, const char *arg, fs_err *err);
+/* Whether key (n bytes) is among the sampled keys: always when sampling is
+ * off; else by the seeded hash against the rate, the same answer for the
+ * same key, seed and rate in every run. */
+int transform_sample_keep(const transform_spec *s, const char *key, uint32_t n);
+/* Sampling is on: 0 < sample_keys < 1. */
+int transform_sampling(const transform_spec *s);
 
 /* "first", "min", ... */
 const char *transform_ttl_stat_name(transform_ttl_stat st);

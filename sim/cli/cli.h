@@ -41,7 +41,7 @@ enum {
     OPT_DEFRAG_IGNORE_BYTES, OPT_DEFRAG_THRESHOLD_LOWER, OPT_DEFRAG_THRESHOLD_UPPER,
     OPT_DEFRAG_CYCLE_MIN, OPT_DEFRAG_CYCLE_MAX, OPT_DEFRAG_MAX_SCAN_FIELDS, OPT_ACTIVEDEFRAG_FROM,
     OPT_DEFRAG_HINT,
-    OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL, OPT_FORCE, OPT_COLUMNS,
+    OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL, OPT_FORCE, OPT_COLUMNS, OPT_SAMPLE_KEYS, OPT_SAMPLE_SEED,
 };
 
 /* The options that end every replaying command's table (run, compare,
@@ -114,7 +114,9 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     {"config", required_argument, 0, OPT_CONFIG}, {"format", required_argument, 0, OPT_FORMAT}, \
     {"fill-on-miss", no_argument, 0, OPT_FILL_ON_MISS}, \
     {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL}, \
-    {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT}, CLI_TIME_LONGOPTS, CLI_OUTPUT_LONGOPTS
+    {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT}, \
+    {"sample-keys", required_argument, 0, OPT_SAMPLE_KEYS}, \
+    {"sample-seed", required_argument, 0, OPT_SAMPLE_SEED}, CLI_TIME_LONGOPTS, CLI_OUTPUT_LONGOPTS
 /* Their help, less the allocator's options and -o, -q (which say what
  * each command writes). */
 #define CLI_REPLAY_HELP \
@@ -130,6 +132,11 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     "                        heap's pages and the live bytes in each) and, for\n" \
     "                        jemalloc, bins-T.csv (size classes); fragsim report\n" \
     "                        draws them\n" \
+    "  --sample-keys R       replay only the keys whose hash falls under R\n" \
+    "                        (0 < R <= 1), every event of each (spatial sampling);\n" \
+    "                        summary.json's sampling section scales byte figures\n" \
+    "                        by 1/R (*_est), ratios as measured\n" \
+    "  --sample-seed N       the hash's seed (default: --seed, else 0)\n" \
     CLI_TIME_HELP \
     "  --force               -o may replace another command's results (a run over a\n" \
     "                        comparison); without it, -o replaces only an earlier\n" \
@@ -144,6 +151,7 @@ typedef struct cli_replay_opts {
     const char *allocator_options[CLI_MAX_ALLOCATOR_OPTIONS];
     int nallocator_options, allocator_options_dropped; /* beyond the maximum */
     const char *config, *format, *sample_interval, *page_map_at, *out, *jobs;
+    const char *sample_keys, *sample_seed; /* --sample-keys R, --sample-seed N */
     int fill_on_miss, progress, quiet;
     int force; /* --force: -o may replace any earlier results directory */
     cli_time_opts time;
@@ -160,8 +168,13 @@ int cli_replay_opt(cli_replay_opts *r, int opt, const char *arg);
  * code after printing the error. */
 int cli_replay_check(const char *cmd, const cli_replay_opts *r, int max_options, int named,
                      uint64_t max_jobs, uint64_t *jobs, double *at, size_t *nat);
+/* Sets s's key sampling from --sample-keys and --sample-seed (when not
+ * given, gen_seed, the run's --seed, picks the hash).  Returns 0 or -1. */
+int cli_replay_sampling(const cli_replay_opts *r, uint64_t gen_seed, transform_spec *s,
+                        fs_err *err);
 /* Appends the options a child `fragsim run` gets as given: config,
- * format, fill-on-miss, sample-interval, page-map-at and the time's. */
+ * format, fill-on-miss, sample-interval, page-map-at, sample-keys,
+ * sample-seed and the time's. */
 void cli_replay_pairs(const cli_replay_opts *r, cli_pair *p, int *n);
 void cli_replay_argv(const cli_replay_opts *r, const char **argv, int *m);
 

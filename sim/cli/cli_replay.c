@@ -123,6 +123,8 @@ int cli_replay_opt(cli_replay_opts *r, int opt, const char *arg) {
     case OPT_FILL_ON_MISS: r->fill_on_miss = 1; return 1;
     case OPT_SAMPLE_INTERVAL: r->sample_interval = arg; return 1;
     case OPT_PAGE_MAP_AT: r->page_map_at = arg; return 1;
+    case OPT_SAMPLE_KEYS: r->sample_keys = arg; return 1;
+    case OPT_SAMPLE_SEED: r->sample_seed = arg; return 1;
     case OPT_JOBS: r->jobs = arg; return 1;
     case 'o': r->out = arg; return 1;
     case OPT_FORCE: r->force = 1; return 1;
@@ -151,6 +153,14 @@ int cli_replay_check(const char *cmd, const cli_replay_opts *r, int max_options,
             return cli_error(cmd, CLI_USAGE, "--jobs '%s': expected 1 to %llu", r->jobs,
                              (unsigned long long)max_jobs);
     }
+    {
+        /* Checked here too, so that a command starting children fails at
+         * once rather than in every child. */
+        fs_err err;
+        transform_spec s = {0};
+        if (cli_replay_sampling(r, 0, &s, &err) != 0)
+            return cli_error(cmd, CLI_USAGE, "%s", err.msg);
+    }
     if (r->page_map_at != NULL) {
         fs_err err;
         double tmp[RUN_MAX_PAGE_MAPS];
@@ -161,12 +171,28 @@ int cli_replay_check(const char *cmd, const cli_replay_opts *r, int max_options,
     return -1;
 }
 
+int cli_replay_sampling(const cli_replay_opts *r, uint64_t gen_seed, transform_spec *s,
+                        fs_err *err) {
+    s->sample_keys = 0;
+    s->sample_seed = gen_seed;
+    if (r->sample_seed != NULL && units_parse_u64(r->sample_seed, &s->sample_seed) != 0)
+        return fs_errf(err, "--sample-seed '%s': expected a whole number, 0 or more", r->sample_seed);
+    if (r->sample_seed != NULL && r->sample_keys == NULL)
+        return fs_errf(err, "--sample-seed %s: it seeds --sample-keys, which is not given",
+                       r->sample_seed);
+    if (r->sample_keys != NULL && transform_parse_sample_keys(s, r->sample_keys, err) != 0)
+        return -1;
+    return 0;
+}
+
 void cli_replay_pairs(const cli_replay_opts *r, cli_pair *p, int *n) {
     add_pair(p, n, "--config", r->config);
     add_pair(p, n, "--format", r->format);
     add_pair(p, n, "--fill-on-miss", r->fill_on_miss ? CLI_FLAG : NULL);
     add_pair(p, n, "--sample-interval", r->sample_interval);
     add_pair(p, n, "--page-map-at", r->page_map_at);
+    add_pair(p, n, "--sample-keys", r->sample_keys);
+    add_pair(p, n, "--sample-seed", r->sample_seed);
     cli_time_pairs(&r->time, p, n);
 }
 

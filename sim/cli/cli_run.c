@@ -199,6 +199,8 @@ int cli_run(int argc, char **argv) {
         if (cli_gen_params(&g, &cfg.gen, &err) != 0) return cli_error("run", CLI_USAGE, "%s", err.msg);
         cfg.preset = g.preset;
     }
+    if (cli_replay_sampling(&r, cfg.trace_path == NULL ? cfg.gen.seed : 0, &spec, &err) != 0)
+        return cli_error("run", CLI_USAGE, "%s", err.msg);
     /* The Redis model's settings: Redis's defaults, the preset's, the
      * redis.conf (checked as Redis checks it and recorded), the command
      * line.  A preset's or redis.conf's hz drives the cron tick unless --hz
