@@ -43,6 +43,7 @@
 #include "defrag.h"
 #include "evict.h"
 #include "objmodel.h"
+#include "redis_expire.h"
 #include "base/rng.h"
 
 typedef struct engine engine;
@@ -61,7 +62,8 @@ typedef enum engine_expiry { ENGINE_EXPIRY_EXACT, ENGINE_EXPIRY_REDIS } engine_e
 
 /* "exact" or "redis". */
 const char *engine_expiry_name(engine_expiry x);
-/* Returns 0, or -1 with err listing the names. */
+/* "exact", "redis" or "redis:US" (the cost of a key the cycle looks at,
+ * rx_parse_cost).  Returns 0, or -1 with err listing the names. */
 int engine_expiry_parse(const char *name, engine_expiry *x, fs_err *err);
 
 typedef struct engine_config {
@@ -91,6 +93,9 @@ typedef struct engine_config {
     engine_sample_fn on_snapshot; /* may be NULL when nsnapshots is 0 */
     om_kind object_model;       /* OM_RAW (0) or OM_REDIS: objmodel.h */
     engine_expiry expiry;       /* ENGINE_EXPIRY_EXACT (0) or _REDIS */
+    uint32_t expire_key_ns;     /* redis expiry: CPU per key the cycle looks at;
+                                   0: RX_KEY_NS (redis_expire.h) */
+    int expire_effort;          /* active-expire-effort, 1-10; 0: 1 */
     uint64_t maxmemory;         /* used_memory limit before writes; 0: none (evict.h) */
     redis_policy maxmemory_policy;
     int maxmemory_samples;      /* > 0 when maxmemory is set */
@@ -149,7 +154,8 @@ struct engine {
     size_t next_snapshot;     /* index of the next snapshot time */
     int64_t next_snapshot_us; /* INT64_MAX: none left */
     objmodel om;              /* the redis model's blocks and tables */
-    rng rx_rng;               /* the active expire cycle's sampler */
+    rx_state rx;              /* the active expire cycle (redis expiry) */
+    int64_t last_turn_us;     /* the last event-loop turn's time (redis expiry) */
     evictor ev;               /* maxmemory's per-key words and pool */
     rng ev_rng;               /* eviction's sampler and LFU's coin */
     defrag df;                /* active defrag's state and statistics */
