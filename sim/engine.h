@@ -56,8 +56,13 @@ typedef int (*engine_sample_fn)(void *arg, engine *e, fs_err *err);
 typedef void (*engine_pace_fn)(void *arg, int64_t t_us);
 
 /* exact: every key goes at its TTL (the clock rules above).  redis: as
- * Redis does, lazily when an event touches it and by the cron's active
- * cycle (redis_expire.h); a key past its TTL counts until then. */
+ * Redis does, lazily when an event touches it and by the active expire
+ * cycles (redis_expire.h): the slow one on each cron tick, the fast one on
+ * each turn of a server's event loop, which is taken to come at every
+ * instant the trace has events (commands that arrive together are read in
+ * one turn; a trace carries no finer batching) and after every cron tick
+ * (the loop turns after its time events).  A key past its TTL counts until
+ * it is found. */
 typedef enum engine_expiry { ENGINE_EXPIRY_EXACT, ENGINE_EXPIRY_REDIS } engine_expiry;
 
 /* "exact" or "redis". */

@@ -55,6 +55,26 @@ void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     cr_assert(c->nrows >= 2);
 }
 
+int fid_info_times(const char *path, double *t, int max, double *last_set) {
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char line[512];
+    long long s0 = -1, us0 = 0;
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        long long sec, usec;
+        if (sscanf(line, "%lld.%lld ", &sec, &usec) != 2) continue; /* redis-cli's OK */
+        if (s0 < 0) s0 = sec, us0 = usec;
+        double at = (double)(sec - s0) + (double)(usec - us0) / 1e6;
+        if (strstr(line, "] \"INFO\" \"memory\"") != NULL && n < max) t[n++] = at;
+        if (last_set != NULL && (strstr(line, "] \"SET\" ") != NULL ||
+                                 strstr(line, "] \"SETEX\" ") != NULL))
+            *last_set = at;
+    }
+    fclose(f);
+    return n;
+}
+
 void fid_info_settled(redis_info_memory *m) {
     struct timespec ts = {0, 350 * 1000 * 1000};
     nanosleep(&ts, NULL);

@@ -35,6 +35,11 @@ void fid_import(const char *dir);
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
 
+/* The times of a capture's INFO memory commands, in seconds from its first
+ * command, into t (at most max); *last_set (may be NULL) the time of its
+ * last SET or SETEX.  Returns how many. */
+int fid_info_times(const char *monitor_path, double *t, int max, double *last_set);
+
 /* INFO memory after 350 ms: INFO's allocator_* fields are the cron's copy
  * of jemalloc's statistics, refreshed every 100 ms, so a few refreshes
  * later they show the end of what came before rather than a moment in it. */

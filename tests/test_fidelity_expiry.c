@@ -156,24 +156,6 @@ static void expire_group(const uint8_t *group, int g, uint64_t keys_after) {
     enter_phase(g == G_B ? P_B_GONE : P_C_GONE);
 }
 
-/* The capture's INFO commands' times, in seconds from its first command. */
-static int info_times(const char *path, double *t, int max) {
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char line[512];
-    long long s0 = -1, us0 = 0;
-    int n = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        long long sec, usec;
-        if (sscanf(line, "%lld.%lld ", &sec, &usec) != 2) continue; /* redis-cli's OK */
-        if (s0 < 0) s0 = sec, us0 = usec;
-        if (strstr(line, "] \"INFO\" \"memory\"") != NULL && n < max)
-            t[n++] = (double)(sec - s0) + (double)(usec - us0) / 1e6;
-    }
-    fclose(f);
-    return n;
-}
-
 /* The replay's ratio over what the model added, at the last sample at or
  * before virtual time t. */
 static double replay_ratio_at(const tu_csv *c, double t, double base_alloc, double base_active) {
@@ -241,7 +223,7 @@ Test(fidelity, setex_keys_expiring_while_sampled) {
     redis_server_stop(&fid_srv);
 
     double t[256];
-    int nt = info_times(tu_path(dir, "monitor.txt"), t, 256);
+    int nt = fid_info_times(tu_path(dir, "monitor.txt"), t, 256, NULL);
     cr_assert_eq(nt, st.n, "%d INFO commands in the capture, %d samples taken", nt, st.n);
     fid_import(dir);
     tu_csv c;
