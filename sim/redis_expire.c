@@ -12,7 +12,8 @@
 int rx_init(rx_state *x, uint32_t key_ns, int effort, fs_err *err) {
     memset(x, 0, sizeof *x);
     if (effort == 0) effort = 1;
-    if (effort < 1 || effort > 10) return fs_errf(err, "active-expire-effort %d: expected 1 to 10", effort);
+    if (effort < 1 || effort > 10)
+        return fs_errf(err, "active-expire-effort %d: expected 1 to 10", effort);
     x->key_ns = key_ns ? key_ns : RX_KEY_NS;
     x->effort = effort;
     x->last_fast_us = INT64_MIN / 2;

@@ -19,6 +19,17 @@ void fid_send(int argc, const char *const *argv, const size_t *lens) {
     redis_reply_free(r);
 }
 
+int64_t fid_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fid_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
 uint64_t fid_dbsize(void) {
     redis_reply *r = redis_command(&fid_srv, "DBSIZE", NULL);
     cr_assert_not_null(r, "DBSIZE: %s", fid_srv.err);

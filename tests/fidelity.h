@@ -21,6 +21,10 @@ extern redis_server fid_srv;
 
 /* Sends a command to fid_srv; a failure or an error reply fails the test. */
 void fid_send(int argc, const char *const *argv, const size_t *lens);
+/* The monotonic clock in milliseconds, and a sleep of ms. */
+int64_t fid_now_ms(void);
+void fid_sleep_ms(int ms);
+
 /* DBSIZE of fid_srv. */
 uint64_t fid_dbsize(void);
 

@@ -88,20 +88,9 @@ static struct {
     int64_t phase_end_ms;     /* when the current "done"/"gone" phase began */
 } st;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 /* Reads INFO memory when one is due.  Called between commands. */
 static void maybe_sample(void) {
-    int64_t t = now_ms();
+    int64_t t = fid_now_ms();
     if (t < st.next_ms) return;
     cr_assert_lt(st.n, (int)(sizeof st.s / sizeof st.s[0]), "too many samples");
     sample *s = &st.s[st.n++];
@@ -114,24 +103,24 @@ static void maybe_sample(void) {
 
 static void enter_phase(int phase) {
     st.phase = phase;
-    if (phase & 1) st.phase_end_ms = now_ms();
+    if (phase & 1) st.phase_end_ms = fid_now_ms();
 }
 
 /* Samples on while waiting ms. */
 static void idle(int ms) {
-    int64_t until = now_ms() + ms;
-    while (now_ms() < until) {
+    int64_t until = fid_now_ms() + ms;
+    while (fid_now_ms() < until) {
         maybe_sample();
-        sleep_ms(5);
+        fid_sleep_ms(5);
     }
 }
 
 /* Waits (sampling on) until DBSIZE is keys. */
 static void wait_for_dbsize(uint64_t keys, int timeout_ms) {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = fid_now_ms() + timeout_ms;
     uint64_t n;
     while ((n = fid_dbsize()) != keys) {
-        cr_assert_lt(now_ms(), deadline, "DBSIZE %" PRIu64 " after %d ms, expected %" PRIu64, n,
+        cr_assert_lt(fid_now_ms(), deadline, "DBSIZE %" PRIu64 " after %d ms, expected %" PRIu64, n,
                      timeout_ms, keys);
         idle(20);
     }
@@ -204,7 +193,7 @@ Test(fidelity, setex_keys_expiring_while_sampled) {
             fid_send(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
         /* The first sample after the first command, which starts the
          * capture's and the replay's clocks. */
-        if (i == 0) st.next_ms = now_ms() + SAMPLE_EVERY_MS;
+        if (i == 0) st.next_ms = fid_now_ms() + SAMPLE_EVERY_MS;
         maybe_sample();
     }
     enter_phase(P_FILLED);

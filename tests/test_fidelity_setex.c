@@ -77,21 +77,10 @@ static sample samples[MAX_SAMPLES];
 static int nsamples;
 static int64_t next_ms;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 /* INFO memory, then DBSIZE, when one is due.  Returns the keys seen, or
  * UINT64_MAX when no sample was due. */
 static uint64_t maybe_sample(void) {
-    if (now_ms() < next_ms) return UINT64_MAX;
+    if (fid_now_ms() < next_ms) return UINT64_MAX;
     cr_assert_lt(nsamples, MAX_SAMPLES, "too many samples");
     sample *s = &samples[nsamples++];
     cr_assert_eq(redis_info_memory_read(&fid_srv, &s->m), 0, "%s", fid_srv.err);
@@ -129,7 +118,7 @@ static double calibrate(void) {
                  (const size_t[]){3, klen, value_len(&r), 4, strlen(at)});
     }
     cr_assert_eq(fid_dbsize(), CAL_KEYS, "the calibration keys expired before all were set");
-    for (int k = 0; k < 600 && fid_dbsize() > 0; k++) sleep_ms(100);
+    for (int k = 0; k < 600 && fid_dbsize() > 0; k++) fid_sleep_ms(100);
     cr_assert_eq(fid_dbsize(), 0, "the calibration keys are not gone after 60 s");
     double keys = info_stat("expired_keys") - e0;
     double us = (info_stat("expire_cycle_cpu_milliseconds") - c0) * 1000 / keys;
@@ -172,7 +161,8 @@ static void add_rows(fid_row *rows, size_t *n, const char *field, const double *
             r->redis = redis[i];
             r->fragsim = w ? fmin(fmax(redis[i], lo), hi) : at;
             r->relative = rel;
-            r->bound = w ? (rel ? WINDOW_BOUND : WINDOW_BOUND * peak) : (rel ? BOUND : BOUND * peak);
+            double bound = w ? WINDOW_BOUND : BOUND;
+            r->bound = rel ? bound : bound * peak;
             r->unchecked = !w;
             snprintf(r->field, sizeof r->field, "%s at %.1f s%s%s", field, t[i],
                      w ? " +-1 s" : "", rel ? "" : " (of peak)");
@@ -206,15 +196,15 @@ Test(fidelity_setex, keys_and_used_memory_drain_as_the_server_s) {
         size_t tlen = (size_t)snprintf(ttl, sizeof ttl, "%u", 3 + (unsigned)rng_below(&r, 13));
         fid_send(4, (const char *const[]){"SETEX", key, ttl, value},
                  (const size_t[]){5, klen, tlen, value_len(&r)});
-        if (i == 0) next_ms = now_ms() + SAMPLE_EVERY_MS;
+        if (i == 0) next_ms = fid_now_ms() + SAMPLE_EVERY_MS;
         maybe_sample();
     }
     for (;;) {
         uint64_t k = maybe_sample();
         if (k == 0) break;
-        sleep_ms(5);
+        fid_sleep_ms(5);
     }
-    for (int64_t until = now_ms() + RESIDUE_S * 1000; now_ms() < until; sleep_ms(5))
+    for (int64_t until = fid_now_ms() + RESIDUE_S * 1000; fid_now_ms() < until; fid_sleep_ms(5))
         maybe_sample();
     cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
     cr_log_info("fidelity setex: server: expired_stale_perc %.2f, time cap reached %.0f times, "
