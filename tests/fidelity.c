@@ -66,6 +66,14 @@ void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     cr_assert(c->nrows >= 2);
 }
 
+void fid_start_capture(const char *dir, redis_info_memory *m0) {
+    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
+                 "%s", fid_srv.err);
+    fid_info_settled(m0);
+    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
+                 fid_srv.err);
+}
+
 int fid_info_times(const char *path, double *t, int max, double *last_set) {
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "cannot open %s", path);

@@ -39,6 +39,10 @@ void fid_import(const char *dir);
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
 
+/* Starts fid_srv (maxmemory 0), reads its INFO memory settled into *m0,
+ * then starts capturing MONITOR into dir/monitor.txt. */
+void fid_start_capture(const char *dir, redis_info_memory *m0);
+
 /* The times of a capture's INFO memory commands, in seconds from its first
  * command, into t (at most max); *last_set (may be NULL) the time of its
  * last SET or SETEX.  Returns how many. */

@@ -178,12 +178,8 @@ static void add_rows(fid_row *rows, size_t *n, const char *field, const double *
 
 Test(fidelity_setex, keys_and_used_memory_drain_as_the_server_s) {
     char *dir = tu_tmpdir();
-    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
-                 "%s", fid_srv.err);
     redis_info_memory m0;
-    fid_info_settled(&m0);
-    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
-                 fid_srv.err);
+    fid_start_capture(dir, &m0);
 
     static char value[2001];
     memset(value, 'v', sizeof value - 1);
