@@ -54,7 +54,7 @@ typedef struct run_summary {
     double purge_every;
     int fill_on_miss;       /* GET misses of known size were filled */
     char object_model[8];   /* "raw" or "redis" (sim/objmodel.h) */
-    char expiry[8];         /* "exact" or "redis" (sim/engine.h) */
+    char expiry[24];        /* "exact", "redis" or "redis:US" (sim/engine.h) */
     int activedefrag;       /* active defrag was on (sim/defrag.h) */
     double activedefrag_at; /* from this virtual second */
     char defrag_rule[32];   /* the move decision used: "jemalloc-utilization",

@@ -8,9 +8,12 @@
 const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }
 
 int engine_expiry_parse(const char *name, engine_expiry *x, fs_err *err) {
+    uint32_t ns;
+    int r;
     if (strcmp(name, "exact") == 0) *x = ENGINE_EXPIRY_EXACT;
-    else if (strcmp(name, "redis") == 0) *x = ENGINE_EXPIRY_REDIS;
-    else return fs_errf(err, "--expiry '%s': expected exact or redis", name);
+    else if ((r = rx_parse_cost(name, &ns, err)) == 1) *x = ENGINE_EXPIRY_REDIS;
+    else if (r < 0) return -1;
+    else return fs_errf(err, "--expiry '%s': expected exact, redis or redis:US", name);
     return 0;
 }
 
@@ -32,7 +35,8 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     e->cfg = *cfg;
     e->last_sample_us = INT64_MIN;
     om_init(&e->om, cfg->object_model);
-    rng_seed(&e->rx_rng, RX_SEED);
+    e->last_turn_us = INT64_MIN;
+    if (rx_init(&e->rx, cfg->expire_key_ns, cfg->expire_effort, err) != 0) return -1;
     rng_seed(&e->ev_rng, EV_SEED);
     defrag_init(&e->df, &cfg->defrag, be);
     if (cfg->nheaps > 1) {
@@ -126,7 +130,10 @@ static uint32_t insert_key(engine *e, const trace_event *ev, fs_err *err) {
 
 static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
 
+static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY_REDIS; }
+
 static void remove_key(engine *e, uint32_t slot) {
+    if (redis_expiry(e) && ks_get(&e->ks, slot)->heap_pos != KS_NONE) rx_remove(e, slot);
     if (is_redis(e)) om_key_free(e, slot);
     else drop_value(e, slot);
     if (heap_of(e, slot) >= 0) e->heaps[heap_of(e, slot)].keys--;
@@ -143,6 +150,7 @@ void engine_destroy(engine *e) {
         if (is_redis(e)) om_destroy(e);
     }
     ev_destroy(e);
+    rx_destroy(&e->rx);
     defrag_destroy(&e->df);
     ks_destroy(&e->ks);
     if (e->heap_of != NULL) emem_unmap(e->heap_of, e->heap_of_cap);
@@ -154,6 +162,10 @@ static int set_expire(engine *e, uint32_t slot, int64_t expire_us, fs_err *err) 
     int had = ks_get(&e->ks, slot)->heap_pos != KS_NONE;
     if (ks_set_expire(&e->ks, slot, expire_us, err) != 0) return -1;
     int has = expire_us != KS_NO_EXPIRE;
+    if (redis_expiry(e) && had != has) {
+        if (!has) rx_remove(e, slot);
+        else if (rx_add(e, slot, err) != 0) return -1;
+    }
     return is_redis(e) && had != has ? om_ttl_changed(e, slot, has, err) : 0;
 }
 
@@ -173,8 +185,6 @@ static int room_for_write(engine *e) {
     e->c.rejected_writes++;
     return 0;
 }
-
-static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY_REDIS; }
 
 /* Expires, in order, every key whose expiry is at or before t (exact
  * expiry only: Redis's waits for an access or the cron). */
@@ -201,6 +211,16 @@ static int64_t next_timer(const engine *e) {
     return t;
 }
 
+/* A turn of a server's event loop at the clock's time: beforeSleep's fast
+ * expire cycle (redis expiry).  One turn per instant however many commands
+ * or timers share it: commands a client sent together are read in one turn
+ * (engine.h). */
+static void event_loop_turn(engine *e) {
+    if (e->last_turn_us == e->now_us) return;
+    e->last_turn_us = e->now_us;
+    rx_cycle(e, RX_FAST);
+}
+
 /* Fires every timer due at time t, in the documented order. */
 static int fire_timers(engine *e, int64_t t, fs_err *err) {
     if (e->cfg.pace != NULL) e->cfg.pace(e->cfg.arg, t - e->start_us);
@@ -209,11 +229,14 @@ static int fire_timers(engine *e, int64_t t, fs_err *err) {
     if (e->next_tick_us == t) {
         e->c.ticks++;
         /* databasesCron's order: expire, defrag, then resize and rehash. */
-        if (redis_expiry(e)) rx_active_cycle(e);
+        if (redis_expiry(e)) rx_cycle(e, RX_SLOW);
         if (defrag_cron(e, err) != 0) return -1;
+        if (redis_expiry(e) && rx_cron_resize(e, err) != 0) return -1;
         if (is_redis(e) && om_tick(e, err) != 0) return -1;
         if (e->be->tick != NULL && !e->cfg.allocator_tick_events) e->be->tick(e->be_state);
         e->next_tick_us += e->cfg.tick_interval_us;
+        /* The event loop turns after its time events: beforeSleep. */
+        if (redis_expiry(e)) event_loop_turn(e);
     }
     if (e->next_purge_us == t) {
         if (purge(e, err) != 0) return -1;
@@ -400,6 +423,7 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
         return fs_errf(err, "event at %.6f s is before the clock (%.6f s)",
                        (double)ev->time_us / TRACE_US_PER_S, (double)e->now_us / TRACE_US_PER_S);
     if (advance(e, ev->time_us, err) != 0) return -1;
+    if (redis_expiry(e)) event_loop_turn(e);
     e->c.events++;
     e->c.ops[ev->op]++;
     /* Every keyed command looks its key up first: a step of any rehash. */

@@ -43,6 +43,7 @@
 #include "defrag.h"
 #include "evict.h"
 #include "objmodel.h"
+#include "redis_expire.h"
 #include "base/rng.h"
 
 typedef struct engine engine;
@@ -55,13 +56,19 @@ typedef int (*engine_sample_fn)(void *arg, engine *e, fs_err *err);
 typedef void (*engine_pace_fn)(void *arg, int64_t t_us);
 
 /* exact: every key goes at its TTL (the clock rules above).  redis: as
- * Redis does, lazily when an event touches it and by the cron's active
- * cycle (redis_expire.h); a key past its TTL counts until then. */
+ * Redis does, lazily when an event touches it and by the active expire
+ * cycles (redis_expire.h): the slow one on each cron tick, the fast one on
+ * each turn of a server's event loop, which is taken to come at every
+ * instant the trace has events (commands that arrive together are read in
+ * one turn; a trace carries no finer batching) and after every cron tick
+ * (the loop turns after its time events).  A key past its TTL counts until
+ * it is found. */
 typedef enum engine_expiry { ENGINE_EXPIRY_EXACT, ENGINE_EXPIRY_REDIS } engine_expiry;
 
 /* "exact" or "redis". */
 const char *engine_expiry_name(engine_expiry x);
-/* Returns 0, or -1 with err listing the names. */
+/* "exact", "redis" or "redis:US" (the cost of a key the cycle looks at,
+ * rx_parse_cost).  Returns 0, or -1 with err listing the names. */
 int engine_expiry_parse(const char *name, engine_expiry *x, fs_err *err);
 
 typedef struct engine_config {
@@ -91,6 +98,9 @@ typedef struct engine_config {
     engine_sample_fn on_snapshot; /* may be NULL when nsnapshots is 0 */
     om_kind object_model;       /* OM_RAW (0) or OM_REDIS: objmodel.h */
     engine_expiry expiry;       /* ENGINE_EXPIRY_EXACT (0) or _REDIS */
+    uint32_t expire_key_ns;     /* redis expiry: CPU per key the cycle looks at;
+                                   0: RX_KEY_NS (redis_expire.h) */
+    int expire_effort;          /* active-expire-effort, 1-10; 0: 1 */
     uint64_t maxmemory;         /* used_memory limit before writes; 0: none (evict.h) */
     redis_policy maxmemory_policy;
     int maxmemory_samples;      /* > 0 when maxmemory is set */
@@ -149,7 +159,8 @@ struct engine {
     size_t next_snapshot;     /* index of the next snapshot time */
     int64_t next_snapshot_us; /* INT64_MAX: none left */
     objmodel om;              /* the redis model's blocks and tables */
-    rng rx_rng;               /* the active expire cycle's sampler */
+    rx_state rx;              /* the active expire cycle (redis expiry) */
+    int64_t last_turn_us;     /* the last event-loop turn's time (redis expiry) */
     evictor ev;               /* maxmemory's per-key words and pool */
     rng ev_rng;               /* eviction's sampler and LFU's coin */
     defrag df;                /* active defrag's state and statistics */

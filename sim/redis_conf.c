@@ -66,6 +66,7 @@ static const conf_row rows[] = {
     {"maxmemory-policy", K_ENUM, F(maxmemory_policy), 0, 0, REDIS_POLICY_NOEVICTION, NULL},
     {"maxmemory-samples", K_INT, F(maxmemory_samples), 1, INT_MAX, 5, "keys"},
     {"hz", K_INT, F(hz), 0, INT_MAX, 10, "ticks per second"},
+    {"active-expire-effort", K_INT, F(active_expire_effort), 1, 10, 1, "effort"},
     {"activedefrag", K_BOOL, F(activedefrag), 0, 1, 0, NULL},
     {"active-defrag-ignore-bytes", K_MEMORY, F(active_defrag_ignore_bytes), 1, LLONG_MAX,
      100ULL << 20, "bytes"},

@@ -46,6 +46,8 @@ typedef struct redis_conf {
     int maxmemory_samples;                 /* keys sampled per eviction, 5 */
     int hz;                                /* server cron ticks per second, 10; Redis
                                               caps it to 1..500 */
+    int active_expire_effort;              /* the active expire cycle's effort, 1-10, 1
+                                              (with --expiry redis: redis_expire.h) */
     int activedefrag;                      /* active defragmentation on (1) or off (0) */
     uint64_t active_defrag_ignore_bytes;   /* bytes of fragmentation below which defrag
                                               does not start, 100mb */

@@ -19,6 +19,17 @@ void fid_send(int argc, const char *const *argv, const size_t *lens) {
     redis_reply_free(r);
 }
 
+int64_t fid_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fid_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
 uint64_t fid_dbsize(void) {
     redis_reply *r = redis_command(&fid_srv, "DBSIZE", NULL);
     cr_assert_not_null(r, "DBSIZE: %s", fid_srv.err);
@@ -53,6 +64,34 @@ void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     fid_run(dir, argv);
     cr_assert_eq(tu_csv_load(c, tu_path(dir, "res/series.csv")), 0);
     cr_assert(c->nrows >= 2);
+}
+
+void fid_start_capture(const char *dir, redis_info_memory *m0) {
+    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
+                 "%s", fid_srv.err);
+    fid_info_settled(m0);
+    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
+                 fid_srv.err);
+}
+
+int fid_info_times(const char *path, double *t, int max, double *last_set) {
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char line[512];
+    long long s0 = -1, us0 = 0;
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        long long sec, usec;
+        if (sscanf(line, "%lld.%lld ", &sec, &usec) != 2) continue; /* redis-cli's OK */
+        if (s0 < 0) s0 = sec, us0 = usec;
+        double at = (double)(sec - s0) + (double)(usec - us0) / 1e6;
+        if (strstr(line, "] \"INFO\" \"memory\"") != NULL && n < max) t[n++] = at;
+        if (last_set != NULL && (strstr(line, "] \"SET\" ") != NULL ||
+                                 strstr(line, "] \"SETEX\" ") != NULL))
+            *last_set = at;
+    }
+    fclose(f);
+    return n;
 }
 
 void fid_info_settled(redis_info_memory *m) {

@@ -21,6 +21,10 @@ extern redis_server fid_srv;
 
 /* Sends a command to fid_srv; a failure or an error reply fails the test. */
 void fid_send(int argc, const char *const *argv, const size_t *lens);
+/* The monotonic clock in milliseconds, and a sleep of ms. */
+int64_t fid_now_ms(void);
+void fid_sleep_ms(int ms);
+
 /* DBSIZE of fid_srv. */
 uint64_t fid_dbsize(void);
 
@@ -34,6 +38,15 @@ void fid_import(const char *dir);
  * max, with the extra options (NULL-terminated, may be NULL), into
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
+
+/* Starts fid_srv (maxmemory 0), reads its INFO memory settled into *m0,
+ * then starts capturing MONITOR into dir/monitor.txt. */
+void fid_start_capture(const char *dir, redis_info_memory *m0);
+
+/* The times of a capture's INFO memory commands, in seconds from its first
+ * command, into t (at most max); *last_set (may be NULL) the time of its
+ * last SET or SETEX.  Returns how many. */
+int fid_info_times(const char *monitor_path, double *t, int max, double *last_set);
 
 /* INFO memory after 350 ms: INFO's allocator_* fields are the cron's copy
  * of jemalloc's statistics, refreshed every 100 ms, so a few refreshes

@@ -88,20 +88,9 @@ static struct {
     int64_t phase_end_ms;     /* when the current "done"/"gone" phase began */
 } st;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 /* Reads INFO memory when one is due.  Called between commands. */
 static void maybe_sample(void) {
-    int64_t t = now_ms();
+    int64_t t = fid_now_ms();
     if (t < st.next_ms) return;
     cr_assert_lt(st.n, (int)(sizeof st.s / sizeof st.s[0]), "too many samples");
     sample *s = &st.s[st.n++];
@@ -114,24 +103,24 @@ static void maybe_sample(void) {
 
 static void enter_phase(int phase) {
     st.phase = phase;
-    if (phase & 1) st.phase_end_ms = now_ms();
+    if (phase & 1) st.phase_end_ms = fid_now_ms();
 }
 
 /* Samples on while waiting ms. */
 static void idle(int ms) {
-    int64_t until = now_ms() + ms;
-    while (now_ms() < until) {
+    int64_t until = fid_now_ms() + ms;
+    while (fid_now_ms() < until) {
         maybe_sample();
-        sleep_ms(5);
+        fid_sleep_ms(5);
     }
 }
 
 /* Waits (sampling on) until DBSIZE is keys. */
 static void wait_for_dbsize(uint64_t keys, int timeout_ms) {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = fid_now_ms() + timeout_ms;
     uint64_t n;
     while ((n = fid_dbsize()) != keys) {
-        cr_assert_lt(now_ms(), deadline, "DBSIZE %" PRIu64 " after %d ms, expected %" PRIu64, n,
+        cr_assert_lt(fid_now_ms(), deadline, "DBSIZE %" PRIu64 " after %d ms, expected %" PRIu64, n,
                      timeout_ms, keys);
         idle(20);
     }
@@ -156,24 +145,6 @@ static void expire_group(const uint8_t *group, int g, uint64_t keys_after) {
     enter_phase(g == G_B ? P_B_GONE : P_C_GONE);
 }
 
-/* The capture's INFO commands' times, in seconds from its first command. */
-static int info_times(const char *path, double *t, int max) {
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char line[512];
-    long long s0 = -1, us0 = 0;
-    int n = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        long long sec, usec;
-        if (sscanf(line, "%lld.%lld ", &sec, &usec) != 2) continue; /* redis-cli's OK */
-        if (s0 < 0) s0 = sec, us0 = usec;
-        if (strstr(line, "] \"INFO\" \"memory\"") != NULL && n < max)
-            t[n++] = (double)(sec - s0) + (double)(usec - us0) / 1e6;
-    }
-    fclose(f);
-    return n;
-}
-
 /* The replay's ratio over what the model added, at the last sample at or
  * before virtual time t. */
 static double replay_ratio_at(const tu_csv *c, double t, double base_alloc, double base_active) {
@@ -193,12 +164,8 @@ static double last_settled(const double *ratio, int p) {
 
 Test(fidelity, setex_keys_expiring_while_sampled) {
     char *dir = tu_tmpdir();
-    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
-                 "%s", fid_srv.err);
     redis_info_memory m0;
-    fid_info_settled(&m0);
-    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
-                 fid_srv.err);
+    fid_start_capture(dir, &m0);
 
     static char value[2001];
     memset(value, 'v', sizeof value - 1);
@@ -222,7 +189,7 @@ Test(fidelity, setex_keys_expiring_while_sampled) {
             fid_send(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
         /* The first sample after the first command, which starts the
          * capture's and the replay's clocks. */
-        if (i == 0) st.next_ms = now_ms() + SAMPLE_EVERY_MS;
+        if (i == 0) st.next_ms = fid_now_ms() + SAMPLE_EVERY_MS;
         maybe_sample();
     }
     enter_phase(P_FILLED);
@@ -241,7 +208,7 @@ Test(fidelity, setex_keys_expiring_while_sampled) {
     redis_server_stop(&fid_srv);
 
     double t[256];
-    int nt = info_times(tu_path(dir, "monitor.txt"), t, 256);
+    int nt = fid_info_times(tu_path(dir, "monitor.txt"), t, 256, NULL);
     cr_assert_eq(nt, st.n, "%d INFO commands in the capture, %d samples taken", nt, st.n);
     fid_import(dir);
     tu_csv c;

@@ -85,7 +85,8 @@ Test(redis_conf, defaults_are_redis_7) {
 
     kv_list l = {0};
     redis_conf_each(&c, collect, &l);
-    cr_assert_eq(l.n, 17);
+    cr_assert_eq(l.n, 18);
+    cr_assert_str_eq(value_of(&l, "active-expire-effort"), "1");
     cr_assert_str_eq(l.names[0], "maxmemory");
     cr_assert_str_eq(value_of(&l, "maxmemory"), "0");
     cr_assert_str_eq(value_of(&l, "maxmemory-policy"), "noeviction");

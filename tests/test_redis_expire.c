@@ -14,13 +14,15 @@
 static engine eng;
 static void *be_state;
 
-static void start(int64_t tick_us) {
+static void start_cost(int64_t tick_us, uint32_t key_ns) {
     fs_err err;
     cr_assert_eq(test_backend.init(&be_state, &err), 0);
     engine_config cfg = {.sample_interval_us = S(1000), .tick_interval_us = tick_us,
-                         .expiry = ENGINE_EXPIRY_REDIS};
+                         .expiry = ENGINE_EXPIRY_REDIS, .expire_key_ns = key_ns};
     cr_assert_eq(engine_init(&eng, &test_backend, be_state, &cfg, &err), 0);
 }
+
+static void start(int64_t tick_us) { start_cost(tick_us, 0); }
 
 static void teardown(void) {
     engine_destroy(&eng);
@@ -72,7 +74,9 @@ Test(redis_expire, the_cron_samples_again_while_the_sample_is_stale) {
     set_keys(S(0), "p", 1000, NOTTL);
     apply(S(0.95), TRACE_OP_GET, "p0", 0, NOTTL);
     cr_assert_eq(eng.c.expired_keys, 0);
-    apply(S(1.05), TRACE_OP_GET, "p0", 0, NOTTL); /* after the tick at 1.0 s */
+    apply(S(1.05), TRACE_OP_GET, "p0", 0, NOTTL);
+    cr_assert_eq(eng.c.expired_keys, 0, "at the tick of 1.0 s, now_ms is not yet past when_ms");
+    apply(S(1.15), TRACE_OP_GET, "p0", 0, NOTTL); /* after the tick at 1.1 s */
     cr_assert_eq(eng.c.expired_keys, 1000, "every sample was stale: the cycle went on to the end");
     cr_assert_eq(eng.ks.count, 1000);
 }
@@ -92,15 +96,62 @@ Test(redis_expire, a_few_stale_keys_among_many_wait_for_later_ticks) {
     cr_assert_eq(eng.c.expired_keys, 50, "the stale keys are all found in time");
 }
 
-Test(redis_expire, a_tick_samples_at_most_its_budget) {
-    start(S(0.1)); /* hz 10: 25,000 keys a tick */
-    uint64_t budget = (uint64_t)S(0.1) * RX_BUDGET_KEYS_PER_SECOND / 1000000 * RX_CYCLE_PERCENT / 100;
-    cr_assert_eq(budget, 25000);
+/* 10 us a key: the slow cycle's 25 ms at hz 10 is 2,500 keys, checked
+ * every 16 loops of 20 or more keys, so it stops after the 128th loop
+ * (2,560 keys or a few more: a bucket's keys are taken together). */
+Test(redis_expire, a_slow_cycle_stops_at_its_time_limit_and_lets_a_fast_one_run) {
+    start_cost(S(0.1), 10000);
     set_keys(S(0), "t", 30000, S(1));
-    apply(S(1.05), TRACE_OP_TICK, NULL, 0, NOTTL);
-    cr_assert_eq(eng.c.expired_keys, budget, "all stale: one key per sample, up to the budget");
-    apply(S(1.15), TRACE_OP_TICK, NULL, 0, NOTTL);
-    cr_assert_eq(eng.c.expired_keys, 30000);
+    apply(S(1.15), TRACE_OP_TICK, NULL, 0, NOTTL); /* ticks at 0.1 ... 1.1 */
+    /* The slow cycle at 1.1 s, a fast one on the turn after the tick and
+     * another on the turn of the event at 1.15 s, each at its limit. */
+    cr_assert_eq(eng.rx.time_cap_reached, 3);
+    cr_assert_eq(eng.rx.cycles_fast, 2);
+    /* A fast cycle starts at db 1: db 0's first loop is its 16th
+     * iteration, then 16 more loops to the next check (1 ms = 100 keys). */
+    uint64_t x = eng.c.expired_keys;
+    cr_assert(x >= 2560 + 2 * 340 && x < 2560 + 2 * 340 + 600, "%llu expired",
+              (unsigned long long)x);
+    /* More event-loop turns: a fast cycle at most every 2 ms. */
+    for (int k = 1; k <= 8; k++) apply(S(1.15) + k * 500, TRACE_OP_GET, "none", 0, NOTTL);
+    cr_assert_eq(eng.rx.cycles_fast, 4, "turns at +0.5 ... +4 ms: fast cycles at +2 and +4 ms");
+}
+
+Test(redis_expire, no_fast_cycle_while_the_slow_one_keeps_up) {
+    start(S(0.1));
+    set_keys(S(0), "t", 2000, S(1));
+    for (int k = 0; k < 100; k++) apply(S(1) + k * S(0.01), TRACE_OP_GET, "none", 0, NOTTL);
+    cr_assert_eq(eng.c.expired_keys, 2000);
+    cr_assert_eq(eng.rx.time_cap_reached, 0);
+    cr_assert_eq(eng.rx.cycles_fast, 0, "Redis 7.0 compares the stale fraction with 10");
+}
+
+Test(redis_expire, the_expires_dict_grows_and_the_cron_shrinks_it) {
+    start(S(0.1));
+    set_keys(S(0), "t", 1000, S(1));
+    cr_assert_eq(eng.rx.size, 1024);
+    cr_assert_eq(eng.rx.used, 1000);
+    set_keys(S(0), "l", 50, S(100));
+    cr_assert_eq(eng.rx.size, 2048, "the 1025th key doubles it");
+    apply(S(1.25), TRACE_OP_GET, "none", 0, NOTTL);
+    cr_assert_eq(eng.rx.used, 50);
+    cr_assert_eq(eng.rx.size, 64, "under 10%% full: the power of two above the keys");
+}
+
+Test(redis_expire, costs) {
+    start(0);
+    fs_err err;
+    uint32_t ns;
+    cr_assert_eq(rx_parse_cost("redis", &ns, &err), 1);
+    cr_assert_eq(ns, 0);
+    cr_assert_eq(rx_parse_cost("redis:2.5", &ns, &err), 1);
+    cr_assert_eq(ns, 2500);
+    cr_assert_eq(rx_parse_cost("redis:0", &ns, &err), -1);
+    cr_assert_eq(rx_parse_cost("redis:x", &ns, &err), -1);
+    cr_assert_eq(rx_parse_cost("exact", &ns, &err), 0);
+    engine_expiry x;
+    cr_assert_eq(engine_expiry_parse("redis:3", &x, &err), 0);
+    cr_assert_eq(x, ENGINE_EXPIRY_REDIS);
 }
 
 Test(redis_expire, names) {

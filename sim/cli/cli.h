@@ -255,8 +255,10 @@ void cli_remedy_argv(const cli_remedy_opts *o, const char **argv, int *m);
     "                        or redis (Redis 7's key sds, dictEntry, robj/EMBSTR,\n" \
     "                        expires entry and dict tables; README \"Redis model\")\n" \
     "  --expiry E            when keys past their TTL go: exact (default: at the\n" \
-    "                        TTL) or redis (when touched, or found by the cron's\n" \
-    "                        active expire cycle, hz times a second)\n" \
+    "                        TTL) or redis (when touched, or found by Redis 7.0's\n" \
+    "                        active expire cycles, slow on the cron tick, fast\n" \
+    "                        on event-loop turns); redis:US: a key checked costs\n" \
+    "                        US microseconds of CPU (default 4)\n" \
     "  --maxmemory SIZE, --maxmemory-policy NAME, --maxmemory-samples N\n" \
     "                        before each write over maxmemory (used_memory), keys\n" \
     "                        are evicted as Redis does, or with noeviction the\n" \

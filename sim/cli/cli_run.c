@@ -236,6 +236,7 @@ int cli_run(int argc, char **argv) {
                          "--sample-interval '%s': expected virtual seconds above 0", interval);
     cfg.object_model = lay.om;
     cfg.expiry = lay.ex;
+    cfg.expire_key_ns = lay.expire_key_ns;
     cfg.activedefrag_at = lay.activedefrag_at;
     cfg.defrag_hint = lay.hint;
     cfg.redis = &rconf;

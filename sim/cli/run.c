@@ -244,7 +244,10 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     sum->fill_on_miss = cfg->fill_on_miss;
     sum->transform = cfg->transform;
     snprintf(sum->object_model, sizeof sum->object_model, "%s", om_kind_name(cfg->object_model));
-    snprintf(sum->expiry, sizeof sum->expiry, "%s", engine_expiry_name(cfg->expiry));
+    if (cfg->expiry == ENGINE_EXPIRY_REDIS && cfg->expire_key_ns != 0)
+        snprintf(sum->expiry, sizeof sum->expiry, "redis:%g", cfg->expire_key_ns / 1000.0);
+    else
+        snprintf(sum->expiry, sizeof sum->expiry, "%s", engine_expiry_name(cfg->expiry));
     rs.virtual_clock = cfg->clock == RUN_CLOCK_VIRTUAL;
     rs.speed = rs.virtual_clock ? 0 : cfg->speed;
     snprintf(sum->allocator_version, sizeof sum->allocator_version, "%s",
@@ -308,6 +311,8 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .on_snapshot = on_snapshot,
         .object_model = cfg->object_model,
         .expiry = cfg->expiry,
+        .expire_key_ns = cfg->expire_key_ns,
+        .expire_effort = cfg->redis != NULL ? cfg->redis->active_expire_effort : 1,
         .maxmemory = cfg->redis != NULL ? cfg->redis->maxmemory : 0,
         .maxmemory_policy = cfg->redis != NULL ? cfg->redis->maxmemory_policy : REDIS_POLICY_NOEVICTION,
         .maxmemory_samples = cfg->redis != NULL ? cfg->redis->maxmemory_samples : 5,

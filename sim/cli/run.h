@@ -49,6 +49,7 @@ typedef struct run_config {
     int fill_on_miss;       /* a GET miss of known size stores it (engine.h) */
     om_kind object_model;   /* what each key allocates (objmodel.h) */
     engine_expiry expiry;   /* when keys past their TTL go (engine.h) */
+    uint32_t expire_key_ns; /* redis expiry: CPU per key checked; 0: the default */
     double page_map_at[RUN_MAX_PAGE_MAPS]; /* virtual seconds, ascending: a page
                                    map (and size classes) at each (snapshot.h) */
     size_t npage_map_at;
