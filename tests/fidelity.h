@@ -34,6 +34,28 @@ void fid_import(const char *dir);
  * max, with the extra options (NULL-terminated, may be NULL), into
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
+/* The same on the allocator named, into dir/res. */
+void fid_replay_on(const char *dir, const char *allocator, const char *res,
+                   const char *const *extra, tu_csv *c);
+
+/* What a workload added: used_memory, allocator_allocated and _active,
+ * their ratio, and the live keys (fragsim's side only). */
+typedef struct fid_figures {
+    double used_memory, allocated, active, frag_ratio, keys;
+} fid_figures;
+
+/* Replays dir/w.trace on the allocator into dir/res (fid_replay_on) and
+ * reads what the model added: its final sample, less what the allocator
+ * held besides the model at the first event. */
+fid_figures fid_replay_figures(const char *dir, const char *allocator, const char *res,
+                               const char *const *extra);
+/* The server's INFO memory b less a. */
+fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory *b);
+
+/* Sends the fill-then-delete workload to fid_srv: keys SETs of "key:%08u"
+ * with values of vmin..vmax bytes (uniform, from seed), then DELs of a
+ * random 70% of them. */
+void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed);
 
 /* INFO memory after 350 ms: INFO's allocator_* fields are the cron's copy
  * of jemalloc's statistics, refreshed every 100 ms, so a few refreshes
