@@ -267,9 +267,11 @@ static int je_defrag_hint_lib(void *state, const void *p) {
 }
 #define JE_DEFRAG_HINT je_defrag_hint_lib
 #define JE_DEFRAG_REFRESH NULL
+#define JE_DEFRAG_RULE "je_get_defrag_hint"
 #else
 #define JE_DEFRAG_HINT je_defrag_hint
 #define JE_DEFRAG_REFRESH je_defrag_refresh
+#define JE_DEFRAG_RULE "jemalloc-utilization"
 
 /* ---- the same rule on stock jemalloc ----
  *
@@ -643,6 +645,7 @@ static const backend_ops jemalloc_ops = {
     .defrag_alloc = je_defrag_alloc,
     .defrag_free = je_defrag_free,
     .defrag_hint = JE_DEFRAG_HINT,
+    .defrag_hint_rule = JE_DEFRAG_RULE,
     .defrag_refresh = JE_DEFRAG_REFRESH,
     .heaps_create = je_heaps_create,
     .heap_alloc = je_heap_alloc,

@@ -548,7 +548,7 @@ int redis_info_memory_read(redis_server *s, redis_info_memory *m) {
 #define D(f) {#f, offsetof(redis_info_memory, f), 'd'}
         U(used_memory), U(used_memory_rss), U(used_memory_peak), U(used_memory_overhead),
         U(used_memory_startup), U(used_memory_dataset), U(allocator_allocated),
-        U(allocator_active), U(allocator_resident), D(allocator_frag_ratio),
+        U(allocator_active), U(allocator_resident), U(mem_clients_normal), D(allocator_frag_ratio),
         D(allocator_rss_ratio), D(rss_overhead_ratio), D(mem_fragmentation_ratio),
         {"mem_fragmentation_bytes", offsetof(redis_info_memory, mem_fragmentation_bytes), 'i'},
         {"mem_allocator", offsetof(redis_info_memory, mem_allocator), 's'},

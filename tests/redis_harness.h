@@ -97,6 +97,7 @@ typedef struct redis_info_memory {
     uint64_t allocator_allocated;
     uint64_t allocator_active;
     uint64_t allocator_resident;
+    uint64_t mem_clients_normal;      /* the clients' buffers, in used_memory */
     double allocator_frag_ratio;
     double allocator_rss_ratio;
     double rss_overhead_ratio;

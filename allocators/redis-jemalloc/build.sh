@@ -23,6 +23,7 @@ stamp="$version $quantum $* $cflags"
 
 if [ -f "$out/.fragsim-built" ] && [ "$(cat "$out/.fragsim-built")" = "$stamp" ] &&
    [ -f "$out/lib/libjemalloc.a" ]; then
+    touch "$out/.fragsim-built" # newer than this script: make need not ask again
     exit 0
 fi
 [ -f "$src/configure" ] || { echo "build.sh: no jemalloc source tree at $src" >&2; exit 1; }

@@ -121,9 +121,9 @@ int cli_allocators(int argc, char **argv) {
     for (char *save, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         char version[128];
         if (cli_worker_path(name, path, sizeof path) != 0)
-            printf("%-16s %-22s %s\n", name, "", "(built, but its worker is missing)");
+            printf("%-16s %-48s %s\n", name, "", "(built, but its worker is missing)");
         else
-            printf("%-16s %-22s %s\n", name, worker_version(path, name, version, sizeof version), path);
+            printf("%-16s %-48s %s\n", name, worker_version(path, name, version, sizeof version), path);
     }
     printf("%-16s any other allocator: --allocator preload:PATH.so (LD_PRELOAD; RSS and "
            "used_memory only)\n", "preload:");
