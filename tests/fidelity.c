@@ -42,8 +42,13 @@ void fid_import(const char *dir) {
                                        "w.trace", NULL});
 }
 
+const char *fid_allocator(void) {
+    const char *allocator = getenv("FRAGSIM_TEST_ALLOCATOR");
+    return allocator != NULL && *allocator ? allocator : "jemalloc";
+}
+
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
-    fid_replay_on(dir, "jemalloc", "res", extra, c);
+    fid_replay_on(dir, fid_allocator(), "res", extra, c);
 }
 
 void fid_replay_on(const char *dir, const char *allocator, const char *res,
@@ -130,6 +135,7 @@ void fid_info_settled(redis_info_memory *m) {
     struct timespec ts = {0, 350 * 1000 * 1000};
     nanosleep(&ts, NULL);
     cr_assert_eq(redis_info_memory_read(&fid_srv, m), 0, "%s", fid_srv.err);
+    cr_log_info("fidelity: server %s (mem_allocator %s)", fid_srv.server, m->mem_allocator);
 }
 
 static double row_error(const fid_row *r) {
@@ -168,7 +174,12 @@ static void table_put(const char *workload, const fid_row *rows, size_t n) {
     free(old);
 }
 
-int fid_compare(const char *workload, const fid_row *rows, size_t n) {
+int fid_compare(const char *workload_in, const fid_row *rows, size_t n) {
+    /* Measured against another build (fid_replay): its own rows. */
+    char workload[128];
+    const char *other = getenv("FRAGSIM_TEST_ALLOCATOR");
+    snprintf(workload, sizeof workload, "%s%s%s", other != NULL && *other ? other : "",
+             other != NULL && *other ? "@" : "", workload_in);
     cr_log_info("fidelity %s: field | redis | fragsim | error | bound", workload);
     int outside = 0;
     for (size_t i = 0; i < n; i++) {

@@ -30,10 +30,14 @@ void fid_run(const char *dir, const char *const *argv);
 /* dir/monitor.txt → dir/w.trace (fragsim import monitor). */
 void fid_import(const char *dir);
 
-/* Replays dir/w.trace with the redis object model on jemalloc at --speed
+/* Replays dir/w.trace with the redis object model on jemalloc (or
+ * FRAGSIM_TEST_ALLOCATOR, with FRAGSIM_TEST_REDIS_SERVER: the same workloads
+ * measured against another build; the harness logs which server) at --speed
  * max, with the extra options (NULL-terminated, may be NULL), into
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
+/* The allocator fid_replay uses: FRAGSIM_TEST_ALLOCATOR, or jemalloc. */
+const char *fid_allocator(void);
 /* The same on the allocator named, into dir/res. */
 void fid_replay_on(const char *dir, const char *allocator, const char *res,
                    const char *const *extra, tu_csv *c);

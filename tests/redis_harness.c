@@ -384,7 +384,8 @@ static int start_server(redis_server *s, const char *const *extra) {
 }
 
 int redis_server_start(redis_server *s, const char *const *extra) {
-    return redis_server_start_at(s, REDIS_HARNESS_SERVER, extra);
+    const char *server = getenv("FRAGSIM_TEST_REDIS_SERVER");
+    return redis_server_start_at(s, server != NULL && *server ? server : REDIS_HARNESS_SERVER, extra);
 }
 
 int redis_server_start_at(redis_server *s, const char *server, const char *const *extra) {

@@ -67,7 +67,9 @@ typedef struct redis_server {
  * Returns 0 when the server answers PING; -1 with s->err otherwise (the
  * reason from the server's log when it refused to start). */
 int redis_server_start(redis_server *s, const char *const *extra);
-/* The same with another redis-server executable (a path). */
+/* redis_server_start runs FRAGSIM_TEST_REDIS_SERVER when that is set (to
+ * measure the Debian fidelity workloads against the upstream build), else
+ * Debian's.  redis_server_start_at runs the executable at `server`. */
 int redis_server_start_at(redis_server *s, const char *server, const char *const *extra);
 
 /* Sends a command (C strings, NULL-terminated) and reads its reply, within

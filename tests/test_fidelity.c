@@ -32,7 +32,7 @@ TestSuite(fidelity, .timeout = 600);
 typedef fid_figures figures;
 
 static figures replay_trace(const char *dir, const char *const *extra) {
-    return fid_replay_figures(dir, "jemalloc", "res", extra);
+    return fid_replay_figures(dir, fid_allocator(), "res", extra);
 }
 
 /* The bounds of issue 4: used_memory 2%, allocated and active 5%, the
