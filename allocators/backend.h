@@ -130,6 +130,9 @@ typedef struct backend_ops {
      * class), 0 when not (a large block, a full or current slab, a class
      * with one slab).  NULL: the engine uses its generic rule. */
     int (*defrag_hint)(void *state, const void *p);
+    /* The name of that rule, for summary.json's move_rule
+     * ("jemalloc-utilization", "je_get_defrag_hint"). */
+    const char *defrag_hint_rule;
     /* Refreshes what defrag_hint reads (bin statistics), once per slice of
      * defrag work, as a server refreshes them once per cron tick.  May be
      * NULL. */

@@ -1,5 +1,12 @@
 /* jemalloc backend (Debian's libjemalloc 5.3, unprefixed API).
  *
+ * The same file is the backend of the je_-prefixed jemallocs built as
+ * Redis builds its bundled one (allocators/redis-jemalloc/, CMakeLists.txt:
+ * jemalloc-redis, jemalloc-5.3-q8): compiled with JEMALLOC_MANGLE, their
+ * jemalloc.h maps mallocx, mallctl... to je_mallocx, je_mallctl..., and
+ * FRAGSIM_JE_NAME names the backend.  Such a jemalloc does not replace
+ * malloc: only the values go to it, as only Redis's zmalloc does.
+ *
  * Values are allocated with mallocx/sdallocx rather than malloc/free: the
  * explicit API reaches jemalloc even in a sanitizer build, where malloc
  * belongs to the sanitizer, and the sized free spares jemalloc a lookup, as
@@ -14,6 +21,17 @@
 
 #include "backend.h"
 #include "backend_options.h"
+
+#ifndef FRAGSIM_JE_NAME
+#define FRAGSIM_JE_NAME "jemalloc"
+#define FRAGSIM_JE_DESCRIPTION "jemalloc 5.x through mallocx/sdallocx and mallctl statistics"
+#endif
+/* A prefixed jemalloc reads its options from <PREFIX>MALLOC_CONF. */
+#ifdef JEMALLOC_MANGLE
+#define JE_CONF_ENV "JE_MALLOC_CONF"
+#else
+#define JE_CONF_ENV "MALLOC_CONF"
+#endif
 
 static int read_size(const char *name, uint64_t *out, fs_err *err) {
     size_t v, len = sizeof v;
@@ -33,14 +51,14 @@ static int je_init(void **state, fs_err *err) {
     return 0;
 }
 
-static void *je_alloc(void *state, size_t size, size_t *usable) {
+static void *je_block_alloc(void *state, size_t size, size_t *usable) {
     (void)state;
     void *p = mallocx(size, 0);
     if (p != NULL) *usable = sallocx(p, 0);
     return p;
 }
 
-static void je_free(void *state, void *p, size_t size) {
+static void je_block_free(void *state, void *p, size_t size) {
     (void)state;
     sdallocx(p, size, 0);
 }
@@ -235,7 +253,27 @@ static int je_bins(void *state, backend_bin_fn fn, void *arg, fs_err *err) {
     return 0;
 }
 
-/* ---- Active defrag: Redis's move rule on stock jemalloc ----
+/* ---- Active defrag: Redis's move rule ----
+ *
+ * Redis's patched jemalloc (JEMALLOC_FRAG_HINT: the bundled 5.2.1 of Redis
+ * 7.0) decides itself, je_get_defrag_hint(p), under the bin's lock from its
+ * live bin statistics: exactly Redis's decision, nothing to refresh. */
+#ifdef JEMALLOC_FRAG_HINT
+int je_get_defrag_hint(void *ptr);
+
+static int je_defrag_hint_lib(void *state, const void *p) {
+    (void)state;
+    return je_get_defrag_hint((void *)p);
+}
+#define JE_DEFRAG_HINT je_defrag_hint_lib
+#define JE_DEFRAG_REFRESH NULL
+#define JE_DEFRAG_RULE "je_get_defrag_hint"
+#else
+#define JE_DEFRAG_HINT je_defrag_hint
+#define JE_DEFRAG_REFRESH je_defrag_refresh
+#define JE_DEFRAG_RULE "jemalloc-utilization"
+
+/* ---- the same rule on stock jemalloc ----
  *
  * Redis 7 asks its patched jemalloc (je_get_defrag_hint) whether a block is
  * worth moving; Debian's jemalloc has no such call, so the same rule is
@@ -342,6 +380,7 @@ static int je_defrag_hint(void *state, const void *p) {
     /* used / 1 <= 1.125 * used_nonfull / nonfull_slabs, in integers. */
     return 8 * used * b->nonfull_slabs <= 9 * used_nonfull;
 }
+#endif /* JEMALLOC_FRAG_HINT */
 
 /* Past the thread cache both ways: the new block comes from the arena's
  * bins (its fullest non-full slab), and the old slot goes straight back to
@@ -426,7 +465,7 @@ static int je_heap_stats(void *state, int h, backend_stats *out, fs_err *err) {
         snprintf(name, sizeof name, "stats.arenas.%u.%s", je_heaps.arena[h], stat[i]);
         if (read_size(name, &v[i], err) != 0) return -1;
     }
-    uint64_t page;
+    uint64_t page = 0;
     if (read_size("arenas.page", &page, err) != 0) return -1;
     memset(out, 0, sizeof *out);
     out->allocated = v[0] + v[1];
@@ -482,8 +521,8 @@ static void je_settings(void *state, backend_setting_fn fn, void *arg) {
         }
     }
     /* MALLOC_CONF as jemalloc read it at start-up (the front end passes it). */
-    const char *conf = getenv("MALLOC_CONF");
-    if (conf != NULL) fn(arg, "MALLOC_CONF", conf);
+    const char *conf = getenv(JE_CONF_ENV);
+    if (conf != NULL) fn(arg, JE_CONF_ENV, conf);
 }
 
 /* ---- options: MALLOC_CONF syntax, checked before jemalloc sees it ----
@@ -581,19 +620,19 @@ static int je_options_env(const char *spec, backend_setting_fn fn, void *arg, fs
     if (backend_options_split(spec, ':', "jemalloc", "dirty_decay_ms:1000,muzzy_decay_ms:0",
                               je_option_item, NULL, err) != 0)
         return -1;
-    fn(arg, "MALLOC_CONF", spec);
+    fn(arg, JE_CONF_ENV, spec);
     return 0;
 }
 
 static const backend_ops jemalloc_ops = {
-    .name = "jemalloc",
-    .description = "jemalloc 5.x through mallocx/sdallocx and mallctl statistics",
+    .name = FRAGSIM_JE_NAME,
+    .description = FRAGSIM_JE_DESCRIPTION,
     .options_env = je_options_env,
     .options_help = "MALLOC_CONF syntax, e.g. dirty_decay_ms:1000,muzzy_decay_ms:0,"
                     "background_thread:true,narenas:1,tcache:false",
     .init = je_init,
-    .alloc = je_alloc,
-    .free = je_free,
+    .alloc = je_block_alloc,
+    .free = je_block_free,
     .stats = je_stats,
     .purge = je_purge,
     .time_scale = je_time_scale,
@@ -605,8 +644,9 @@ static const backend_ops jemalloc_ops = {
     .bins = je_bins,
     .defrag_alloc = je_defrag_alloc,
     .defrag_free = je_defrag_free,
-    .defrag_hint = je_defrag_hint,
-    .defrag_refresh = je_defrag_refresh,
+    .defrag_hint = JE_DEFRAG_HINT,
+    .defrag_hint_rule = JE_DEFRAG_RULE,
+    .defrag_refresh = JE_DEFRAG_REFRESH,
     .heaps_create = je_heaps_create,
     .heap_alloc = je_heap_alloc,
     .heap_free = je_heap_free,

@@ -142,7 +142,8 @@ static void tcb_free(void *state, void *p, size_t size) {
 
 static int tcb_stats(void *state, backend_stats *out, fs_err *err) {
     (void)state;
-    uint64_t allocated, heap, physical, pfree, unmapped, decommitted, ndecommit, nscavenge;
+    uint64_t allocated = 0, heap = 0, physical = 0, pfree = 0, unmapped = 0, decommitted = 0,
+             ndecommit = 0, nscavenge = 0;
     /* Each property takes its own snapshot; the engine is single-threaded,
      * so nothing moves between them. */
     if (tcb_prop("generic.current_allocated_bytes", &allocated, err) != 0 ||

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../sim/base/rng.h"
+
 redis_server fid_srv;
 
 void fid_send(int argc, const char *const *argv, const size_t *lens) {
@@ -51,10 +53,20 @@ void fid_import(const char *dir) {
                                        "w.trace", NULL});
 }
 
+const char *fid_allocator(void) {
+    const char *allocator = getenv("FRAGSIM_TEST_ALLOCATOR");
+    return allocator != NULL && *allocator ? allocator : "jemalloc";
+}
+
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
-    const char *argv[32] = {FRAGSIM_BIN, "run", "--allocator", "jemalloc", "--object-model",
+    fid_replay_on(dir, fid_allocator(), "res", extra, c);
+}
+
+void fid_replay_on(const char *dir, const char *allocator, const char *res,
+                   const char *const *extra, tu_csv *c) {
+    const char *argv[32] = {FRAGSIM_BIN, "run", "--allocator", allocator, "--object-model",
                             "redis", "-q", "--no-progress", "w.trace", "-o",
-                            "res"};
+                            res};
     int n = 11;
     for (int i = 0; extra != NULL && extra[i] != NULL; i++) {
         cr_assert_lt(n, 31, "too many options");
@@ -62,7 +74,9 @@ void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     }
     argv[n] = NULL;
     fid_run(dir, argv);
-    cr_assert_eq(tu_csv_load(c, tu_path(dir, "res/series.csv")), 0);
+    char series[128];
+    snprintf(series, sizeof series, "%s/series.csv", res);
+    cr_assert_eq(tu_csv_load(c, tu_path(dir, series)), 0);
     cr_assert(c->nrows >= 2);
 }
 
@@ -92,12 +106,73 @@ int fid_info_times(const char *path, double *t, int max, double *last_set) {
     }
     fclose(f);
     return n;
+void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed) {
+    static char value[4096];
+    cr_assert_leq(vmax, sizeof value);
+    memset(value, 'v', sizeof value);
+    uint32_t *order = malloc(keys * sizeof *order);
+    cr_assert_not_null(order);
+    rng r;
+    rng_seed(&r, seed);
+    char key[32];
+    for (uint32_t i = 0; i < keys; i++) {
+        size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", i);
+        size_t vlen = vmin + (size_t)rng_below(&r, vmax - vmin + 1);
+        fid_send(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
+        order[i] = i;
+    }
+    for (uint32_t i = keys - 1; i > 0; i--) { /* a random 70% goes */
+        uint32_t j = (uint32_t)rng_below(&r, i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (uint32_t i = 0; i < keys * 7 / 10; i++) {
+        size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", order[i]);
+        fid_send(2, (const char *const[]){"DEL", key}, (const size_t[]){3, klen});
+    }
+    free(order);
+}
+
+fid_figures fid_replay_figures(const char *dir, const char *allocator, const char *res,
+                               const char *const *extra) {
+    tu_csv c;
+    fid_replay_on(dir, allocator, res, extra, &c);
+    size_t last = c.nrows - 1;
+    /* What the process's allocator held besides the model at the first
+     * event (the model's first key is in used_memory). */
+    double base_alloc = tu_csv_get(&c, 0, "allocator_allocated") - tu_csv_get(&c, 0, "used_memory");
+    double base_active = tu_csv_get(&c, 0, "allocator_active") - tu_csv_get(&c, 0, "used_memory");
+    fid_figures f = {
+        .used_memory = tu_csv_get(&c, last, "used_memory"),
+        .allocated = tu_csv_get(&c, last, "allocator_allocated") - base_alloc,
+        .active = tu_csv_get(&c, last, "allocator_active") - base_active,
+        .keys = tu_csv_get(&c, last, "keys"),
+    };
+    f.frag_ratio = f.active / f.allocated;
+    cr_log_info("fidelity: fragsim on %s: absolute used_memory %.0f allocated %.0f active %.0f "
+                "ratio %.4f; before the model allocated %.0f active %.0f", allocator,
+                tu_csv_get(&c, last, "used_memory"), tu_csv_get(&c, last, "allocator_allocated"),
+                tu_csv_get(&c, last, "allocator_active"), tu_csv_get(&c, last, "allocator_frag_ratio"),
+                base_alloc, base_active);
+    tu_csv_free(&c);
+    return f;
+}
+
+fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory *b) {
+    fid_figures f = {
+        .used_memory = (double)b->used_memory - (double)a->used_memory,
+        .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
+        .active = (double)b->allocator_active - (double)a->allocator_active,
+    };
+    f.frag_ratio = f.active / f.allocated;
+    return f;
 }
 
 void fid_info_settled(redis_info_memory *m) {
     struct timespec ts = {0, 350 * 1000 * 1000};
     nanosleep(&ts, NULL);
     cr_assert_eq(redis_info_memory_read(&fid_srv, m), 0, "%s", fid_srv.err);
+    cr_log_info("fidelity: server %s (mem_allocator %s)", fid_srv.server, m->mem_allocator);
 }
 
 static double row_error(const fid_row *r) {
@@ -136,7 +211,12 @@ static void table_put(const char *workload, const fid_row *rows, size_t n) {
     free(old);
 }
 
-int fid_compare(const char *workload, const fid_row *rows, size_t n) {
+int fid_compare(const char *workload_in, const fid_row *rows, size_t n) {
+    /* Measured against another build (fid_replay): its own rows. */
+    char workload[128];
+    const char *other = getenv("FRAGSIM_TEST_ALLOCATOR");
+    snprintf(workload, sizeof workload, "%s%s%s", other != NULL && *other ? other : "",
+             other != NULL && *other ? "@" : "", workload_in);
     cr_log_info("fidelity %s: field | redis | fragsim | error | bound", workload);
     int outside = 0;
     for (size_t i = 0; i < n; i++) {

@@ -34,10 +34,36 @@ void fid_run(const char *dir, const char *const *argv);
 /* dir/monitor.txt → dir/w.trace (fragsim import monitor). */
 void fid_import(const char *dir);
 
-/* Replays dir/w.trace with the redis object model on jemalloc at --speed
+/* Replays dir/w.trace with the redis object model on jemalloc (or
+ * FRAGSIM_TEST_ALLOCATOR, with FRAGSIM_TEST_REDIS_SERVER: the same workloads
+ * measured against another build; the harness logs which server) at --speed
  * max, with the extra options (NULL-terminated, may be NULL), into
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
+/* The allocator fid_replay uses: FRAGSIM_TEST_ALLOCATOR, or jemalloc. */
+const char *fid_allocator(void);
+/* The same on the allocator named, into dir/res. */
+void fid_replay_on(const char *dir, const char *allocator, const char *res,
+                   const char *const *extra, tu_csv *c);
+
+/* What a workload added: used_memory, allocator_allocated and _active,
+ * their ratio, and the live keys (fragsim's side only). */
+typedef struct fid_figures {
+    double used_memory, allocated, active, frag_ratio, keys;
+} fid_figures;
+
+/* Replays dir/w.trace on the allocator into dir/res (fid_replay_on) and
+ * reads what the model added: its final sample, less what the allocator
+ * held besides the model at the first event. */
+fid_figures fid_replay_figures(const char *dir, const char *allocator, const char *res,
+                               const char *const *extra);
+/* The server's INFO memory b less a. */
+fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory *b);
+
+/* Sends the fill-then-delete workload to fid_srv: keys SETs of "key:%08u"
+ * with values of vmin..vmax bytes (uniform, from seed), then DELs of a
+ * random 70% of them. */
+void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed);
 
 /* Starts fid_srv (maxmemory 0), reads its INFO memory settled into *m0,
  * then starts capturing MONITOR into dir/monitor.txt. */

@@ -310,7 +310,7 @@ static void log_tail(const redis_server *s, char *buf, size_t n) {
 static pid_t spawn(redis_server *s, const char *const *extra) {
     char port[16];
     snprintf(port, sizeof port, "%d", s->port);
-    const char *argv[96] = {REDIS_HARNESS_SERVER, "--port", port, "--bind", "127.0.0.1",
+    const char *argv[96] = {s->server, "--port", port, "--bind", "127.0.0.1",
                             "--save", "", "--appendonly", "no", "--daemonize", "no",
                             "--dir", s->dir};
     int argc = 13;
@@ -333,9 +333,12 @@ static pid_t spawn(redis_server *s, const char *const *extra) {
 }
 
 static int start_server(redis_server *s, const char *const *extra) {
-    if (access(REDIS_HARNESS_SERVER, X_OK) != 0)
-        return fail(s, "%s is missing: install Debian's redis-server (apt-get install "
-                    "redis-server; .ci/run does)", REDIS_HARNESS_SERVER);
+    if (access(s->server, X_OK) != 0)
+        return strcmp(s->server, REDIS_HARNESS_SERVER) == 0
+                   ? fail(s, "%s is missing: install Debian's redis-server (apt-get install "
+                          "redis-server; .ci/run does)", s->server)
+                   : fail(s, "%s is missing (the upstream build: allocators/redis-jemalloc/"
+                          "build_redis.sh)", s->server);
     snprintf(s->dir, sizeof s->dir, "/tmp/fragsim-redis-XXXXXX");
     if (mkdtemp(s->dir) == NULL) return fail(s, "cannot make a temporary directory");
     snprintf(s->log_path, sizeof s->log_path, "%s/redis.log", s->dir);
@@ -381,8 +384,18 @@ static int start_server(redis_server *s, const char *const *extra) {
 }
 
 int redis_server_start(redis_server *s, const char *const *extra) {
+    const char *server = getenv("FRAGSIM_TEST_REDIS_SERVER");
+    return redis_server_start_at(s, server != NULL && *server ? server : REDIS_HARNESS_SERVER, extra);
+}
+
+int redis_server_start_at(redis_server *s, const char *server, const char *const *extra) {
     memset(s, 0, sizeof *s);
     s->conn.fd = s->mon.fd = -1;
+    if (strlen(server) >= sizeof s->server) {
+        snprintf(s->err, sizeof s->err, "server path too long: %s", server);
+        return -1;
+    }
+    snprintf(s->server, sizeof s->server, "%s", server);
     if (start_server(s, extra) == 0) return 0;
     /* Nothing may be left: no process, no connection, no directory. */
     char why[sizeof s->err];
@@ -536,7 +549,7 @@ int redis_info_memory_read(redis_server *s, redis_info_memory *m) {
 #define D(f) {#f, offsetof(redis_info_memory, f), 'd'}
         U(used_memory), U(used_memory_rss), U(used_memory_peak), U(used_memory_overhead),
         U(used_memory_startup), U(used_memory_dataset), U(allocator_allocated),
-        U(allocator_active), U(allocator_resident), D(allocator_frag_ratio),
+        U(allocator_active), U(allocator_resident), U(mem_clients_normal), D(allocator_frag_ratio),
         D(allocator_rss_ratio), D(rss_overhead_ratio), D(mem_fragmentation_ratio),
         {"mem_fragmentation_bytes", offsetof(redis_info_memory, mem_fragmentation_bytes), 'i'},
         {"mem_allocator", offsetof(redis_info_memory, mem_allocator), 's'},

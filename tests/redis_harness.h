@@ -1,6 +1,7 @@
 /* redis_harness: a real redis-server for fidelity tests.
  *
- * Starts Debian's /usr/bin/redis-server on a free loopback port (127.0.0.1
+ * Starts Debian's /usr/bin/redis-server (or another build of it: the
+ * upstream one of allocators/redis-jemalloc/build_redis.sh) on a free loopback port (127.0.0.1
  * only, no persistence, no daemon), talks to it with a small RESP client of
  * its own (no hiredis: RESP's five reply types are a page of code, and tests
  * then need no library beyond what the build already has), captures MONITOR
@@ -43,6 +44,7 @@ typedef struct redis_conn {
 } redis_conn;
 
 typedef struct redis_server {
+    char server[512];             /* the redis-server executable run */
     pid_t pid;                    /* 0 when not running */
     int port;
     char dir[256];                /* a temporary directory: the server's dir and log */
@@ -65,6 +67,10 @@ typedef struct redis_server {
  * Returns 0 when the server answers PING; -1 with s->err otherwise (the
  * reason from the server's log when it refused to start). */
 int redis_server_start(redis_server *s, const char *const *extra);
+/* redis_server_start runs FRAGSIM_TEST_REDIS_SERVER when that is set (to
+ * measure the Debian fidelity workloads against the upstream build), else
+ * Debian's.  redis_server_start_at runs the executable at `server`. */
+int redis_server_start_at(redis_server *s, const char *server, const char *const *extra);
 
 /* Sends a command (C strings, NULL-terminated) and reads its reply, within
  * 10 s.  Returns the reply (free it with redis_reply_free), or NULL with
@@ -93,6 +99,7 @@ typedef struct redis_info_memory {
     uint64_t allocator_allocated;
     uint64_t allocator_active;
     uint64_t allocator_resident;
+    uint64_t mem_clients_normal;      /* the clients' buffers, in used_memory */
     double allocator_frag_ratio;
     double allocator_rss_ratio;
     double rss_overhead_ratio;

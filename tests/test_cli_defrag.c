@@ -58,10 +58,11 @@ static size_t row_at(const tu_csv *c, double t) {
     return 0;
 }
 
-Test(cli_defrag, redis_defrag_test_on_jemalloc_meets_redis_thresholds) {
+/* Redis's thresholds on one jemalloc backend, whose move rule is `rule`. */
+static void redis_defrag_test_on(const char *allocator, const char *rule_want) {
     char *dir = tu_tmpdir();
     const char *argv[] = {FRAGSIM_BIN, "run", "--preset", "redis-defrag-test", "--observe", "20",
-                          "-q", "--no-progress", "-o", "r", NULL};
+                          "--allocator", allocator, "-q", "--no-progress", "-o", "r", NULL};
     run_ok(dir, argv);
     const char *r = tu_path(dir, "r");
     tu_csv c;
@@ -70,8 +71,8 @@ Test(cli_defrag, redis_defrag_test_on_jemalloc_meets_redis_thresholds) {
     double frag0 = tu_csv_get(&c, before, "allocator_frag_ratio");
     double frag1 = tu_csv_get(&c, last, "allocator_frag_ratio");
     double rss0 = tu_csv_get(&c, before, "heap_rss"), rss1 = tu_csv_get(&c, last, "heap_rss");
-    cr_log_info("redis-defrag-test jemalloc: allocator_frag_ratio %.4f -> %.4f, heap_rss %.1f -> "
-                "%.1f MiB (%.1f%% cut), defrag CPU %.3f s", frag0, frag1, rss0 / 1048576,
+    cr_log_info("redis-defrag-test %s: allocator_frag_ratio %.4f -> %.4f, heap_rss %.1f -> "
+                "%.1f MiB (%.1f%% cut), defrag CPU %.3f s", allocator, frag0, frag1, rss0 / 1048576,
                 rss1 / 1048576, 100 * (1 - rss1 / rss0), tu_csv_get(&c, last, "active_defrag_cpu"));
     cr_assert_geq(frag0, 1.4, "Redis's test needs allocator fragmentation >= 1.4 before defrag");
     cr_assert_lt(frag1, 1.1, "and < 1.1 after");
@@ -81,12 +82,23 @@ Test(cli_defrag, redis_defrag_test_on_jemalloc_meets_redis_thresholds) {
     cr_assert_geq(summary_num(r, "active_defrag", "passes_done"), 1);
     cr_assert_gt(summary_num(r, "active_defrag", "hits"), 0);
     char *rule = summary_str(r, "move_rule");
-    cr_assert_str_eq(rule, "jemalloc-utilization");
+    cr_assert_str_eq(rule, rule_want);
     free(rule);
     tu_csv_free(&c);
     tu_rmtree(dir);
     free(dir);
 }
+
+Test(cli_defrag, redis_defrag_test_on_jemalloc_meets_redis_thresholds) {
+    redis_defrag_test_on("jemalloc", "jemalloc-utilization");
+}
+
+#ifdef FRAGSIM_HAVE_JEMALLOC_REDIS
+/* Redis's own jemalloc build, its own decision (je_get_defrag_hint). */
+Test(cli_defrag, redis_defrag_test_on_jemalloc_redis_with_its_own_hint) {
+    redis_defrag_test_on("jemalloc-redis", "je_get_defrag_hint");
+}
+#endif
 
 Test(cli_defrag, defrag_changes_no_data) {
     char *dir = tu_tmpdir();

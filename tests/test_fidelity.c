@@ -29,44 +29,10 @@
 
 TestSuite(fidelity, .timeout = 600);
 
-typedef struct figures {
-    double used_memory, allocated, active, frag_ratio, keys;
-} figures;
+typedef fid_figures figures;
 
-/* Replays the imported capture (w.trace) with the extra options and reads
- * what the model added. */
 static figures replay_trace(const char *dir, const char *const *extra) {
-    tu_csv c;
-    fid_replay(dir, extra, &c);
-    size_t last = c.nrows - 1;
-    /* What the process's allocator held besides the model at the first
-     * event (the model's first key is in used_memory). */
-    double base_alloc = tu_csv_get(&c, 0, "allocator_allocated") - tu_csv_get(&c, 0, "used_memory");
-    double base_active = tu_csv_get(&c, 0, "allocator_active") - tu_csv_get(&c, 0, "used_memory");
-    figures f = {
-        .used_memory = tu_csv_get(&c, last, "used_memory"),
-        .allocated = tu_csv_get(&c, last, "allocator_allocated") - base_alloc,
-        .active = tu_csv_get(&c, last, "allocator_active") - base_active,
-        .keys = tu_csv_get(&c, last, "keys"),
-    };
-    f.frag_ratio = f.active / f.allocated;
-    cr_log_info("fidelity: fragsim absolute used_memory %.0f allocated %.0f active %.0f "
-                "ratio %.4f; before the model allocated %.0f active %.0f",
-                tu_csv_get(&c, last, "used_memory"), tu_csv_get(&c, last, "allocator_allocated"),
-                tu_csv_get(&c, last, "allocator_active"), tu_csv_get(&c, last, "allocator_frag_ratio"),
-                base_alloc, base_active);
-    tu_csv_free(&c);
-    return f;
-}
-
-static figures server_delta(const redis_info_memory *a, const redis_info_memory *b) {
-    figures f = {
-        .used_memory = (double)b->used_memory - (double)a->used_memory,
-        .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
-        .active = (double)b->allocator_active - (double)a->allocator_active,
-    };
-    f.frag_ratio = f.active / f.allocated;
-    return f;
+    return fid_replay_figures(dir, fid_allocator(), "res", extra);
 }
 
 /* The bounds of issue 4: used_memory 2%, allocated and active 5%, the
@@ -94,32 +60,12 @@ Test(fidelity, fill_then_delete_70_percent) {
     fid_info_settled(&m0);
     cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s", fid_srv.err);
 
-    static char value[2001];
-    memset(value, 'v', sizeof value - 1);
-    static uint32_t order[FILL_KEYS];
-    rng r;
-    rng_seed(&r, 20231125);
-    char key[32];
-    for (uint32_t i = 0; i < FILL_KEYS; i++) {
-        size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", i);
-        size_t vlen = 10 + (size_t)rng_below(&r, 1991);
-        fid_send(3, (const char *const[]){"SET", key, value}, (const size_t[]){3, klen, vlen});
-        order[i] = i;
-    }
-    for (uint32_t i = FILL_KEYS - 1; i > 0; i--) { /* a random 70% goes */
-        uint32_t j = (uint32_t)rng_below(&r, i + 1), t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-    for (uint32_t i = 0; i < FILL_KEYS * 7 / 10; i++) {
-        size_t klen = (size_t)snprintf(key, sizeof key, "key:%08u", order[i]);
-        fid_send(2, (const char *const[]){"DEL", key}, (const size_t[]){3, klen});
-    }
+    fid_fill_delete(FILL_KEYS, 10, 2000, 20231125);
     cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
     fid_info_settled(&m1);
     redis_server_stop(&fid_srv);
 
-    figures s = server_delta(&m0, &m1);
+    figures s = fid_server_delta(&m0, &m1);
     fid_import(dir);
     figures f = replay_trace(dir, NULL);
     cr_log_info("fidelity fill-delete70: redis %s; before: used_memory %llu allocated %llu "
@@ -164,7 +110,7 @@ Test(fidelity, lru_eviction_under_maxmemory) {
     uint64_t keys_left = fid_dbsize();
     redis_server_stop(&fid_srv);
 
-    figures s = server_delta(&m0, &m1);
+    figures s = fid_server_delta(&m0, &m1);
     s.keys = (double)keys_left;
     snprintf(mm, sizeof mm, "%llu", (unsigned long long)(LRU_MAXMEMORY - m0.used_memory));
     fid_import(dir);

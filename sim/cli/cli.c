@@ -137,6 +137,25 @@ static int worker_missing(const char *name) {
                      name, name, where);
 }
 
+/* The allocator's version as its worker reports it (`fragsim-NAME
+ * --version`: "fragsim V allocator NAME VERSION"), or "?". */
+static const char *worker_version(const char *path, const char *name, char *buf, size_t n) {
+    char cmd[PATH_MAX + 32], line[256], want[96];
+    snprintf(cmd, sizeof cmd, "'%s' --version 2>/dev/null", path);
+    snprintf(want, sizeof want, " allocator %s ", name);
+    snprintf(buf, n, "?");
+    if (strchr(path, '\'') != NULL) return buf;
+    FILE *f = popen(cmd, "r");
+    if (f == NULL) return buf;
+    if (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        const char *v = strstr(line, want);
+        if (v != NULL && v[strlen(want)] != '\0') snprintf(buf, n, "%s", v + strlen(want));
+    }
+    pclose(f);
+    return buf;
+}
+
 int cli_allocators(int argc, char **argv) {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: fragsim allocators\n\nLists the allocators this build can run "
@@ -145,10 +164,14 @@ int cli_allocators(int argc, char **argv) {
     }
     if (argc > 1) return cli_error("allocators", CLI_USAGE, "takes no arguments");
     char names[] = FRAGSIM_BACKENDS, path[PATH_MAX];
-    for (char *save, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save))
-        printf("%-10s %s\n", name,
-               cli_worker_path(name, path, sizeof path) == 0 ? path : "(built, but its worker is missing)");
-    printf("%-10s any other allocator: --allocator preload:PATH.so (LD_PRELOAD; RSS and "
+    for (char *save, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        char version[128];
+        if (cli_worker_path(name, path, sizeof path) != 0)
+            printf("%-16s %-48s %s\n", name, "", "(built, but its worker is missing)");
+        else
+            printf("%-16s %-48s %s\n", name, worker_version(path, name, version, sizeof version), path);
+    }
+    printf("%-16s any other allocator: --allocator preload:PATH.so (LD_PRELOAD; RSS and "
            "used_memory only)\n", "preload:");
     if (*FRAGSIM_BACKENDS_SKIPPED) printf("skipped at build time: %s\n", FRAGSIM_BACKENDS_SKIPPED);
     return CLI_OK;
@@ -220,8 +243,10 @@ int cli_help(int argc, char **argv) {
 
 int cli_version(int argc, char **argv) {
     (void)argc, (void)argv;
-    printf("fragsim %s%s%s\n", FRAGSIM_VERSION, backend_self ? " allocator " : "",
-           backend_self ? backend_self->name : "");
+    if (backend_self == NULL) printf("fragsim %s\n", FRAGSIM_VERSION);
+    else
+        printf("fragsim %s allocator %s %s\n", FRAGSIM_VERSION, backend_self->name,
+               backend_self->version ? backend_self->version(NULL) : "");
     return CLI_OK;
 }
 

@@ -86,7 +86,7 @@ static int is_run_key(const char *k) {
 /* jemalloc's options are MALLOC_CONF pairs (name:value); the others'
  * name=value. */
 static char option_separator(const char *allocator) {
-    return strcmp(allocator, "jemalloc") == 0 ? ':' : '=';
+    return strncmp(allocator, "jemalloc", 8) == 0 ? ':' : '=';
 }
 
 /* Single-quotes s for a POSIX shell. */

@@ -346,7 +346,8 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     snprintf(sum->defrag_rule, sizeof sum->defrag_rule, "%s",
              e.df.cfg.hint == DEFRAG_HINT_ALWAYS ? "always"
              : e.df.generic                      ? "generic"
-                                                 : "jemalloc-utilization");
+            : be->defrag_hint_rule != NULL      ? be->defrag_hint_rule
+                                                 : "allocator");
     if (rs.virtual_clock) {
         vclock_virtual_begin();
         /* A thread started with the allocator sleeps before time moves. */
