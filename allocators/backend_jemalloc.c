@@ -45,6 +45,15 @@ static void je_free(void *state, void *p, size_t size) {
     sdallocx(p, size, 0);
 }
 
+/* rallocx, as Redis's zrealloc reaches jemalloc: in place when the new
+ * size keeps the size class (or a large extent can grow), else a move. */
+static void *je_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state, (void)old_size;
+    void *q = rallocx(p, size, 0);
+    if (q != NULL) *usable = sallocx(q, 0);
+    return q;
+}
+
 static void je_purge_stats(unsigned a, backend_stats *out);
 
 static int je_stats(void *state, backend_stats *out, fs_err *err) {
@@ -411,6 +420,15 @@ static void je_heap_free(void *state, int h, void *p, size_t size) {
     sdallocx(p, size, MALLOCX_TCACHE(je_heaps.tcache[h]));
 }
 
+static void *je_heap_realloc(void *state, int h, void *p, size_t old_size, size_t size,
+                             size_t *usable) {
+    (void)state, (void)old_size;
+    int flags = MALLOCX_ARENA(je_heaps.arena[h]) | MALLOCX_TCACHE(je_heaps.tcache[h]);
+    void *q = rallocx(p, size, flags);
+    if (q != NULL) *usable = sallocx(q, 0);
+    return q;
+}
+
 /* Arena h's share of what je_stats reads: its small and large allocated
  * bytes, active pages, resident, mapped and retained bytes, and its
  * metadata (base + internal, which stats.metadata sums over arenas). */
@@ -426,7 +444,7 @@ static int je_heap_stats(void *state, int h, backend_stats *out, fs_err *err) {
         snprintf(name, sizeof name, "stats.arenas.%u.%s", je_heaps.arena[h], stat[i]);
         if (read_size(name, &v[i], err) != 0) return -1;
     }
-    uint64_t page;
+    uint64_t page = 0;
     if (read_size("arenas.page", &page, err) != 0) return -1;
     memset(out, 0, sizeof *out);
     out->allocated = v[0] + v[1];
@@ -594,6 +612,7 @@ static const backend_ops jemalloc_ops = {
     .init = je_init,
     .alloc = je_alloc,
     .free = je_free,
+    .realloc = je_realloc,
     .stats = je_stats,
     .purge = je_purge,
     .time_scale = je_time_scale,
@@ -610,6 +629,7 @@ static const backend_ops jemalloc_ops = {
     .heaps_create = je_heaps_create,
     .heap_alloc = je_heap_alloc,
     .heap_free = je_heap_free,
+    .heap_realloc = je_heap_realloc,
     .heap_stats = je_heap_stats,
     .heap_kind = "arena",
 };

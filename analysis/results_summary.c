@@ -264,6 +264,11 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "skipped_writes", s->counters.skipped_writes);
         emit_u64(em, "evicted_keys", s->counters.evicted_keys);
         emit_u64(em, "rejected_writes", s->counters.rejected_writes);
+        emit_u64(em, "wrongtype", s->counters.wrongtype);
+        emit_u64(em, "hash_keys", s->counters.hash_keys);
+        emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "reallocs", s->counters.reallocs);
+        emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);
@@ -310,6 +315,11 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "expired_keys", s->counters.expired_keys);
         emit_u64(em, "evicted_keys", s->counters.evicted_keys);
         emit_u64(em, "rejected_writes", s->counters.rejected_writes);
+        emit_u64(em, "wrongtype", s->counters.wrongtype);
+        emit_u64(em, "hash_keys", s->counters.hash_keys);
+        emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "reallocs", s->counters.reallocs);
+        emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_double(em, "virtual_time", s->trace_duration, 3);
     }
     emit_object_end(em);

@@ -55,6 +55,40 @@ void fid_replay(const char *dir, const char *const *extra, tu_csv *c) {
     cr_assert(c->nrows >= 2);
 }
 
+fid_figures fid_replay_figures(const char *dir, const char *const *extra) {
+    tu_csv c;
+    fid_replay(dir, extra, &c);
+    size_t last = c.nrows - 1;
+    /* What the process's allocator held besides the model at the first
+     * event (the model's first key is in used_memory). */
+    double base_alloc = tu_csv_get(&c, 0, "allocator_allocated") - tu_csv_get(&c, 0, "used_memory");
+    double base_active = tu_csv_get(&c, 0, "allocator_active") - tu_csv_get(&c, 0, "used_memory");
+    fid_figures f = {
+        .used_memory = tu_csv_get(&c, last, "used_memory"),
+        .allocated = tu_csv_get(&c, last, "allocator_allocated") - base_alloc,
+        .active = tu_csv_get(&c, last, "allocator_active") - base_active,
+        .keys = tu_csv_get(&c, last, "keys"),
+    };
+    f.frag_ratio = f.active / f.allocated;
+    cr_log_info("fidelity: fragsim absolute used_memory %.0f allocated %.0f active %.0f "
+                "ratio %.4f; before the model allocated %.0f active %.0f",
+                tu_csv_get(&c, last, "used_memory"), tu_csv_get(&c, last, "allocator_allocated"),
+                tu_csv_get(&c, last, "allocator_active"), tu_csv_get(&c, last, "allocator_frag_ratio"),
+                base_alloc, base_active);
+    tu_csv_free(&c);
+    return f;
+}
+
+fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory *b) {
+    fid_figures f = {
+        .used_memory = (double)b->used_memory - (double)a->used_memory,
+        .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
+        .active = (double)b->allocator_active - (double)a->allocator_active,
+    };
+    f.frag_ratio = f.active / f.allocated;
+    return f;
+}
+
 void fid_info_settled(redis_info_memory *m) {
     struct timespec ts = {0, 350 * 1000 * 1000};
     nanosleep(&ts, NULL);

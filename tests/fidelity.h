@@ -35,6 +35,19 @@ void fid_import(const char *dir);
  * dir/res, and loads res/series.csv into c (free it with tu_csv_free). */
 void fid_replay(const char *dir, const char *const *extra, tu_csv *c);
 
+/* What a workload added to memory: used_memory, allocator_allocated and
+ * allocator_active, their ratio (allocator fragmentation), and the keys. */
+typedef struct fid_figures {
+    double used_memory, allocated, active, frag_ratio, keys;
+} fid_figures;
+
+/* Replays the imported capture (dir/w.trace) with the extra options (as
+ * fid_replay) and reads what the model added: the final sample, less what
+ * the process's allocator held besides the model at the first event. */
+fid_figures fid_replay_figures(const char *dir, const char *const *extra);
+/* The server's figures after (b) less before (a); keys 0. */
+fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory *b);
+
 /* INFO memory after 350 ms: INFO's allocator_* fields are the cron's copy
  * of jemalloc's statistics, refreshed every 100 ms, so a few refreshes
  * later they show the end of what came before rather than a moment in it. */

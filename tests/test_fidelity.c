@@ -29,49 +29,9 @@
 
 TestSuite(fidelity, .timeout = 600);
 
-typedef struct figures {
-    double used_memory, allocated, active, frag_ratio, keys;
-} figures;
-
-/* Replays the imported capture (w.trace) with the extra options and reads
- * what the model added. */
-static figures replay_trace(const char *dir, const char *const *extra) {
-    tu_csv c;
-    fid_replay(dir, extra, &c);
-    size_t last = c.nrows - 1;
-    /* What the process's allocator held besides the model at the first
-     * event (the model's first key is in used_memory). */
-    double base_alloc = tu_csv_get(&c, 0, "allocator_allocated") - tu_csv_get(&c, 0, "used_memory");
-    double base_active = tu_csv_get(&c, 0, "allocator_active") - tu_csv_get(&c, 0, "used_memory");
-    figures f = {
-        .used_memory = tu_csv_get(&c, last, "used_memory"),
-        .allocated = tu_csv_get(&c, last, "allocator_allocated") - base_alloc,
-        .active = tu_csv_get(&c, last, "allocator_active") - base_active,
-        .keys = tu_csv_get(&c, last, "keys"),
-    };
-    f.frag_ratio = f.active / f.allocated;
-    cr_log_info("fidelity: fragsim absolute used_memory %.0f allocated %.0f active %.0f "
-                "ratio %.4f; before the model allocated %.0f active %.0f",
-                tu_csv_get(&c, last, "used_memory"), tu_csv_get(&c, last, "allocator_allocated"),
-                tu_csv_get(&c, last, "allocator_active"), tu_csv_get(&c, last, "allocator_frag_ratio"),
-                base_alloc, base_active);
-    tu_csv_free(&c);
-    return f;
-}
-
-static figures server_delta(const redis_info_memory *a, const redis_info_memory *b) {
-    figures f = {
-        .used_memory = (double)b->used_memory - (double)a->used_memory,
-        .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
-        .active = (double)b->allocator_active - (double)a->allocator_active,
-    };
-    f.frag_ratio = f.active / f.allocated;
-    return f;
-}
-
 /* The bounds of issue 4: used_memory 2%, allocated and active 5%, the
  * ratio 0.05; with_keys adds the live keys, 3%. */
-static void compare(const char *workload, const figures *r, const figures *s, int with_keys) {
+static void compare(const char *workload, const fid_figures *r, const fid_figures *s, int with_keys) {
     fid_row rows[] = {
         {"used_memory", r->used_memory, s->used_memory, 0.02, 1, 0},
         {"allocator_allocated", r->allocated, s->allocated, 0.05, 1, 0},
@@ -119,9 +79,9 @@ Test(fidelity, fill_then_delete_70_percent) {
     fid_info_settled(&m1);
     redis_server_stop(&fid_srv);
 
-    figures s = server_delta(&m0, &m1);
+    fid_figures s = fid_server_delta(&m0, &m1);
     fid_import(dir);
-    figures f = replay_trace(dir, NULL);
+    fid_figures f = fid_replay_figures(dir, NULL);
     cr_log_info("fidelity fill-delete70: redis %s; before: used_memory %llu allocated %llu "
                 "active %llu; after: used_memory %llu allocated %llu active %llu ratio %.4f",
                 m1.mem_allocator, (unsigned long long)m0.used_memory,
@@ -164,11 +124,11 @@ Test(fidelity, lru_eviction_under_maxmemory) {
     uint64_t keys_left = fid_dbsize();
     redis_server_stop(&fid_srv);
 
-    figures s = server_delta(&m0, &m1);
+    fid_figures s = fid_server_delta(&m0, &m1);
     s.keys = (double)keys_left;
     snprintf(mm, sizeof mm, "%llu", (unsigned long long)(LRU_MAXMEMORY - m0.used_memory));
     fid_import(dir);
-    figures f = replay_trace(dir, (const char *const[]){"--maxmemory", mm, "--maxmemory-policy",
+    fid_figures f = fid_replay_figures(dir, (const char *const[]){"--maxmemory", mm, "--maxmemory-policy",
                                                         "allkeys-lru", NULL});
     cr_log_info("fidelity lru-evict: redis after: used_memory %llu allocated %llu active %llu",
                 (unsigned long long)m1.used_memory, (unsigned long long)m1.allocator_allocated,

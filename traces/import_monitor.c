@@ -100,6 +100,22 @@ int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uin
     return sink_event(im, &ev);
 }
 
+int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
+                  const char *field, size_t fieldlen, uint64_t size) {
+    trace_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.op = op;
+    size_t n;
+    ev.key = event_key(im, key, keylen, &n);
+    if (ev.key == NULL) return fs_errf(im->err, "out of memory");
+    ev.keylen = (uint32_t)n;
+    ev.field = field;
+    ev.fieldlen = (uint32_t)fieldlen;
+    ev.size = size;
+    ev.ttl_us = TRACE_TTL_NONE;
+    return sink_event(im, &ev);
+}
+
 int im_emit_purge(import_monitor *im) {
     trace_event ev;
     memset(&ev, 0, sizeof ev);
