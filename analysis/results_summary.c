@@ -54,6 +54,10 @@ static void emit_gen(emitter *em, const gen_params *g) {
     emit_str(em, "ttl", buf);
     emit_double(em, "observe", g->observe, 3);
     emit_str(em, "key_prefix", g->key_prefix);
+    if (g->fields.kind != DIST_NONE) {
+        dist_format(&g->fields, buf, sizeof buf);
+        emit_str(em, "fields", buf);
+    }
     if (g->keys2 > 0) {
         emit_u64(em, "keys2", g->keys2);
         dist_format(&g->sizes2, buf, sizeof buf);
