@@ -203,6 +203,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_str(em, "allocator_version", s->allocator_version);
     if (!info || *s->allocator_options) emit_str(em, "allocator_options", s->allocator_options);
     emit_str(em, "trace", s->trace_source);
+    if (*s->import_replayed) emit_str(em, "import_monitor", s->import_replayed);
+    if (*s->import_untranslated) emit_str(em, "not_translated", s->import_untranslated);
     if (!info) {
         emit_str(em, "trace_format", s->trace_format);
         emit_str(em, "preset", s->preset);

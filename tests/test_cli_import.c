@@ -75,6 +75,17 @@ Test(cli_import, file_to_file) {
     cr_assert_str_eq(r.out, "");
     tu_result_free(&r);
 
+    /* A run of it says what share of the capture it replays. */
+    r = run(NULL, (const char *const[]){"run", "cap.trace", "-o", "res", NULL});
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    EXPECT(r.out, "import_monitor:7 of 10 commands replayed (70.00%), 3 not translated\n");
+    tu_result_free(&r);
+    char *json = tu_read_file(tu_path(dir, "res/summary.json"), NULL);
+    cr_assert_not_null(json);
+    EXPECT(json, "\"import_monitor\": \"7 of 10 commands replayed (70.00%), 3 not translated\"");
+    EXPECT(json, "\"not_translated\": \"SADD 2, LPUSH 1\"");
+    free(json);
+
     /* fragsim's own reader takes the result, keys decoded. */
     trace_reader tr;
     fs_err err;
