@@ -20,23 +20,34 @@
 
 #define HO_NONE UINT32_MAX
 
-/* One field: its name and value size, and the blocks that are its own in
- * the allocator under test (NULL when the model keeps none: a listpack
- * holds its fields inline). */
+/* One field: where its name is in the hash's name arena, and its value's
+ * size. */
 typedef struct ho_field {
-    char *name;           /* emem bytes, len of them */
+    uint32_t name;        /* offset in names */
     uint32_t len;
     uint32_t vlen;        /* the value's bytes (<= TRACE_SIZE_MAX) */
-    void *val;            /* raw model: the value; redis hashtable: the value's sds */
-    void *fsds, *de;      /* redis hashtable: the field's sds and its dictEntry */
-    uint32_t val_usable, fsds_usable, de_usable;
 } ho_field;
+
+/* A field's own blocks in the allocator under test, beside ho_field (the
+ * same index) once ho_use_blocks: the raw model's value, or a redis
+ * hashtable's value sds, field sds and dictEntry.  A listpack holds its
+ * fields inline and needs none, so a listpack hash's fields cost 12 bytes
+ * of engine memory each besides their names. */
+typedef struct ho_blocks {
+    void *val, *fsds, *de;
+    uint32_t val_usable, fsds_usable, de_usable;
+} ho_blocks;
 
 enum { HO_LISTPACK = 1, HO_HASHTABLE = 2 }; /* Redis's OBJ_ENCODING_* of a hash */
 
 typedef struct hashobj {
     ho_field *f;          /* nfields of them */
+    ho_blocks *b;         /* fcap of them once use_blocks, else NULL */
+    int use_blocks;
     uint32_t nfields, fcap;
+    char *names;          /* the fields' names, appended; a removed one's bytes
+                             are dead until the arena is compacted */
+    uint32_t names_used, names_cap, names_dead;
     uint32_t *idx;        /* field index + 1 by hash, 0 empty; icap words */
     uint32_t icap;        /* a power of two, or 0 */
     /* The redis model's blocks (objmodel_hash.c); all 0 in the raw model. */
@@ -57,6 +68,12 @@ typedef struct hashobj {
 hashobj *ho_new(void);
 /* Frees the engine's side (the caller has freed the model's blocks). */
 void ho_free(hashobj *h);
+
+/* Gives every field (present and future) its ho_blocks, zeroed.  Returns
+ * 0, or -1 when out of engine memory. */
+int ho_use_blocks(hashobj *h);
+/* Field i's name (h->f[i].len bytes), valid until the next ho_add. */
+static inline const char *ho_name(const hashobj *h, uint32_t i) { return h->names + h->f[i].name; }
 
 /* The field's index in h->f, or HO_NONE. */
 uint32_t ho_find(const hashobj *h, const char *name, uint32_t len);

@@ -64,8 +64,8 @@ uint64_t omh_lp_entry_size(const char *s, uint64_t len) {
 static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
 static int fill_of(const engine *e, uint32_t slot) { return (int)ks_get(&e->ks, slot)->fill; }
 
-static uint64_t field_entries(const ho_field *f) {
-    return omh_lp_entry_size(f->name, f->len) + omh_lp_entry_size(NULL, f->vlen);
+static uint64_t field_entries(const hashobj *h, uint32_t i) {
+    return omh_lp_entry_size(ho_name(h, i), h->f[i].len) + omh_lp_entry_size(NULL, h->f[i].vlen);
 }
 
 /* The listpack becomes `bytes` long, as lpInsert and lpShrinkToFit resize
@@ -90,31 +90,33 @@ static int lp_resize(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_er
 
 /* A field's own blocks in a hashtable: sdsdup of the field, then of the
  * value. */
-static int ht_field_blocks(engine *e, uint32_t slot, ho_field *f, fs_err *err) {
+static int ht_field_blocks(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
     size_t u;
     int fill = fill_of(e, slot);
-    if ((f->fsds = om_blk_alloc(e, slot, om_key_sds_size(f->len), fill, &u, err)) == NULL)
+    ho_blocks *b = &h->b[i];
+    if ((b->fsds = om_blk_alloc(e, slot, om_key_sds_size(h->f[i].len), fill, &u, err)) == NULL)
         return -1;
-    f->fsds_usable = (uint32_t)u;
-    if ((f->val = om_blk_alloc(e, slot, om_key_sds_size(f->vlen), fill, &u, err)) == NULL)
+    b->fsds_usable = (uint32_t)u;
+    if ((b->val = om_blk_alloc(e, slot, om_key_sds_size(h->f[i].vlen), fill, &u, err)) == NULL)
         return -1;
-    f->val_usable = (uint32_t)u;
+    b->val_usable = (uint32_t)u;
     return 0;
 }
 
-static int ht_entry(engine *e, uint32_t slot, ho_field *f, fs_err *err) {
+static int ht_entry(engine *e, uint32_t slot, ho_blocks *b, fs_err *err) {
     size_t u;
-    f->de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_of(e, slot), &u, err);
-    if (f->de == NULL) return -1;
-    f->de_usable = (uint32_t)u;
+    b->de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_of(e, slot), &u, err);
+    if (b->de == NULL) return -1;
+    b->de_usable = (uint32_t)u;
     return 0;
 }
 
-static void ht_field_free(engine *e, uint32_t slot, ho_field *f) {
-    om_blk_free(e, slot, f->fsds, om_key_sds_size(f->len), f->fsds_usable);
-    om_blk_free(e, slot, f->val, om_key_sds_size(f->vlen), f->val_usable);
-    om_blk_free(e, slot, f->de, OM_DICT_ENTRY_SIZE, f->de_usable);
-    f->fsds = f->val = f->de = NULL;
+static void ht_field_free(engine *e, uint32_t slot, hashobj *h, uint32_t i) {
+    ho_blocks *b = &h->b[i];
+    om_blk_free(e, slot, b->fsds, om_key_sds_size(h->f[i].len), b->fsds_usable);
+    om_blk_free(e, slot, b->val, om_key_sds_size(h->f[i].vlen), b->val_usable);
+    om_blk_free(e, slot, b->de, OM_DICT_ENTRY_SIZE, b->de_usable);
+    b->fsds = b->val = b->de = NULL;
 }
 
 /* hashTypeConvertListpack: the dict presized to the fields, each field's
@@ -125,9 +127,10 @@ static int convert(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
     if (h->dict == NULL) return -1;
     h->dict_usable = (uint32_t)u;
     h->enc = HO_HASHTABLE;
+    if (ho_use_blocks(h) != 0) return fs_errf(err, "out of engine memory for a hash's fields");
     if (om_dict_resize(e, slot, &h->ht, om_dict_next_size(h->nfields), err) != 0) return -1;
     for (uint32_t i = 0; i < h->nfields; i++) {
-        if (ht_field_blocks(e, slot, &h->f[i], err) != 0 || ht_entry(e, slot, &h->f[i], err) != 0)
+        if (ht_field_blocks(e, slot, h, i, err) != 0 || ht_entry(e, slot, &h->b[i], err) != 0)
             return -1;
         h->ht.used++;
     }
@@ -152,15 +155,17 @@ static int hash_create(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
     return om_db_add(e, slot, err);
 }
 
-static int raw_value(engine *e, uint32_t slot, ho_field *f, uint64_t vlen, fs_err *err) {
+static int raw_value(engine *e, uint32_t slot, hashobj *h, uint32_t i, uint64_t vlen,
+                     fs_err *err) {
     void *p = NULL;
     size_t u = 0;
+    ho_blocks *b = &h->b[i];
     if (vlen > 0 && (p = om_blk_alloc(e, slot, vlen, fill_of(e, slot), &u, err)) == NULL)
         return -1;
-    om_blk_free(e, slot, f->val, f->vlen, f->val_usable);
-    f->val = p;
-    f->val_usable = (uint32_t)u;
-    f->vlen = (uint32_t)vlen;
+    om_blk_free(e, slot, b->val, h->f[i].vlen, b->val_usable);
+    b->val = p;
+    b->val_usable = (uint32_t)u;
+    h->f[i].vlen = (uint32_t)vlen;
     return 0;
 }
 
@@ -168,9 +173,9 @@ int omh_hset(engine *e, uint32_t slot, hashobj *h, int is_new_key, const char *f
              uint32_t flen, uint64_t vlen, fs_err *err) {
     uint32_t i = ho_find(h, field, flen);
     if (!is_redis(e)) {
-        if (i == HO_NONE && (i = ho_add(h, field, flen, 0)) == HO_NONE)
+        if (ho_use_blocks(h) != 0 || (i == HO_NONE && (i = ho_add(h, field, flen, 0)) == HO_NONE))
             return fs_errf(err, "out of engine memory for a hash's fields");
-        return raw_value(e, slot, &h->f[i], vlen, err);
+        return raw_value(e, slot, h, i, vlen, err);
     }
     if (is_new_key && hash_create(e, slot, h, err) != 0) return -1;
     /* hashTypeTryConversion, before the write. */
@@ -196,36 +201,35 @@ int omh_hset(engine *e, uint32_t slot, hashobj *h, int is_new_key, const char *f
     }
     om_dict_step(e, slot, &h->ht); /* dictFind */
     if (i != HO_NONE) { /* the old value's sds freed, then the new one made */
-        ho_field *f = &h->f[i];
+        ho_blocks *b = &h->b[i];
         size_t u;
-        om_blk_free(e, slot, f->val, om_key_sds_size(f->vlen), f->val_usable);
-        f->vlen = (uint32_t)vlen;
-        f->val = om_blk_alloc(e, slot, om_key_sds_size(vlen), fill_of(e, slot), &u, err);
-        f->val_usable = (uint32_t)u;
-        return f->val == NULL ? -1 : 0;
+        om_blk_free(e, slot, b->val, om_key_sds_size(h->f[i].vlen), b->val_usable);
+        h->f[i].vlen = (uint32_t)vlen;
+        b->val = om_blk_alloc(e, slot, om_key_sds_size(vlen), fill_of(e, slot), &u, err);
+        b->val_usable = (uint32_t)u;
+        return b->val == NULL ? -1 : 0;
     }
     if ((i = ho_add(h, field, flen, (uint32_t)vlen)) == HO_NONE)
         return fs_errf(err, "out of engine memory for a hash's fields");
-    if (ht_field_blocks(e, slot, &h->f[i], err) != 0) return -1;
+    if (ht_field_blocks(e, slot, h, i, err) != 0) return -1;
     om_dict_step(e, slot, &h->ht); /* dictAddRaw */
     if (om_dict_add(e, slot, &h->ht, err) != 0) return -1;
-    return ht_entry(e, slot, &h->f[i], err);
+    return ht_entry(e, slot, &h->b[i], err);
 }
 
 int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
-    ho_field *f = &h->f[i];
     if (!is_redis(e)) {
-        om_blk_free(e, slot, f->val, f->vlen, f->val_usable);
+        om_blk_free(e, slot, h->b[i].val, h->f[i].vlen, h->b[i].val_usable);
         ho_remove(h, i);
         return 0;
     }
     if (h->enc == HO_LISTPACK) { /* lpDeleteRangeWithEntry, then lpShrinkToFit */
-        uint64_t bytes = h->lp_bytes - field_entries(f);
+        uint64_t bytes = h->lp_bytes - field_entries(h, i);
         ho_remove(h, i);
         return lp_resize(e, slot, h, bytes, err);
     }
     om_dict_step(e, slot, &h->ht); /* dictDelete */
-    ht_field_free(e, slot, f);
+    ht_field_free(e, slot, h, i);
     h->ht.used--;
     ho_remove(h, i);
     /* htNeedsResize, then dictResize (which a running rehash refuses). */
@@ -238,11 +242,10 @@ int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
 }
 
 void omh_free(engine *e, uint32_t slot, hashobj *h) {
-    for (uint32_t i = 0; i < h->nfields; i++) {
-        ho_field *f = &h->f[i];
-        if (!is_redis(e)) om_blk_free(e, slot, f->val, f->vlen, f->val_usable);
-        else ht_field_free(e, slot, f);
-        f->val = NULL;
+    for (uint32_t i = 0; h->b != NULL && i < h->nfields; i++) {
+        if (!is_redis(e)) om_blk_free(e, slot, h->b[i].val, h->f[i].vlen, h->b[i].val_usable);
+        else ht_field_free(e, slot, h, i);
+        h->b[i].val = NULL;
     }
     if (!is_redis(e)) return;
     om_dict_free(e, slot, &h->ht);
