@@ -87,6 +87,13 @@ typedef struct backend_ops {
     void *(*alloc)(void *state, size_t size, size_t *usable);
     /* Frees a block from alloc(); size is the size asked for. */
     void (*free)(void *state, void *p, size_t size);
+    /* Resizes a block from alloc() (or realloc()) of old_size bytes asked
+     * for to size (> 0) bytes, as Redis's zrealloc calls realloc: whether
+     * the block grows or shrinks in place or moves (a new block, the bytes
+     * copied, the old one freed) is the allocator's decision.  Stores the
+     * new usable size in *usable.  Returns the block, or NULL when the
+     * allocator refuses (p is then untouched).  NULL: alloc, copy and free. */
+    void *(*realloc)(void *state, void *p, size_t old_size, size_t size, size_t *usable);
     /* Fills *out.  Returns 0 or -1. */
     int (*stats)(void *state, backend_stats *out, fs_err *err);
     /* Returns free memory to the kernel, like MEMORY PURGE.  NULL: the
@@ -155,6 +162,10 @@ typedef struct backend_ops {
     int (*heaps_create)(void *state, int n, fs_err *err);
     void *(*heap_alloc)(void *state, int h, size_t size, size_t *usable);
     void (*heap_free)(void *state, int h, void *p, size_t size);
+    /* realloc in heap h (the block stays in its heap).  NULL: heap_alloc,
+     * copy and heap_free. */
+    void *(*heap_realloc)(void *state, int h, void *p, size_t old_size, size_t size,
+                          size_t *usable);
     int (*heap_stats)(void *state, int h, backend_stats *out, fs_err *err);
     const char *heap_kind;
 } backend_ops;

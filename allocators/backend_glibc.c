@@ -84,6 +84,13 @@ static void glb_free(void *state, void *p, size_t size) {
     free(p);
 }
 
+static void *glb_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state, (void)old_size;
+    void *q = realloc(p, size);
+    if (q != NULL) *usable = malloc_usable_size(q);
+    return q;
+}
+
 static int glb_stats(void *state, backend_stats *out, fs_err *err) {
     (void)state;
     (void)err;
@@ -239,6 +246,7 @@ static const backend_ops glibc_ops = {
     .init = glb_init,
     .alloc = glb_alloc,
     .free = glb_free,
+    .realloc = glb_realloc,
     .stats = glb_stats,
     .purge = glb_purge,
     .time_scale = NULL,

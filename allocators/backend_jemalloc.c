@@ -63,6 +63,15 @@ static void je_block_free(void *state, void *p, size_t size) {
     sdallocx(p, size, 0);
 }
 
+/* rallocx, as Redis's zrealloc reaches jemalloc: in place when the new
+ * size keeps the size class (or a large extent can grow), else a move. */
+static void *je_block_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state, (void)old_size;
+    void *q = rallocx(p, size, 0);
+    if (q != NULL) *usable = sallocx(q, 0);
+    return q;
+}
+
 static void je_purge_stats(unsigned a, backend_stats *out);
 
 static int je_stats(void *state, backend_stats *out, fs_err *err) {
@@ -450,6 +459,15 @@ static void je_heap_free(void *state, int h, void *p, size_t size) {
     sdallocx(p, size, MALLOCX_TCACHE(je_heaps.tcache[h]));
 }
 
+static void *je_heap_realloc(void *state, int h, void *p, size_t old_size, size_t size,
+                             size_t *usable) {
+    (void)state, (void)old_size;
+    int flags = MALLOCX_ARENA(je_heaps.arena[h]) | MALLOCX_TCACHE(je_heaps.tcache[h]);
+    void *q = rallocx(p, size, flags);
+    if (q != NULL) *usable = sallocx(q, 0);
+    return q;
+}
+
 /* Arena h's share of what je_stats reads: its small and large allocated
  * bytes, active pages, resident, mapped and retained bytes, and its
  * metadata (base + internal, which stats.metadata sums over arenas). */
@@ -633,6 +651,7 @@ static const backend_ops jemalloc_ops = {
     .init = je_init,
     .alloc = je_block_alloc,
     .free = je_block_free,
+    .realloc = je_block_realloc,
     .stats = je_stats,
     .purge = je_purge,
     .time_scale = je_time_scale,
@@ -650,6 +669,7 @@ static const backend_ops jemalloc_ops = {
     .heaps_create = je_heaps_create,
     .heap_alloc = je_heap_alloc,
     .heap_free = je_heap_free,
+    .heap_realloc = je_heap_realloc,
     .heap_stats = je_heap_stats,
     .heap_kind = "arena",
 };

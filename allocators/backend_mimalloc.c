@@ -267,6 +267,13 @@ static void mi_be_free(void *state, void *p, size_t size) {
     mi_free_size(p, size);
 }
 
+static void *mi_be_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state, (void)old_size;
+    void *q = mi_realloc(p, size);
+    if (q != NULL) *usable = mi_usable_size(q);
+    return q;
+}
+
 typedef struct mi_be_walk {
     uint64_t allocated, active;
 } mi_be_walk;
@@ -406,6 +413,7 @@ static const backend_ops mimalloc_ops = {
     .init = mi_be_init,
     .alloc = mi_be_alloc,
     .free = mi_be_free,
+    .realloc = mi_be_realloc,
     .stats = mi_be_stats,
     .purge = mi_be_purge,
     .time_scale = mi_be_time_scale,

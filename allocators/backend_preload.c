@@ -71,6 +71,13 @@ static void pl_free(void *state, void *p, size_t size) {
     free(p);
 }
 
+static void *pl_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state, (void)old_size;
+    void *q = realloc(p, size);
+    if (q != NULL) *usable = malloc_usable_size(q);
+    return q;
+}
+
 static int pl_stats(void *state, backend_stats *out, fs_err *err) {
     (void)state, (void)err;
     memset(out, 0, sizeof *out); /* nothing known: every field stays empty */
@@ -96,6 +103,7 @@ static const backend_ops preload_ops = {
     .init = pl_init,
     .alloc = pl_alloc,
     .free = pl_free,
+    .realloc = pl_realloc,
     .stats = pl_stats,
     .purge = NULL,
     .version = pl_version,

@@ -140,6 +140,13 @@ static void tcb_free(void *state, void *p, size_t size) {
     tc_free_sized(p, size);
 }
 
+static void *tcb_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state, (void)old_size;
+    void *q = tc_realloc(p, size);
+    if (q != NULL) *usable = tc_malloc_size(q);
+    return q;
+}
+
 static int tcb_stats(void *state, backend_stats *out, fs_err *err) {
     (void)state;
     uint64_t allocated = 0, heap = 0, physical = 0, pfree = 0, unmapped = 0, decommitted = 0,
@@ -402,6 +409,7 @@ static const backend_ops tcmalloc_ops = {
     .init = tcb_init,
     .alloc = tcb_alloc,
     .free = tcb_free,
+    .realloc = tcb_realloc,
     .stats = tcb_stats,
     .purge = tcb_purge,
     .time_scale = NULL,

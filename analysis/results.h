@@ -38,6 +38,12 @@ typedef struct run_summary {
     run_setting redis_settings[RUN_MAX_SETTINGS]; /* redis.conf's, as in force */
     unsigned nredis_settings;
     char trace_source[512]; /* a path, "<stdin>" or "preset:NAME" */
+    /* A trace imported from MONITOR says at its end what part of the
+     * capture it replays ("7 of 10 commands replayed (70.00%), 3 not
+     * translated") and which commands it left out ("SADD 2, LPUSH 1");
+     * "" otherwise. */
+    char import_replayed[160];
+    char import_untranslated[512];
     char trace_format[16];
     int has_gen;            /* the trace came from the generator: gen is set */
     gen_params gen;

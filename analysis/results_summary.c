@@ -55,6 +55,10 @@ static void emit_gen(emitter *em, const gen_params *g) {
     emit_str(em, "ttl", buf);
     emit_double(em, "observe", g->observe, 3);
     emit_str(em, "key_prefix", g->key_prefix);
+    if (g->fields.kind != DIST_NONE) {
+        dist_format(&g->fields, buf, sizeof buf);
+        emit_str(em, "fields", buf);
+    }
     if (g->keys2 > 0) {
         emit_u64(em, "keys2", g->keys2);
         dist_format(&g->sizes2, buf, sizeof buf);
@@ -200,6 +204,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_str(em, "allocator_version", s->allocator_version);
     if (!info || *s->allocator_options) emit_str(em, "allocator_options", s->allocator_options);
     emit_str(em, "trace", s->trace_source);
+    if (*s->import_replayed) emit_str(em, "import_monitor", s->import_replayed);
+    if (*s->import_untranslated) emit_str(em, "not_translated", s->import_untranslated);
     if (!info) {
         emit_str(em, "trace_format", s->trace_format);
         emit_str(em, "preset", s->preset);
@@ -269,6 +275,11 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "skipped_writes", s->counters.skipped_writes);
         emit_u64(em, "evicted_keys", s->counters.evicted_keys);
         emit_u64(em, "rejected_writes", s->counters.rejected_writes);
+        emit_u64(em, "wrongtype", s->counters.wrongtype);
+        emit_u64(em, "hash_keys", s->counters.hash_keys);
+        emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "reallocs", s->counters.reallocs);
+        emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);
@@ -316,6 +327,11 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "expired_keys", s->counters.expired_keys);
         emit_u64(em, "evicted_keys", s->counters.evicted_keys);
         emit_u64(em, "rejected_writes", s->counters.rejected_writes);
+        emit_u64(em, "wrongtype", s->counters.wrongtype);
+        emit_u64(em, "hash_keys", s->counters.hash_keys);
+        emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "reallocs", s->counters.reallocs);
+        emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_double(em, "virtual_time", s->trace_duration, 3);
     }
     emit_object_end(em);

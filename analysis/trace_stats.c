@@ -196,6 +196,8 @@ static int apply(model *m, const trace_event *ev, fs_err *err) {
         return ks_set_expire(&m->ks, slot, ev->time_us + ev->ttl_us, err);
     case TRACE_OP_PERSIST:
         return slot != KS_NONE ? ks_set_expire(&m->ks, slot, KS_NO_EXPIRE, err) : 0;
+    case TRACE_OP_HSET: /* counted by operation only: the live-set model here */
+    case TRACE_OP_HDEL: /* holds string values */
     case TRACE_OP_PURGE:
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;

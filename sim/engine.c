@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/emem.h"
+#include "objmodel_hash.h"
 #include "redis_expire.h"
 
 const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }
@@ -33,6 +34,10 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     e->be = be;
     e->be_state = be_state;
     e->cfg = *cfg;
+    if (!cfg->hash_limits_set) {
+        e->cfg.hash_max_listpack_entries = OMH_MAX_LISTPACK_ENTRIES;
+        e->cfg.hash_max_listpack_value = OMH_MAX_LISTPACK_VALUE;
+    }
     e->last_sample_us = INT64_MIN;
     om_init(&e->om, cfg->object_model);
     e->last_turn_us = INT64_MIN;
@@ -92,6 +97,32 @@ void engine_block_free(engine *e, uint32_t slot, void *p, uint64_t size, uint64_
     count(e, h, size, usable, -1);
 }
 
+void *engine_block_realloc(engine *e, uint32_t slot, void *p, uint64_t old_size,
+                           uint64_t old_usable, uint64_t size, size_t *usable) {
+    int h = heap_of(e, slot);
+    const backend_ops *be = e->be;
+    void *q;
+    if (h < 0 && be->realloc != NULL) {
+        q = be->realloc(e->be_state, p, old_size, size, usable);
+    } else if (h >= 0 && be->heap_realloc != NULL) {
+        q = be->heap_realloc(e->be_state, h, p, old_size, size, usable);
+    } else { /* the allocator has no realloc: a move */
+        q = h < 0 ? be->alloc(e->be_state, size, usable)
+                  : be->heap_alloc(e->be_state, h, size, usable);
+        if (q != NULL) {
+            memcpy(q, p, old_size < size ? old_size : size);
+            if (h < 0) be->free(e->be_state, p, old_size);
+            else be->heap_free(e->be_state, h, p, old_size);
+        }
+    }
+    if (q == NULL) return NULL;
+    count(e, h, old_size, old_usable, -1);
+    count(e, h, size, *usable, +1);
+    e->c.reallocs++;
+    if ((uintptr_t)q != (uintptr_t)p) e->c.realloc_moves++;
+    return q;
+}
+
 /* Frees the entry's block, if any, and forgets its bytes. */
 static void drop_value(engine *e, uint32_t slot) {
     ks_entry *ent = ks_get(&e->ks, slot);
@@ -132,8 +163,19 @@ static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
 
 static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY_REDIS; }
 
+/* Frees a hash key's value (its blocks and the engine's record of it): the
+ * key becomes a string key without a value. */
+static void drop_hash(engine *e, uint32_t slot, hashobj *h) {
+    omh_free(e, slot, h);
+    ho_free(h);
+    e->hash_of[slot] = NULL;
+    e->c.hash_keys--;
+}
+
 static void remove_key(engine *e, uint32_t slot) {
     if (redis_expiry(e) && ks_get(&e->ks, slot)->heap_pos != KS_NONE) rx_remove(e, slot);
+    hashobj *h = engine_hash_of(e, slot);
+    if (h != NULL) drop_hash(e, slot, h);
     if (is_redis(e)) om_key_free(e, slot);
     else drop_value(e, slot);
     if (heap_of(e, slot) >= 0) e->heaps[heap_of(e, slot)].keys--;
@@ -144,6 +186,7 @@ void engine_destroy(engine *e) {
     if (e->be != NULL) {
         for (uint32_t i = 0; i < e->ks.nslots; i++) {
             if (!ks_live(&e->ks, i)) continue;
+            if (engine_hash_of(e, i) != NULL) drop_hash(e, i, e->hash_of[i]);
             if (is_redis(e)) om_key_free(e, i);
             else drop_value(e, i);
         }
@@ -155,6 +198,8 @@ void engine_destroy(engine *e) {
     ks_destroy(&e->ks);
     if (e->heap_of != NULL) emem_unmap(e->heap_of, e->heap_of_cap);
     e->heap_of = NULL;
+    if (e->hash_of != NULL) emem_unmap(e->hash_of, (size_t)e->hash_of_cap * sizeof *e->hash_of);
+    e->hash_of = NULL;
 }
 
 /* Sets the key's expiry; the redis model adds or frees its expires entry. */
@@ -373,9 +418,12 @@ static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
     }
     int is_new = slot == KS_NONE;
     if (is_new && (slot = insert_key(e, ev, err)) == KS_NONE) return -1;
-    if (replace_value(e, slot, ev->size, is_new, err) != 0 ||
-        ev_touch(e, slot, is_new, err) != 0)
-        return -1;
+    if (replace_value(e, slot, ev->size, is_new, err) != 0) return -1;
+    /* SET overwrites a key of any type: the new value is made, then the old
+     * freed (dbOverwrite). */
+    hashobj *h = is_new ? NULL : engine_hash_of(e, slot);
+    if (h != NULL) drop_hash(e, slot, h);
+    if (ev_touch(e, slot, is_new, err) != 0) return -1;
     ks_entry *ent = ks_get(&e->ks, slot);
     /* SET without a TTL clears an old one, as Redis's SET does. */
     int64_t expire = ev->ttl_us == TRACE_TTL_NONE ? KS_NO_EXPIRE : ev->time_us + ev->ttl_us;
@@ -398,6 +446,9 @@ static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
             return 0;
         }
         if ((slot = insert_key(e, ev, err)) == KS_NONE) return -1;
+    } else if (engine_hash_of(e, slot) != NULL) {
+        e->c.wrongtype++;
+        return 0;
     }
     uint64_t size = ks_get(&e->ks, slot)->requested + ev->size;
     if (size > TRACE_SIZE_MAX)
@@ -405,6 +456,67 @@ static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
                        (unsigned long long)size, (unsigned long long)TRACE_SIZE_MAX);
     if (replace_value(e, slot, size, is_new, err) != 0) return -1;
     return ev_touch(e, slot, is_new, err);
+}
+
+/* The slot's place in hash_of, which grows with the slots. */
+static int hash_slot_reserve(engine *e, uint32_t slot, fs_err *err) {
+    if (slot < e->hash_of_cap) return 0;
+    uint32_t cap = e->hash_of_cap ? e->hash_of_cap : 4096;
+    while (cap <= slot) cap *= 2;
+    size_t w = sizeof *e->hash_of;
+    void *p = e->hash_of == NULL ? emem_map(cap * w)
+                                 : emem_remap(e->hash_of, e->hash_of_cap * w, cap * w);
+    if (p == NULL) return fs_errf(err, "out of engine memory for %u keys' hashes", cap);
+    e->hash_of = p;
+    e->hash_of_cap = cap;
+    return 0;
+}
+
+/* HSET: a missing key becomes a hash; a string key is WRONGTYPE (no
+ * write). */
+static int apply_hset(engine *e, const trace_event *ev, fs_err *err) {
+    if (!room_for_write(e)) return 0;
+    uint32_t slot = lookup(e, ev);
+    int is_new = slot == KS_NONE;
+    hashobj *h;
+    if (!is_new && (h = engine_hash_of(e, slot)) == NULL) {
+        e->c.wrongtype++;
+        return 0;
+    }
+    if (is_new) {
+        if ((slot = insert_key(e, ev, err)) == KS_NONE) return -1;
+        if (hash_slot_reserve(e, slot, err) != 0) {
+            remove_key(e, slot);
+            return -1;
+        }
+        if ((h = ho_new()) == NULL) {
+            remove_key(e, slot);
+            return fs_errf(err, "out of engine memory for a hash");
+        }
+        e->hash_of[slot] = h;
+        e->c.hash_keys++;
+    }
+    if (omh_hset(e, slot, h, is_new, ev->field, ev->fieldlen, ev->size, err) != 0) return -1;
+    return ev_touch(e, slot, is_new, err);
+}
+
+/* HDEL: the field goes; the last field takes the key. */
+static int apply_hdel(engine *e, const trace_event *ev, fs_err *err) {
+    uint32_t slot = lookup(e, ev);
+    if (slot == KS_NONE) return 0;
+    hashobj *h = engine_hash_of(e, slot);
+    if (h == NULL) {
+        e->c.wrongtype++;
+        return 0;
+    }
+    uint32_t i = ho_find(h, ev->field, ev->fieldlen);
+    if (i == HO_NONE) return 0;
+    if (omh_hdel(e, slot, h, i, err) != 0) return -1;
+    if (h->nfields == 0) {
+        remove_key(e, slot);
+        e->c.deleted_keys++;
+    }
+    return 0;
 }
 
 /* A miss the client fills: a SET of the size the trace says the value has. */
@@ -457,6 +569,8 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
         e->c.keyspace_misses++;
         return e->cfg.fill_on_miss && ev->size > 0 ? fill(e, ev, err) : 0;
     case TRACE_OP_APPEND: return apply_append(e, ev, err);
+    case TRACE_OP_HSET: return apply_hset(e, ev, err);
+    case TRACE_OP_HDEL: return apply_hdel(e, ev, err);
     case TRACE_OP_PURGE: return purge(e, err);
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;

@@ -42,6 +42,7 @@
 #include "base/keyspace.h"
 #include "defrag.h"
 #include "evict.h"
+#include "hashobj.h"
 #include "objmodel.h"
 #include "redis_expire.h"
 #include "base/rng.h"
@@ -111,6 +112,10 @@ typedef struct engine_config {
      * redis model's dict tables) stay in the default heap, as one server's
      * tables would.  0 or 1: no heaps, every block by alloc and free. */
     int nheaps;
+    /* Redis's hash-max-listpack-entries and -value (objmodel_hash.h), read
+     * when hash_limits_set; else Redis 7's 512 and 64. */
+    int hash_limits_set;
+    uint64_t hash_max_listpack_entries, hash_max_listpack_value;
 } engine_config;
 
 #define ENGINE_MAX_HEAPS 16
@@ -138,6 +143,12 @@ typedef struct engine_counters {
     uint64_t ticks;           /* cron ticks */
     uint64_t evicted_keys;    /* keys removed to stay under maxmemory */
     uint64_t rejected_writes; /* writes refused: over maxmemory, nothing to evict */
+    uint64_t wrongtype;       /* commands refused on a key of another type (HSET on
+                                 a string, APPEND on a hash), as Redis's WRONGTYPE */
+    uint64_t hash_keys;       /* live hash keys (a gauge, among the keys) */
+    uint64_t hash_conversions; /* listpacks converted to hashtables */
+    uint64_t reallocs;        /* blocks resized by realloc (a listpack's growth) */
+    uint64_t realloc_moves;   /* those the allocator moved to a new address */
     int64_t idle_skipped_us;  /* virtual time skipped as idle (no ticks or samples) */
 } engine_counters;
 
@@ -166,6 +177,10 @@ struct engine {
     defrag df;                /* active defrag's state and statistics */
     uint8_t *heap_of;         /* by slot, each key's heap (cfg.nheaps > 1 only;
                                  engine memory) */
+    hashobj **hash_of;        /* by slot, a hash key's fields and blocks, NULL for a
+                                 string; the array exists once a hash has (engine
+                                 memory), so strings pay one test of a NULL */
+    uint32_t hash_of_cap;
     uint32_t heap_of_cap;
     engine_heap heaps[ENGINE_MAX_HEAPS];
 };
@@ -191,6 +206,17 @@ int engine_finish(engine *e, fs_err *err);
 void *engine_block_alloc(engine *e, uint32_t slot, uint64_t size, size_t *usable);
 /* Frees a block engine_block_alloc gave for the same slot, and uncounts it. */
 void engine_block_free(engine *e, uint32_t slot, void *p, uint64_t size, uint64_t usable);
+/* Resizes such a block of old_size bytes asked for (old_usable counted) to
+ * size bytes by the allocator's realloc, as zrealloc does: used_memory
+ * loses the old usable size and gains the new.  Counted in reallocs (and
+ * realloc_moves when the block moved).  NULL when the allocator refuses
+ * (p is then untouched). */
+void *engine_block_realloc(engine *e, uint32_t slot, void *p, uint64_t old_size,
+                           uint64_t old_usable, uint64_t size, size_t *usable);
+/* The hash of the key in slot, or NULL for a string. */
+static inline hashobj *engine_hash_of(const engine *e, uint32_t slot) {
+    return e->hash_of != NULL && slot < e->hash_of_cap ? e->hash_of[slot] : NULL;
+}
 
 /* Removes the key in slot as expired (for the active expire cycle). */
 void engine_expire_key(engine *e, uint32_t slot);

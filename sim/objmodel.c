@@ -51,8 +51,8 @@ void om_init(objmodel *m, om_kind kind) {
 /* A block of the model for the key in slot (KS_NONE: a table): allocated
  * in the key's heap, written in full (DESIGN.md decision 3) and counted, as
  * zmalloc counts it. */
-static void *blk_alloc(engine *e, uint32_t slot, uint64_t size, int fill, size_t *usable,
-                       fs_err *err) {
+void *om_blk_alloc(engine *e, uint32_t slot, uint64_t size, int fill, size_t *usable,
+                   fs_err *err) {
     void *p = engine_block_alloc(e, slot, size, usable);
     if (p == NULL) {
         fs_errf(err, "the allocator refused %llu bytes (out of memory)", (unsigned long long)size);
@@ -62,19 +62,28 @@ static void *blk_alloc(engine *e, uint32_t slot, uint64_t size, int fill, size_t
     return p;
 }
 
-static void blk_free(engine *e, uint32_t slot, void *p, uint64_t size, size_t usable) {
+void om_blk_free(engine *e, uint32_t slot, void *p, uint64_t size, size_t usable) {
     if (p != NULL) engine_block_free(e, slot, p, size, usable);
 }
 
-/* _dictNextExp: the smallest power of two >= n, at least 4. */
-static uint64_t next_pow2(uint64_t n) {
+uint64_t om_dict_next_size(uint64_t n) {
     uint64_t s = OM_DICT_MIN_SIZE;
     while (s < n) s <<= 1;
     return s;
 }
 
-static void rehash_done(engine *e, om_dict *d) {
-    blk_free(e, KS_NONE, d->old, d->old_size * 8, d->old_usable);
+static uint64_t next_pow2(uint64_t n) { return om_dict_next_size(n); }
+
+uint64_t om_dict_rehash_steps(uint64_t size, uint64_t used) {
+    /* 1 - e^-x by its series to the fourth term, enough for x <= 1. */
+    double x = size ? (double)used / (double)size : 0;
+    double filled = x - x * x / 2 + x * x * x / 6 - x * x * x * x / 24;
+    uint64_t n = (uint64_t)(filled * (double)size + 0.5);
+    return n ? n : 1;
+}
+
+static void rehash_done(engine *e, uint32_t slot, om_dict *d) {
+    om_blk_free(e, slot, d->old, d->old_size * 8, d->old_usable);
     d->old = NULL;
     d->old_size = d->old_usable = d->rehash_left = 0;
 }
@@ -83,15 +92,19 @@ static void rehash_done(engine *e, om_dict *d) {
  * stays until the incremental rehash has moved every entry.  Redis rehashes
  * a bucket per dict operation (visiting at most 10 empty ones), so `old
  * size` operations always finish it; the cron usually does first. */
-static int dict_resize(engine *e, om_dict *d, uint64_t size, fs_err *err) {
+int om_dict_resize(engine *e, uint32_t slot, om_dict *d, uint64_t size, fs_err *err) {
     size_t usable;
-    void *t = blk_alloc(e, KS_NONE, size * 8, 0, &usable, err);
+    void *t = om_blk_alloc(e, slot, size * 8, 0, &usable, err);
     if (t == NULL) return -1;
     if (d->table != NULL) {
         d->old = d->table;
         d->old_size = d->size;
         d->old_usable = d->table_usable;
         d->rehash_left = d->size;
+        /* A dict that is not a keyspace's moves a bucket per operation
+         * only: about the buckets its entries fill (1 - e^-load), at least
+         * one. */
+        if (slot != KS_NONE) d->rehash_left = om_dict_rehash_steps(d->size, d->used);
     }
     d->table = t;
     d->size = size;
@@ -102,11 +115,12 @@ static int dict_resize(engine *e, om_dict *d, uint64_t size, fs_err *err) {
 /* _dictExpandIfNeeded, before an add: the first table has 4 buckets; a
  * full one (used >= size) grows to the power of two above used; never
  * while a rehash runs. */
-static int dict_add(engine *e, om_dict *d, fs_err *err) {
+int om_dict_add(engine *e, uint32_t slot, om_dict *d, fs_err *err) {
     if (d->old == NULL) {
         if (d->table == NULL) {
-            if (dict_resize(e, d, OM_DICT_MIN_SIZE, err) != 0) return -1;
-        } else if (d->used >= d->size && dict_resize(e, d, next_pow2(d->used + 1), err) != 0) {
+            if (om_dict_resize(e, slot, d, OM_DICT_MIN_SIZE, err) != 0) return -1;
+        } else if (d->used >= d->size &&
+                   om_dict_resize(e, slot, d, next_pow2(d->used + 1), err) != 0) {
             return -1;
         }
     }
@@ -114,8 +128,14 @@ static int dict_add(engine *e, om_dict *d, fs_err *err) {
     return 0;
 }
 
-static void dict_step(engine *e, om_dict *d) {
-    if (d->old != NULL && --d->rehash_left == 0) rehash_done(e, d);
+void om_dict_step(engine *e, uint32_t slot, om_dict *d) {
+    if (d->old != NULL && --d->rehash_left == 0) rehash_done(e, slot, d);
+}
+
+static int dict_add(engine *e, om_dict *d, fs_err *err) { return om_dict_add(e, KS_NONE, d, err); }
+static void dict_step(engine *e, om_dict *d) { om_dict_step(e, KS_NONE, d); }
+static int dict_resize(engine *e, om_dict *d, uint64_t size, fs_err *err) {
+    return om_dict_resize(e, KS_NONE, d, size, err);
 }
 
 static om_key *key_of(engine *e, uint32_t slot) { return &e->om.keys[slot]; }
@@ -136,6 +156,12 @@ static int keys_reserve(engine *e, uint32_t slot, fs_err *err) {
 
 static int fill_byte(engine *e, uint32_t slot) { return (int)ks_get(&e->ks, slot)->fill; }
 
+int om_key_new(engine *e, uint32_t slot, fs_err *err) {
+    if (keys_reserve(e, slot, err) != 0) return -1;
+    memset(key_of(e, slot), 0, sizeof(om_key));
+    return 0;
+}
+
 int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err) {
     if (keys_reserve(e, slot, err) != 0) return -1;
     om_key *k = key_of(e, slot);
@@ -145,18 +171,18 @@ int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err
     int fill = fill_byte(e, slot);
     size_t robj_usable = 0, body_usable = 0;
     void *robj = NULL, *body;
-    if (robj_size && (robj = blk_alloc(e, slot, robj_size, fill, &robj_usable, err)) == NULL)
+    if (robj_size && (robj = om_blk_alloc(e, slot, robj_size, fill, &robj_usable, err)) == NULL)
         return -1;
-    if ((body = blk_alloc(e, slot, body_size, fill, &body_usable, err)) == NULL) {
-        blk_free(e, slot, robj, robj_size, robj_usable);
+    if ((body = om_blk_alloc(e, slot, body_size, fill, &body_usable, err)) == NULL) {
+        om_blk_free(e, slot, robj, robj_size, robj_usable);
         return -1;
     }
     ks_entry *ent = ks_get(&e->ks, slot);
     if (!is_new) { /* dbOverwrite: the old value goes once the new is in */
         uint64_t old_robj, old_body;
         om_value_sizes(ent->requested, &old_robj, &old_body);
-        blk_free(e, slot, ent->block, old_body, ent->usable);
-        blk_free(e, slot, k->robj, old_robj, k->robj_usable);
+        om_blk_free(e, slot, ent->block, old_body, ent->usable);
+        om_blk_free(e, slot, k->robj, old_robj, k->robj_usable);
     }
     ent->block = body;
     ent->requested = len;
@@ -164,16 +190,23 @@ int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err
     k->robj = robj;
     k->robj_usable = (uint32_t)robj_usable;
     if (!is_new) return 0;
+    return om_db_add(e, slot, err);
+}
+
+int om_db_add(engine *e, uint32_t slot, fs_err *err) {
     /* dbAdd: sdsdup(key), then dictAddRaw (table growth, then the entry). */
+    if (keys_reserve(e, slot, err) != 0) return -1;
+    om_key *k = key_of(e, slot);
+    int fill = fill_byte(e, slot);
     size_t u;
-    k->key_sds = blk_alloc(e, slot, om_key_sds_size(ent->keylen), fill, &u, err);
+    k->key_sds = om_blk_alloc(e, slot, om_key_sds_size(ks_get(&e->ks, slot)->keylen), fill, &u, err);
     if (k->key_sds == NULL) return -1;
     k->sds_usable = (uint32_t)u;
     if (dict_add(e, &e->om.main, err) != 0) {
         e->om.main.used++; /* om_key_free takes it back with the entry's slot */
         return -1;
     }
-    if ((k->de = blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill, &u, err)) == NULL) return -1;
+    if ((k->de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill, &u, err)) == NULL) return -1;
     k->de_usable = (uint32_t)u;
     dict_step(e, &e->om.main);
     return 0;
@@ -184,17 +217,17 @@ void om_key_free(engine *e, uint32_t slot) {
     om_key *k = key_of(e, slot);
     ks_entry *ent = ks_get(&e->ks, slot);
     if (k->exp_de != NULL) {
-        blk_free(e, slot, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
+        om_blk_free(e, slot, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
         e->om.expires.used--;
         dict_step(e, &e->om.expires);
     }
     uint64_t robj_size, body_size;
     om_value_sizes(ent->requested, &robj_size, &body_size);
-    blk_free(e, slot, ent->block, body_size, ent->usable);
-    blk_free(e, slot, k->robj, robj_size, k->robj_usable);
+    om_blk_free(e, slot, ent->block, body_size, ent->usable);
+    om_blk_free(e, slot, k->robj, robj_size, k->robj_usable);
     if (k->key_sds != NULL) {
-        blk_free(e, slot, k->key_sds, om_key_sds_size(ent->keylen), k->sds_usable);
-        blk_free(e, slot, k->de, OM_DICT_ENTRY_SIZE, k->de_usable);
+        om_blk_free(e, slot, k->key_sds, om_key_sds_size(ent->keylen), k->sds_usable);
+        om_blk_free(e, slot, k->de, OM_DICT_ENTRY_SIZE, k->de_usable);
         e->om.main.used--;
         dict_step(e, &e->om.main);
     }
@@ -228,7 +261,7 @@ int om_ttl_changed(engine *e, uint32_t slot, int has_ttl, fs_err *err) {
     if (has_ttl && k->exp_de == NULL) {
         size_t u;
         if (dict_add(e, d, err) != 0) return -1;
-        k->exp_de = blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_byte(e, slot), &u, err);
+        k->exp_de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_byte(e, slot), &u, err);
         if (k->exp_de == NULL) {
             d->used--;
             return -1;
@@ -236,7 +269,7 @@ int om_ttl_changed(engine *e, uint32_t slot, int has_ttl, fs_err *err) {
         k->exp_usable = (uint32_t)u;
         dict_step(e, d);
     } else if (!has_ttl && k->exp_de != NULL) {
-        blk_free(e, slot, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
+        om_blk_free(e, slot, k->exp_de, OM_DICT_ENTRY_SIZE, k->exp_usable);
         k->exp_de = NULL;
         k->exp_usable = 0;
         d->used--;
@@ -257,7 +290,7 @@ static int dict_cron(engine *e, om_dict *d, fs_err *err) {
         uint64_t size = next_pow2(d->used);
         if (size != d->size && dict_resize(e, d, size, err) != 0) return -1;
     }
-    if (d->old != NULL) rehash_done(e, d);
+    if (d->old != NULL) rehash_done(e, KS_NONE, d);
     return 0;
 }
 
@@ -266,11 +299,13 @@ int om_tick(engine *e, fs_err *err) {
     return dict_cron(e, &e->om.expires, err);
 }
 
-static void dict_free(engine *e, om_dict *d) {
-    if (d->old != NULL) rehash_done(e, d);
-    blk_free(e, KS_NONE, d->table, d->size * 8, d->table_usable);
+void om_dict_free(engine *e, uint32_t slot, om_dict *d) {
+    if (d->old != NULL) rehash_done(e, slot, d);
+    om_blk_free(e, slot, d->table, d->size * 8, d->table_usable);
     memset(d, 0, sizeof *d);
 }
+
+static void dict_free(engine *e, om_dict *d) { om_dict_free(e, KS_NONE, d); }
 
 void om_destroy(engine *e) {
     dict_free(e, &e->om.main);

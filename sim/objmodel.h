@@ -113,6 +113,42 @@ int om_key_blocks(struct engine *e, uint32_t slot, om_block out[OM_KEY_MAX_BLOCK
 /* Frees the tables (after every key's blocks). */
 void om_destroy(struct engine *e);
 
+/* ---- Shared with the hash model (objmodel_hash.c) ----
+ * slot is the key whose heap a block goes to, KS_NONE for the keyspace's
+ * own tables. */
+/* A block of `size` bytes written with `fill`, counted as zmalloc counts
+ * it.  Returns NULL with err set when the allocator refuses. */
+void *om_blk_alloc(struct engine *e, uint32_t slot, uint64_t size, int fill, size_t *usable,
+                   fs_err *err);
+/* Frees a block of om_blk_alloc (NULL: nothing). */
+void om_blk_free(struct engine *e, uint32_t slot, void *p, uint64_t size, size_t usable);
+/* dictAdd's table side: a first table of 4 buckets, growth when full (not
+ * while rehashing); used counts the entry.  Returns 0 or -1. */
+int om_dict_add(struct engine *e, uint32_t slot, om_dict *d, fs_err *err);
+/* dictExpand to `size` buckets (a power of two): the old array stays until
+ * the incremental rehash is done.  Returns 0 or -1. */
+int om_dict_resize(struct engine *e, uint32_t slot, om_dict *d, uint64_t size, fs_err *err);
+/* One dict operation's rehash step. */
+void om_dict_step(struct engine *e, uint32_t slot, om_dict *d);
+/* Frees both arrays (dictRelease's tables). */
+void om_dict_free(struct engine *e, uint32_t slot, om_dict *d);
+/* _dictNextExp: the power of two at or above n, at least 4. */
+uint64_t om_dict_next_size(uint64_t n);
+/* The dict operations a rehash away from `size` buckets holding `used`
+ * entries takes when only operations rehash (a hash key's dict: the cron
+ * rehashes the keyspace's alone): one per filled bucket, about
+ * size * (1 - e^(-used/size)), at least 1. */
+uint64_t om_dict_rehash_steps(uint64_t size, uint64_t used);
+/* A new key's om_key, zeroed (the array grows with the slots).  Returns 0
+ * or -1. */
+int om_key_new(struct engine *e, uint32_t slot, fs_err *err);
+/* dbAdd for the key in slot, whose value is made: its sds, the main
+ * table's growth and its dictEntry.  Returns 0 or -1 (the key is then
+ * left consistent for om_key_free). */
+int om_db_add(struct engine *e, uint32_t slot, fs_err *err);
+
+#define OM_DICT_STRUCT_SIZE 56 /* sizeof(dict) in Redis 7.0 (dict.h) */
+
 #define OM_ROBJ_SIZE 16
 #define OM_DICT_ENTRY_SIZE 24
 #define OM_EMBSTR_MAX 44

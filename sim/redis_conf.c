@@ -84,11 +84,26 @@ static const conf_row rows[] = {
     {"lazyfree-lazy-user-del", K_BOOL, F(lazyfree_lazy_user_del), 0, 1, 0, NULL},
     {"lazyfree-lazy-user-flush", K_BOOL, F(lazyfree_lazy_user_flush), 0, 1, 0, NULL},
     {"jemalloc-bg-thread", K_BOOL, F(jemalloc_bg_thread), 0, 1, 1, NULL},
+    {"hash-max-listpack-entries", K_ULL, F(hash_max_listpack_entries), 0, LONG_MAX, 512, "fields"},
+    {"hash-max-listpack-value", K_MEMORY, F(hash_max_listpack_value), 0, LONG_MAX, 64, "bytes"},
 };
 #undef F
 #define NROWS (sizeof rows / sizeof rows[0])
 
+/* Names Redis 7 still takes for a directive (its config.c's aliases). */
+static const struct {
+    const char *alias, *name;
+} aliases[] = {
+    {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
+    {"hash-max-ziplist-value", "hash-max-listpack-value"},
+};
+
 static const conf_row *find_row(const char *name, size_t len) {
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strlen(aliases[i].alias) == len && strncasecmp(aliases[i].alias, name, len) == 0) {
+            name = aliases[i].name;
+            len = strlen(name);
+        }
     for (size_t i = 0; i < NROWS; i++)
         if (strlen(rows[i].name) == len && strncasecmp(rows[i].name, name, len) == 0)
             return &rows[i];

@@ -62,6 +62,9 @@ typedef struct redis_conf {
     int lazyfree_lazy_user_del;
     int lazyfree_lazy_user_flush;
     int jemalloc_bg_thread;                /* jemalloc's background purging thread, 1 */
+    uint64_t hash_max_listpack_entries;    /* fields a listpack hash holds, 512 */
+    uint64_t hash_max_listpack_value;      /* bytes of a field or value a listpack hash
+                                              holds, 64 */
 } redis_conf;
 
 /* What a load had to say besides errors. */

@@ -106,6 +106,8 @@ int fid_info_times(const char *path, double *t, int max, double *last_set) {
     }
     fclose(f);
     return n;
+}
+
 void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed) {
     static char value[4096];
     cr_assert_leq(vmax, sizeof value);

@@ -74,6 +74,7 @@ void fid_start_capture(const char *dir, redis_info_memory *m0);
  * last SET or SETEX.  Returns how many. */
 int fid_info_times(const char *monitor_path, double *t, int max, double *last_set);
 
+
 /* INFO memory after 350 ms: INFO's allocator_* fields are the cron's copy
  * of jemalloc's statistics, refreshed every 100 ms, so a few refreshes
  * later they show the end of what came before rather than a moment in it. */

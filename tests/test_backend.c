@@ -34,6 +34,25 @@ static void tb_free(void *state, void *p, size_t size) {
     test_counts.live_bytes -= size;
 }
 
+/* In place while the 16-byte class holds the new size, else a move (a new
+ * block, the bytes copied, the old freed), as a slab allocator does. */
+static void *tb_realloc(void *state, void *p, size_t old_size, size_t size, size_t *usable) {
+    (void)state;
+    size_t u = (size + 15) & ~(size_t)15;
+    test_counts.reallocs++;
+    if (u != ((old_size + 15) & ~(size_t)15)) {
+        void *q = malloc(u);
+        if (q == NULL) return NULL;
+        memcpy(q, p, old_size < size ? old_size : size);
+        free(p);
+        p = q;
+        test_counts.realloc_moves++;
+    }
+    *usable = u;
+    test_counts.live_bytes += size - old_size;
+    return p;
+}
+
 static int tb_stats(void *state, backend_stats *out, fs_err *err) {
     (void)state, (void)err;
     memset(out, 0, sizeof *out);
@@ -108,6 +127,7 @@ const backend_ops test_backend = {
     .init = tb_init,
     .alloc = tb_alloc,
     .free = tb_free,
+    .realloc = tb_realloc,
     .stats = tb_stats,
     .purge = tb_purge,
 };

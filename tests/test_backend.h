@@ -8,6 +8,7 @@
 
 typedef struct test_backend_counts {
     uint64_t allocs, frees, purges;
+    uint64_t reallocs, realloc_moves; /* realloc calls; those that moved */
     uint64_t live_bytes; /* requested bytes not yet freed */
     int fail_next_alloc; /* makes the next alloc return NULL */
     /* test_backend_heaps: each heap's requested bytes not yet freed, and

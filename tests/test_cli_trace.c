@@ -43,18 +43,6 @@ static void run_ok(const char *const *args) {
     tu_result_free(&r);
 }
 
-/* The number after "key": in json, searched from the first `after` (NULL:
- * the start). */
-static double json_num(const char *json, const char *after, const char *key) {
-    const char *p = after ? strstr(json, after) : json;
-    cr_assert_not_null(p, "no '%s' in the JSON", after);
-    char k[128];
-    snprintf(k, sizeof k, "\"%s\": ", key);
-    p = strstr(p, k);
-    cr_assert_not_null(p, "no %s in the JSON", k);
-    return strtod(p + strlen(k), NULL);
-}
-
 static char *summary(const char *results) {
     char *json = tu_read_file(tu_path(tu_path(dir, results), "summary.json"), NULL);
     cr_assert_not_null(json, "no summary.json in %s", results);
@@ -121,8 +109,8 @@ Test(cli_trace, convert_round_trips_and_replays_the_same_events) {
     cr_assert(dt && db);
     cr_assert(strncmp(dt, db, 40) == 0, "the same digest from text and binary");
     EXPECT(sb, "\"trace_format\": \"binary\"");
-    cr_assert_eq(json_num(st, "\"final\"", "used_memory"),
-                 json_num(sb, "\"final\"", "used_memory"));
+    cr_assert_eq(tu_json_num(st, "\"final\"", "used_memory"),
+                 tu_json_num(sb, "\"final\"", "used_memory"));
     free(st);
     free(sb);
 }
@@ -150,12 +138,12 @@ static void cachelib_sample(const char *name, double gets, double sets, double d
     run_ok((const char *[]){"run", path, "-o", "r", "-q", "--no-progress", NULL});
     char *s = summary("r");
     EXPECT(s, "\"trace_format\": \"cachelib\"");
-    cr_assert_eq(json_num(s, "\"events_by_op\"", "GET"), gets);
-    cr_assert_eq(json_num(s, "\"events_by_op\"", "SET"), sets);
-    cr_assert_eq(json_num(s, "\"events_by_op\"", "DEL"), dels);
-    cr_assert_eq(json_num(s, "\"trace\"", "events"), gets + sets + dels);
-    double requested = json_num(s, "\"final\"", "requested_bytes");
-    double used = json_num(s, "\"final\"", "used_memory");
+    cr_assert_eq(tu_json_num(s, "\"events_by_op\"", "GET"), gets);
+    cr_assert_eq(tu_json_num(s, "\"events_by_op\"", "SET"), sets);
+    cr_assert_eq(tu_json_num(s, "\"events_by_op\"", "DEL"), dels);
+    cr_assert_eq(tu_json_num(s, "\"trace\"", "events"), gets + sets + dels);
+    double requested = tu_json_num(s, "\"final\"", "requested_bytes");
+    double used = tu_json_num(s, "\"final\"", "used_memory");
     free(s);
 
     /* trace stats saw the same replay: its live bytes are the run's
@@ -163,9 +151,9 @@ static void cachelib_sample(const char *name, double gets, double sets, double d
     const char *args[] = {"trace", "stats", path, "--json", NULL};
     tu_result r = run(args);
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
-    cr_assert_eq(json_num(r.out, "\"events_by_op\"", "GET"), gets);
-    cr_assert_eq(json_num(r.out, "\"final\"", "live_bytes"), requested);
-    cr_assert_eq(json_num(r.out, "\"final\"", "jemalloc_bytes"), used,
+    cr_assert_eq(tu_json_num(r.out, "\"events_by_op\"", "GET"), gets);
+    cr_assert_eq(tu_json_num(r.out, "\"final\"", "live_bytes"), requested);
+    cr_assert_eq(tu_json_num(r.out, "\"final\"", "jemalloc_bytes"), used,
                  "jemalloc's own used_memory is the stats' size-class sum");
     tu_result_free(&r);
 
@@ -174,8 +162,8 @@ static void cachelib_sample(const char *name, double gets, double sets, double d
                             NULL});
     s = summary("f");
     EXPECT(s, "\"fill_on_miss\": true");
-    cr_assert_gt(json_num(s, "\"engine\"", "fills"), 0);
-    cr_assert_gt(json_num(s, "\"final\"", "requested_bytes"), requested);
+    cr_assert_gt(tu_json_num(s, "\"engine\"", "fills"), 0);
+    cr_assert_gt(tu_json_num(s, "\"final\"", "requested_bytes"), requested);
     free(s);
 }
 
@@ -222,10 +210,10 @@ Test(cli_trace, a_twitter_trace_replays_plain_and_compressed) {
     run_ok((const char *[]){"run", "tw.csv.zst", "-o", "zst", "-q", "--no-progress", NULL});
     char *p = summary("plain"), *q = summary("zst");
     EXPECT(p, "\"trace_format\": \"twitter\"");
-    cr_assert_eq(json_num(p, "\"trace\"", "events"), 20000);
-    cr_assert_gt(json_num(p, "\"events_by_op\"", "APPEND"), 0);
-    cr_assert_gt(json_num(p, "\"engine\"", "skipped_writes"), 0, "add/replace/cas conditions");
-    cr_assert_gt(json_num(p, "\"final\"", "requested_bytes"), 0);
+    cr_assert_eq(tu_json_num(p, "\"trace\"", "events"), 20000);
+    cr_assert_gt(tu_json_num(p, "\"events_by_op\"", "APPEND"), 0);
+    cr_assert_gt(tu_json_num(p, "\"engine\"", "skipped_writes"), 0, "add/replace/cas conditions");
+    cr_assert_gt(tu_json_num(p, "\"final\"", "requested_bytes"), 0);
     char *dp = strstr(p, "\"digest_fnv1a64\""), *dq = strstr(q, "\"digest_fnv1a64\"");
     cr_assert(strncmp(dp, dq, 40) == 0, "the .zst replays the same events");
     free(p);
@@ -246,8 +234,8 @@ Test(cli_trace, the_oracle_and_text_samples_replay) {
                             "--no-progress", NULL});
     char *s = summary("o");
     EXPECT(s, "\"trace_format\": \"oracleGeneral\"");
-    cr_assert_eq(json_num(s, "\"trace\"", "events"), 671);
-    cr_assert_eq(json_num(s, "\"events_by_op\"", "SET"), 47, "one SET per object");
+    cr_assert_eq(tu_json_num(s, "\"trace\"", "events"), 671);
+    cr_assert_eq(tu_json_num(s, "\"events_by_op\"", "SET"), 47, "one SET per object");
     free(s);
     run_ok((const char *[]){"run", SAMPLES "/small.fsb", "-o", "b", "-q", "--no-progress", NULL});
     run_ok((const char *[]){"run", SAMPLES "/small.trace", "-o", "t", "-q", "--no-progress",
@@ -273,11 +261,11 @@ Test(cli_trace, stats_tables_and_json) {
                              "--interval", "5", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     cr_assert_eq(r.out[0], '{');
-    cr_assert_eq(json_num(r.out, NULL, "events"), 300);
-    cr_assert_eq(json_num(r.out, NULL, "distinct_keys"), 40);
-    cr_assert_eq(json_num(r.out, "\"series\"", "interval"), 5);
-    cr_assert_gt(json_num(r.out, "\"peak\"", "live_bytes"), 0);
-    cr_assert_geq(json_num(r.out, "\"value_sizes\"", "waste"), 0);
+    cr_assert_eq(tu_json_num(r.out, NULL, "events"), 300);
+    cr_assert_eq(tu_json_num(r.out, NULL, "distinct_keys"), 40);
+    cr_assert_eq(tu_json_num(r.out, "\"series\"", "interval"), 5);
+    cr_assert_gt(tu_json_num(r.out, "\"peak\"", "live_bytes"), 0);
+    cr_assert_geq(tu_json_num(r.out, "\"value_sizes\"", "waste"), 0);
     tu_result_free(&r);
     r = run((const char *[]){"trace", "stats", "-", "--interval", "0", NULL});
     cr_assert_eq(r.exit_code, 2);

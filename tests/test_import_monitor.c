@@ -378,9 +378,9 @@ Test(import_monitor, stats_say_what_happened) {
 Test(import_monitor, untranslated_counted) {
     run r;
     const import_monitor_stats *st = stats_of(
-        "OK\n" L(1000, "\"HSET\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
-        L(1000, "\"HSET\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZADD\" \"z\" \"1\" \"m\"")
-        L(1000, "\"hset\" \"h\" \"i\" \"v\"") L(1000, "\"ZADD\" \"z\" \"2\" \"n\""),
+        "OK\n" L(1000, "\"SADD\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
+        L(1000, "\"SADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZADD\" \"z\" \"1\" \"m\"")
+        L(1000, "\"sadd\" \"h\" \"i\" \"v\"") L(1000, "\"ZADD\" \"z\" \"2\" \"n\""),
         &r);
     cr_assert_eq(st->lines, 8);
     cr_assert_eq(st->commands, 7);
@@ -389,7 +389,7 @@ Test(import_monitor, untranslated_counted) {
     const import_monitor_count *list;
     size_t n = import_monitor_untranslated(r.im, &list);
     cr_assert_eq(n, 3);
-    cr_assert_str_eq(list[0].name, "HSET");
+    cr_assert_str_eq(list[0].name, "SADD");
     cr_assert_eq(list[0].count, 3);
     cr_assert_str_eq(list[1].name, "ZADD");
     cr_assert_eq(list[1].count, 2);
@@ -501,4 +501,31 @@ Test(import_monitor, malformed_lines_elsewhere_still_stop_the_import) {
     /* Both: the closing line, then a cut line. */
     expect_error("Error: Server closed the connection\n1001.0 [0 c", "cap.txt:1:",
                  "and then more lines");
+}
+
+/* Hashes: HSET per field (HMSET, HSETNX, HINCRBY as far as they write),
+ * HDEL per field present (the last takes the key), WRONGTYPE across types,
+ * SET over a hash, reads as lookups. */
+Test(import_monitor, hash_commands) {
+    expect_events(L(1000, "\"HSET\" \"h\" \"a\" \"xy\" \"b\" \"xyz\"")
+                 L(1000, "\"HSET\" \"h\" \"odd\"")          /* arity: rejected */
+                 L(1001, "\"HSETNX\" \"h\" \"a\" \"long value\"") /* a exists: nothing */
+                 L(1001, "\"HSETNX\" \"h\" \"c\" \"1\"")
+                 L(1002, "\"HINCRBY\" \"h\" \"c\" \"99\"")   /* 100: 3 bytes */
+                 L(1002, "\"HINCRBY\" \"h\" \"a\" \"1\"")    /* not a number */
+                 L(1002, "\"HINCRBYFLOAT\" \"h\" \"d\" \"1.5\"")
+                 L(1003, "\"HMSET\" \"h2\" \"f\" \"v\"")
+                 L(1003, "\"SET\" \"s\" \"v\"")
+                 L(1003, "\"HSET\" \"s\" \"f\" \"v\"")     /* WRONGTYPE */
+                 L(1003, "\"INCR\" \"h2\"")                /* WRONGTYPE */
+                 L(1003, "\"HGET\" \"h\" \"a\"")
+                 L(1004, "\"HDEL\" \"h\" \"a\" \"zz\" \"b\"")
+                 L(1004, "\"HDEL\" \"h2\" \"f\"")          /* the key goes */
+                 L(1004, "\"HSETNX\" \"h2\" \"f\" \"v\"")   /* so f is new */
+                 L(1005, "\"SET\" \"h2\" \"1234\"")         /* SET takes any type */
+                 L(1005, "\"INCR\" \"h2\""),
+                 "1000 HSET h a 2\n1000 HSET h b 3\n1001 HSET h c 1\n1002 HSET h c 3\n"
+                 "1002 HSET h d 3\n1003 HSET h2 f 1\n1003 SET s 1\n1003 GET h\n"
+                 "1004 HDEL h a\n1004 HDEL h b\n1004 HDEL h2 f\n1004 HSET h2 f 1\n"
+                 "1005 SET h2 4\n1005 SET h2 4\n");
 }

@@ -85,7 +85,7 @@ Test(redis_conf, defaults_are_redis_7) {
 
     kv_list l = {0};
     redis_conf_each(&c, collect, &l);
-    cr_assert_eq(l.n, 18);
+    cr_assert_eq(l.n, 20);
     cr_assert_str_eq(value_of(&l, "active-expire-effort"), "1");
     cr_assert_str_eq(l.names[0], "maxmemory");
     cr_assert_str_eq(value_of(&l, "maxmemory"), "0");
@@ -96,6 +96,8 @@ Test(redis_conf, defaults_are_redis_7) {
     cr_assert_str_eq(value_of(&l, "active-defrag-cycle-max"), "25");
     cr_assert_str_eq(value_of(&l, "lazyfree-lazy-user-flush"), "no");
     cr_assert_str_eq(value_of(&l, "jemalloc-bg-thread"), "yes");
+    cr_assert_str_eq(value_of(&l, "hash-max-listpack-entries"), "512");
+    cr_assert_str_eq(value_of(&l, "hash-max-listpack-value"), "64");
 }
 
 Test(redis_conf, debian_redis_conf) {
@@ -129,6 +131,9 @@ Test(redis_conf, debian_redis_conf) {
     EXPECT(notes.text, ", proc-title-template, ");
     cr_assert_null(strstr(notes.text, "lazyfree"));
     cr_assert_null(strstr(notes.text, " hz"));
+    cr_assert_null(strstr(notes.text, "hash-max-listpack"), "read, not ignored");
+    cr_assert_eq(c.hash_max_listpack_entries, 512);
+    cr_assert_eq(c.hash_max_listpack_value, 64);
     const char *cobl = strstr(notes.text, "client-output-buffer-limit");
     cr_assert_not_null(cobl);
     cr_assert_null(strstr(cobl + 1, "client-output-buffer-limit"));

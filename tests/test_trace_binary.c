@@ -87,6 +87,9 @@ static const char *const ALL_TEXT =
     "3 EXPIRE 100%25 2.25\n"
     "4 PERSIST 100%25\n"
     "5 DEL plain\n"
+    "5 HSET h%20x f%00 64\n"
+    "5 HSET h%20x plain 0\n"
+    "5.5 HDEL h%20x f%00\n"
     "60 PURGE\n"
     "1700000000.123456 TICK\n";
 
@@ -95,12 +98,12 @@ Test(trace_binary, text_to_binary_to_text_is_exact) {
                *t2 = tu_path(dir, "b.trace");
     cr_assert_eq(tu_write_file(t1, ALL_TEXT), 0);
     fs_err err;
-    cr_assert_eq(convert(t1, b, 1, &err), 15, "%s", err.msg);
+    cr_assert_eq(convert(t1, b, 1, &err), 18, "%s", err.msg);
     trace_reader r;
     cr_assert_eq(trace_open(&r, b, NULL, &err), 0, "%s", err.msg);
     cr_assert_str_eq(r.ops->name, "binary");
     trace_close(&r);
-    cr_assert_eq(convert(b, t2, 0, &err), 15, "%s", err.msg);
+    cr_assert_eq(convert(b, t2, 0, &err), 18, "%s", err.msg);
     assert_same_file(t1, t2);
 }
 
@@ -209,7 +212,7 @@ static unsigned char *good_file(void) {
     const char *t = tu_path(dir, "good.trace"), *b = tu_path(dir, "good.fsb");
     cr_assert_eq(tu_write_file(t, ALL_TEXT), 0);
     fs_err err;
-    cr_assert_eq(convert(t, b, 1, &err), 15);
+    cr_assert_eq(convert(t, b, 1, &err), 18);
     return (unsigned char *)tu_read_file(b, &good_len);
 }
 
@@ -283,7 +286,7 @@ Test(trace_binary, truncated_files) {
           "truncated key definition: expected 3 key bytes, found 2");
     /* Cut at a record boundary: only the END record tells. */
     fails("noend.fsb", d, good_len - TRACE_BINARY_RECORD, "record",
-          "ends without its END record after 15 events");
+          "ends without its END record after 18 events");
     free(d);
 }
 
@@ -316,8 +319,8 @@ Test(trace_binary, damaged_records) {
     memset(bad + good_len, 0, 8);
     fails("trailing.fsb", bad, good_len + 8, "record", "8 bytes follow the END record");
     memcpy(bad, d, good_len);
-    bad[good_len - TRACE_BINARY_RECORD + 16] = 14; /* the END record's count */
-    fails("count.fsb", bad, good_len, "record", "the END record counts 14 events, but 15");
+    bad[good_len - TRACE_BINARY_RECORD + 16] = 17; /* the END record's count */
+    fails("count.fsb", bad, good_len, "record", "the END record counts 17 events, but 18");
     /* A DEL with a size: fields an operation does not carry must be empty. */
     memcpy(bad, d, good_len);
     at = record_at(d, 4); /* SET a%20b 100 1.000001 */
@@ -328,6 +331,11 @@ Test(trace_binary, damaged_records) {
     memset(bad + at + 4, 0, 4);
     bad[at] = 1;
     fails("delttl.fsb", bad, good_len, where, "DEL with a ttl of 1000001 us: expected -1");
+    /* An HSET's field id (in the ttl word) must name a defined string. */
+    memcpy(bad, d, good_len);
+    bad[at] = 8;
+    fails("hsetfield.fsb", bad, good_len, where,
+          "HSET with field id 1000001: expected a field defined by a KEY record");
     free(bad);
     free(d);
 }

@@ -759,3 +759,12 @@ Test(trace_text, conditions_append_and_get_sizes) {
     read_fails_at("fragsim-trace v1\n0 APPEND a\n", 2, "APPEND expects a value size");
     read_fails_at("fragsim-trace v1\n0 GET a 999999999999\n", 2, "absurd");
 }
+
+Test(trace_text, hset_and_hdel_need_a_field_and_hset_a_size) {
+    read_fails_at("fragsim-trace v1\n0 HSET h\n", 2, "HSET expects a field after the key");
+    read_fails_at("fragsim-trace v1\n0 HSET h f\n", 2, "HSET expects a value size");
+    read_fails_at("fragsim-trace v1\n0 HSET h f -1\n", 2, "HSET expects a value size");
+    read_fails_at("fragsim-trace v1\n0 HDEL h\n", 2, "HDEL expects a field after the key");
+    read_fails_at("fragsim-trace v1\n0 HDEL h f 10\n", 2, "unexpected '10' after HDEL");
+    read_fails_at("fragsim-trace v1\n0 HSET h f%zz 1\n", 2, "HSET expects a field");
+}

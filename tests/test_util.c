@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 
+#include <criterion/criterion.h>
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
@@ -168,4 +170,16 @@ int tu_fragsim(tu_result *r, const char *cwd, const char *const *args) {
     }
     argv[n] = NULL;
     return tu_run(r, cwd, NULL, argv);
+}
+
+/* The number after "key": in json, searched from the first `after` (NULL:
+ * the start). */
+double tu_json_num(const char *json, const char *after, const char *key) {
+    const char *p = after ? strstr(json, after) : json;
+    cr_assert_not_null(p, "no '%s' in the JSON", after);
+    char k[128];
+    snprintf(k, sizeof k, "\"%s\": ", key);
+    p = strstr(p, k);
+    cr_assert_not_null(p, "no %s in the JSON", k);
+    return strtod(p + strlen(k), NULL);
 }

@@ -28,6 +28,9 @@ void tu_rmtree(const char *path);
 char *tu_read_file(const char *path, size_t *len);
 int tu_write_file(const char *path, const char *content);
 int tu_exists(const char *path);
+/* The number after "key": in json, searched from the first `after` (NULL:
+ * the start); a missing key fails the test. */
+double tu_json_num(const char *json, const char *after, const char *key);
 /* "DIR/NAME" in a static ring of buffers (valid for a few calls). */
 const char *tu_path(const char *dir, const char *name);
 

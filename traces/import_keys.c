@@ -29,7 +29,26 @@ static int expired(const imk_entry *e, int64_t now_us) {
     return e->expire_us != TRACE_TTL_NONE && e->expire_us <= now_us;
 }
 
+void imk_make_string(imk_entry *e) {
+    if (e->fields == NULL) return;
+    imk_free(e->fields);
+    free(e->fields);
+    e->fields = NULL;
+}
+
+int imk_make_hash(imk_entry *e) {
+    if (e->fields != NULL) return 0;
+    if ((e->fields = malloc(sizeof *e->fields)) == NULL) return -1;
+    imk_init(e->fields);
+    e->fields->first_buckets = 8;
+    free(e->val);
+    e->val = NULL;
+    e->size = 0;
+    return 0;
+}
+
 static void entry_free(imk_entry *e) {
+    imk_make_string(e);
     free(e->val);
     free(e);
 }
@@ -84,7 +103,7 @@ static void sweep_expired(imk_table *t, int64_t now_us) {
 }
 
 static int grow(imk_table *t) {
-    uint64_t n = t->nbuckets ? t->nbuckets * 2 : 1024;
+    uint64_t n = t->nbuckets ? t->nbuckets * 2 : t->first_buckets ? t->first_buckets : 1024;
     imk_entry **b = calloc(n, sizeof *b);
     if (b == NULL) return -1;
     for (uint64_t i = 0; i < t->nbuckets; i++) {

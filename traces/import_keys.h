@@ -34,6 +34,8 @@ typedef struct imk_entry {
     char *val;              /* the value's bytes (size bytes), or NULL for a value
                                longer than IMK_VALUE_KEEP: the bytes of every
                                shorter value are known */
+    struct imk_table *fields; /* a hash key's fields (db 0, field -> value, no
+                               expiry); NULL for a string key */
     int db;
     uint32_t keylen;
     char key[];             /* keylen bytes */
@@ -43,6 +45,8 @@ typedef struct imk_table {
     imk_entry **buckets;
     uint64_t nbuckets;      /* a power of two, or 0 before the first put */
     uint64_t count;         /* entries, expired ones not yet dropped included */
+    uint64_t first_buckets; /* buckets of the first table: 0 for 1024 (a hash's
+                               fields start with 8) */
 } imk_table;
 
 void imk_init(imk_table *t);
@@ -57,6 +61,11 @@ imk_entry *imk_find(imk_table *t, int db, const char *key, uint32_t keylen, int6
 imk_entry *imk_add(imk_table *t, int db, const char *key, uint32_t keylen, int64_t now_us);
 
 void imk_del(imk_table *t, imk_entry *e);
+/* Makes e a hash key with no fields yet (a string's value is dropped).
+ * Returns 0, or -1 when out of memory. */
+int imk_make_hash(imk_entry *e);
+/* Makes e a string key again (a hash's fields are dropped), as SET does. */
+void imk_make_string(imk_entry *e);
 
 /* Sets the value: its size, and its bytes when size <= IMK_VALUE_KEEP
  * (bytes NULL: unknown).  Returns 0, or -1 when out of memory (the entry

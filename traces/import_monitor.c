@@ -83,8 +83,9 @@ static int sink_event(import_monitor *im, trace_event *ev) {
     return 0;
 }
 
-int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
-            int64_t ttl_us) {
+/* An event of the current database's key (and field, for HSET / HDEL). */
+static int emit(import_monitor *im, trace_op op, const char *key, size_t keylen,
+                const char *field, size_t fieldlen, uint64_t size, int64_t ttl_us) {
     trace_event ev;
     memset(&ev, 0, sizeof ev);
     ev.op = op;
@@ -92,12 +93,24 @@ int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uin
     ev.key = event_key(im, key, keylen, &n);
     if (ev.key == NULL) return fs_errf(im->err, "out of memory");
     ev.keylen = (uint32_t)n;
+    ev.field = field;
+    ev.fieldlen = (uint32_t)fieldlen;
     ev.size = size;
     /* The trace's bound: a TTL past 100 years fires within no trace, so the
      * bound changes nothing a replay could see. */
     ev.ttl_us = ttl_us > TRACE_TTL_MAX_US ? TRACE_TTL_MAX_US : ttl_us;
     ev.cond = TRACE_COND_NONE;
     return sink_event(im, &ev);
+}
+
+int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
+            int64_t ttl_us) {
+    return emit(im, op, key, keylen, NULL, 0, size, ttl_us);
+}
+
+int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
+                  const char *field, size_t fieldlen, uint64_t size) {
+    return emit(im, op, key, keylen, field, fieldlen, size, TRACE_TTL_NONE);
 }
 
 int im_emit_purge(import_monitor *im) {

@@ -32,9 +32,11 @@ static int64_t clamp64(__int128 v) {
 
 /* ---- the table and events ---- */
 
-static imk_entry *lookup(import_monitor *im, const im_arg *key) {
+imk_entry *im_lookup(import_monitor *im, const im_arg *key) {
     return imk_find(&im->keys, im->db, key->p, (uint32_t)key->len, im->now_us);
 }
+
+static imk_entry *lookup(import_monitor *im, const im_arg *key) { return im_lookup(im, key); }
 
 static int64_t ttl_left(const import_monitor *im, int64_t expire_us) {
     return expire_us == TRACE_TTL_NONE ? TRACE_TTL_NONE : expire_us - im->now_us;
@@ -54,6 +56,7 @@ static int store(import_monitor *im, const im_arg *key, imk_entry *e, const char
     }
     if (e == NULL && (e = imk_add(&im->keys, im->db, key->p, (uint32_t)key->len, im->now_us)) == NULL)
         return fs_errf(im->err, "out of memory");
+    imk_make_string(e); /* SET overwrites a key of any type */
     if (imk_set_value(e, bytes, size) != 0) return fs_errf(im->err, "out of memory");
     e->expire_us = expire_us;
     if (im_emit(im, TRACE_OP_SET, key->p, key->len, size, ttl_left(im, expire_us)) != 0) return -1;
@@ -139,6 +142,7 @@ static int set_generic(import_monitor *im, int flags, const im_arg *key, const i
     if (expire != NULL && expire_when(im, expire, flags, &when) != 0) return IM_REJECTED;
     if ((flags & F_GET) && emit_get(im, key) < 0) return -1;
     imk_entry *e = lookup(im, key);
+    if ((flags & F_GET) && e != NULL && e->fields != NULL) return IM_REJECTED; /* WRONGTYPE */
     if (((flags & F_NX) && e != NULL) || ((flags & F_XX) && e == NULL)) return IM_DONE;
     int64_t expire_us = TRACE_TTL_NONE;
     if (expire != NULL) {
@@ -475,6 +479,23 @@ static const im_command commands[] = {
     {"GETRANGE", 4, 1, 1, 1, cmd_getrange},
     {"SUBSTR", 4, 1, 1, 1, cmd_getrange},
     {"MEMORY", -2, 0, 0, 0, cmd_memory},
+    /* Hashes (import_monitor_hash.c); the reads are lookups, one GET each. */
+    {"HSET", -4, 1, 1, 1, im_cmd_hset},
+    {"HMSET", -4, 1, 1, 1, im_cmd_hset},
+    {"HSETNX", 4, 1, 1, 1, im_cmd_hsetnx},
+    {"HDEL", -3, 1, 1, 1, im_cmd_hdel},
+    {"HINCRBY", 4, 1, 1, 1, im_cmd_hincrby},
+    {"HINCRBYFLOAT", 4, 1, 1, 1, im_cmd_hincrbyfloat},
+    {"HGET", 3, 1, 1, 1, cmd_read},
+    {"HMGET", -3, 1, 1, 1, cmd_read},
+    {"HGETALL", 2, 1, 1, 1, cmd_read},
+    {"HEXISTS", 3, 1, 1, 1, cmd_read},
+    {"HLEN", 2, 1, 1, 1, cmd_read},
+    {"HSTRLEN", 3, 1, 1, 1, cmd_read},
+    {"HKEYS", 2, 1, 1, 1, cmd_read},
+    {"HVALS", 2, 1, 1, 1, cmd_read},
+    {"HRANDFIELD", -2, 1, 1, 1, cmd_read},
+    {"HSCAN", -3, 1, 1, 1, cmd_read},
     /* No memory effect on keys.  SELECT: every line names its database
      * already.  EVAL and friends: a script's commands appear on lines of
      * their own ("[0 lua]").  MULTI/EXEC: the queued commands appear when
@@ -510,6 +531,17 @@ static const im_command *find_command(const im_arg *name) {
     return NULL;
 }
 
+/* The commands that read a string's value to write it: WRONGTYPE when the
+ * key is a hash (SET and its family overwrite any type). */
+static int strings_only(const im_command *c) {
+    int (*const fns[])(import_monitor *) = {cmd_getset, cmd_getdel,   cmd_getex,  cmd_append,
+                                            cmd_setrange, cmd_incr,   cmd_decr,   cmd_incrby,
+                                            cmd_decrby, cmd_incrbyfloat};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (c->fn == fns[i]) return 1;
+    return 0;
+}
+
 static size_t last_key_index(const im_command *c, size_t argc) {
     return c->last_key < 0 ? argc - (size_t)(-c->last_key) : (size_t)c->last_key;
 }
@@ -535,6 +567,10 @@ int im_translate(import_monitor *im) {
                 return IM_UNTRANSLATED;
             }
         }
+    }
+    if (strings_only(c)) {
+        imk_entry *e = lookup(im, &im->argv[c->first_key]);
+        if (e != NULL && e->fields != NULL) return IM_REJECTED; /* WRONGTYPE */
     }
     return c->fn(im);
 }

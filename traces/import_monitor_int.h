@@ -63,6 +63,19 @@ int im_translate(import_monitor *im);
 int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
             int64_t ttl_us);
 int im_emit_purge(import_monitor *im);
+/* An HSET (size: the value's bytes) or HDEL event of a field. */
+int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
+                  const char *field, size_t fieldlen, uint64_t size);
+
+/* The hash commands' translators (import_monitor_hash.c), for the table in
+ * import_monitor_cmds.c: argv and its count as that table has checked. */
+int im_cmd_hset(import_monitor *im);    /* HSET, HMSET */
+int im_cmd_hsetnx(import_monitor *im);
+int im_cmd_hdel(import_monitor *im);
+int im_cmd_hincrby(import_monitor *im);
+int im_cmd_hincrbyfloat(import_monitor *im);
+/* The key's entry (live), or NULL. */
+imk_entry *im_lookup(import_monitor *im, const im_arg *key);
 
 /* Redis's MAX_LONG_DOUBLE_CHARS: INCRBYFLOAT reads at most this many bytes. */
 #define REDIS_LONG_DOUBLE_CHARS (5 * 1024)

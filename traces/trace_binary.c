@@ -6,13 +6,16 @@
  *    12  u32 record size (32)
  *   then records of 32 bytes:
  *     0  u8  type: 0 SET, 1 DEL, 2 EXPIRE, 3 PERSIST, 4 GET, 5 PURGE, 6 TICK,
- *               7 APPEND (events); 0x80 KEY (defines a key); 0xFF END
+ *               7 APPEND, 8 HSET, 9 HDEL (events); 0x80 KEY (defines a
+ *               key or a field); 0xFF END
  *     1  u8  condition: 0 none, 1 NX, 2 XX (SET, APPEND; else 0)
  *     2  u16 reserved, 0
- *     4  u32 size: SET, APPEND, GET: bytes (else 0); KEY: the key's length
+ *     4  u32 size: SET, APPEND, GET, HSET: bytes (else 0); KEY: the key's length
  *     8  i64 time, microseconds, >= 0 (KEY, END: 0)
  *    16  u64 key id (PURGE, TICK: 0); END: the number of event records
- *    24  i64 ttl, microseconds: SET: -1 (none) or > 0; EXPIRE: >= 0; else -1
+ *    24  i64 ttl, microseconds: SET: -1 (none) or > 0; EXPIRE: >= 0;
+ *            HSET, HDEL: the field's id (fields are defined by KEY records
+ *            and numbered with the keys); else -1
  *   a KEY record is followed by the key's bytes (no padding).
  *
  * Keys are numbered 0, 1, 2 ... in order of definition; a KEY record
@@ -40,7 +43,7 @@
 
 enum {
     REC_SET = 0, REC_DEL = 1, REC_EXPIRE = 2, REC_PERSIST = 3, REC_GET = 4, REC_PURGE = 5,
-    REC_TICK = 6, REC_APPEND = 7, REC_EVENT_TYPES = 8,
+    REC_TICK = 6, REC_APPEND = 7, REC_HSET = 8, REC_HDEL = 9, REC_EVENT_TYPES = 10,
     REC_KEY = 0x80, REC_END = 0xFF,
 };
 
@@ -49,6 +52,7 @@ static const trace_op rec_to_op[REC_EVENT_TYPES] = {
     [REC_SET] = TRACE_OP_SET,     [REC_DEL] = TRACE_OP_DEL,     [REC_EXPIRE] = TRACE_OP_EXPIRE,
     [REC_PERSIST] = TRACE_OP_PERSIST, [REC_GET] = TRACE_OP_GET, [REC_PURGE] = TRACE_OP_PURGE,
     [REC_TICK] = TRACE_OP_TICK,   [REC_APPEND] = TRACE_OP_APPEND,
+    [REC_HSET] = TRACE_OP_HSET,   [REC_HDEL] = TRACE_OP_HDEL,
 };
 
 static int op_to_rec(trace_op op) {
@@ -59,8 +63,10 @@ static int op_to_rec(trace_op op) {
 
 static int op_has_key(trace_op op) { return op != TRACE_OP_PURGE && op != TRACE_OP_TICK; }
 static int op_has_size(trace_op op) {
-    return op == TRACE_OP_SET || op == TRACE_OP_APPEND || op == TRACE_OP_GET;
+    return op == TRACE_OP_SET || op == TRACE_OP_APPEND || op == TRACE_OP_GET ||
+           op == TRACE_OP_HSET;
 }
+static int op_has_field(trace_op op) { return op == TRACE_OP_HSET || op == TRACE_OP_HDEL; }
 static int op_has_ttl(trace_op op) { return op == TRACE_OP_SET || op == TRACE_OP_EXPIRE; }
 
 int trace_binary_detect(const unsigned char *head, size_t n) {
@@ -199,11 +205,12 @@ static void look_ahead(bin_state *s) {
 }
 
 /* What each event record type carries besides its time. */
-enum { HAS_KEY = 1, HAS_SIZE = 2, HAS_TTL = 4 };
+enum { HAS_KEY = 1, HAS_SIZE = 2, HAS_TTL = 4, HAS_FIELD = 8 /* a field id in the ttl */ };
 static const unsigned char rec_fields[REC_EVENT_TYPES] = {
     [REC_SET] = HAS_KEY | HAS_SIZE | HAS_TTL, [REC_DEL] = HAS_KEY, [REC_EXPIRE] = HAS_KEY | HAS_TTL,
     [REC_PERSIST] = HAS_KEY, [REC_GET] = HAS_KEY | HAS_SIZE, [REC_PURGE] = 0, [REC_TICK] = 0,
-    [REC_APPEND] = HAS_KEY | HAS_SIZE,
+    [REC_APPEND] = HAS_KEY | HAS_SIZE, [REC_HSET] = HAS_KEY | HAS_SIZE | HAS_FIELD,
+    [REC_HDEL] = HAS_KEY | HAS_FIELD,
 };
 
 /* The cold paths live apart from bin_next's loop (noinline), so that the
@@ -274,7 +281,7 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
         return 2;
     }
     if (type >= REC_EVENT_TYPES)
-        return REC_ERR("unknown record type 0x%02x: expected 0-7 (an event), 0x80 (KEY) or "
+        return REC_ERR("unknown record type 0x%02x: expected 0-9 (an event), 0x80 (KEY) or "
                        "0xFF (END)", type);
     const char *name = trace_op_name(rec_to_op[type]);
     unsigned fields = rec_fields[type];
@@ -283,7 +290,10 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
     if (time_us < 0) return REC_ERR("time %lld us: expected 0 or more", (long long)time_us);
     if (!(fields & HAS_SIZE) && size != 0)
         return REC_ERR("%s with a size of %u: expected 0", name, size);
-    if (!(fields & HAS_TTL) && ttl_us != TRACE_TTL_NONE)
+    if ((fields & HAS_FIELD) && (ttl_us < 0 || (uint64_t)ttl_us >= s->nkeys))
+        return REC_ERR("%s with field id %lld: expected a field defined by a KEY record before "
+                       "(%llu defined)", name, (long long)ttl_us, (unsigned long long)s->nkeys);
+    if (!(fields & (HAS_TTL | HAS_FIELD)) && ttl_us != TRACE_TTL_NONE)
         return REC_ERR("%s with a ttl of %lld us: expected -1 (none)", name, (long long)ttl_us);
     if (fields & HAS_KEY)
         return REC_ERR("key id %llu used before it was defined (%llu keys defined): expected a "
@@ -314,7 +324,9 @@ static int bin_next(trace_reader *r, trace_event *ev, fs_err *err) {
         unsigned fields = type < REC_EVENT_TYPES ? rec_fields[type] : 0;
         if (__builtin_expect(type >= REC_EVENT_TYPES || p[1] >= TRACE_COND__COUNT || p[2] ||
                              p[3] || time_us < 0 || (!(fields & HAS_SIZE) && size) ||
-                             (!(fields & HAS_TTL) && ttl_us != TRACE_TTL_NONE) ||
+                             ((fields & HAS_FIELD) ? (uint64_t)ttl_us >= s->nkeys
+                                                   : (!(fields & HAS_TTL) &&
+                                                      ttl_us != TRACE_TTL_NONE)) ||
                              ((fields & HAS_KEY) ? key_id >= s->nkeys : key_id != 0), 0)) {
             int rc = bin_other(s, p, err);
             if (rc < 0) return -1;
@@ -337,6 +349,15 @@ static int bin_next(trace_reader *r, trace_event *ev, fs_err *err) {
         } else {
             ev->keylen = 0;
             ev->key = NULL;
+        }
+        if (__builtin_expect(fields & HAS_FIELD, 0)) {
+            const bin_key *f = &s->keys[ttl_us];
+            ev->fieldlen = f->len;
+            ev->field = key_bytes(s, f);
+            ev->ttl_us = TRACE_TTL_NONE;
+        } else {
+            ev->fieldlen = 0;
+            ev->field = NULL;
         }
         s->events++;
         return 1;
@@ -426,25 +447,35 @@ trace_binary_writer *trace_binary_writer_new(outbuf *ob, fs_err *err) {
     return w;
 }
 
+/* The id of a key or field, defined by a KEY record when new.  Returns
+ * KS_NONE with err set when out of memory. */
+static uint32_t string_id(trace_binary_writer *w, const char *b, uint32_t len, fs_err *err) {
+    uint32_t slot = ks_find(&w->keys, b, len);
+    if (slot == KS_NONE) {
+        if ((slot = ks_insert(&w->keys, b, len, err)) == KS_NONE) return KS_NONE;
+        put_record(w->ob, REC_KEY, 0, len, 0, slot, TRACE_TTL_NONE);
+        outbuf_write(w->ob, b, len);
+    }
+    return slot;
+}
+
 int trace_binary_write_event(trace_binary_writer *w, const trace_event *ev, fs_err *err) {
     int type = op_to_rec(ev->op);
     if (type < 0) return fs_errf(err, "cannot write operation %d", (int)ev->op);
     uint64_t id = 0;
-    if (op_has_key(ev->op)) {
-        uint32_t slot = ks_find(&w->keys, ev->key, ev->keylen);
-        if (slot == KS_NONE) {
-            if ((slot = ks_insert(&w->keys, ev->key, ev->keylen, err)) == KS_NONE) return -1;
-            put_record(w->ob, REC_KEY, 0, ev->keylen, 0, slot, TRACE_TTL_NONE);
-            outbuf_write(w->ob, ev->key, ev->keylen);
-        }
-        id = slot;
+    int64_t ttl = op_has_ttl(ev->op) ? ev->ttl_us : TRACE_TTL_NONE;
+    if (op_has_key(ev->op) && (id = string_id(w, ev->key, ev->keylen, err)) == KS_NONE)
+        return -1;
+    if (op_has_field(ev->op)) {
+        uint32_t f = string_id(w, ev->field, ev->fieldlen, err);
+        if (f == KS_NONE) return -1;
+        ttl = f;
     }
     /* Fields an operation does not carry are written as the reader expects
      * them, so that every reader's events convert alike. */
     int cond = ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ? (int)ev->cond : 0;
     put_record(w->ob, (unsigned)type, (unsigned)cond,
-               op_has_size(ev->op) ? (uint32_t)ev->size : 0, ev->time_us, id,
-               op_has_ttl(ev->op) ? ev->ttl_us : TRACE_TTL_NONE);
+               op_has_size(ev->op) ? (uint32_t)ev->size : 0, ev->time_us, id, ttl);
     w->events++;
     return 0;
 }

@@ -18,6 +18,10 @@ typedef enum trace_op {
     TRACE_OP_PURGE,   /* ask the allocator to return free memory            */
     TRACE_OP_TICK,    /* advance the clock only: idle time                  */
     TRACE_OP_APPEND,  /* key size: the value grows by `size` bytes          */
+    TRACE_OP_HSET,    /* key field size: the hash's field holds a value of
+                         `size` bytes (a missing key becomes a hash)        */
+    TRACE_OP_HDEL,    /* key field: the field goes; the last one takes the
+                         key with it                                        */
     TRACE_OP__COUNT
 } trace_op;
 
@@ -47,7 +51,10 @@ typedef struct trace_event {
     const char *key;  /* raw key bytes (not NUL-terminated); valid until the
                          next read; NULL for PURGE and TICK */
     uint32_t keylen;
-    uint64_t size;    /* SET: value size in bytes; APPEND: bytes added;
+    const char *field; /* HSET, HDEL: the field's bytes (not NUL-terminated),
+                          valid as key is; NULL otherwise */
+    uint32_t fieldlen; /* <= TRACE_KEY_MAX */
+    uint64_t size;    /* SET, HSET: value size in bytes; APPEND: bytes added;
                          GET: the value's size when the trace knows it
                          (0: unknown), what --fill-on-miss stores on a miss */
     int64_t ttl_us;   /* SET: TRACE_TTL_NONE or > 0; EXPIRE: >= 0 */

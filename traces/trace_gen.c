@@ -43,6 +43,21 @@ static void preset_redis_defrag_test(gen_params *p) {
     snprintf(p->key_prefix2, sizeof p->key_prefix2, "asdf2");
 }
 
+/* Per-user session hashes: 100,000 users, each a hash of 10-100 small
+ * fields (values of 5-60 bytes, so every hash stays a listpack that grows by
+ * realloc), with a session TTL of 10-30 minutes, logged in over 10 minutes;
+ * then 30 minutes of observation, as the sessions expire. */
+static void preset_session_hashes(gen_params *p) {
+    gen_params_default(p);
+    p->keys = 100000;
+    p->insert_seconds = 600;
+    dist_parse(&p->sizes, "uniform:5,60", 1, "sizes", NULL);
+    dist_parse(&p->ttl, "uniform:600,1800", 0, "ttl", NULL);
+    dist_parse(&p->fields, "uniform:10,100", 0, "fields", NULL);
+    p->observe = 1800;
+    snprintf(p->key_prefix, sizeof p->key_prefix, "session:");
+}
+
 static const gen_preset presets[] = {
     {"seed-blog", "1M keys, values uniform 100-10000 B, TTL uniform 60-300 s, inserted over "
                   "180 s, then 600 s of observation",
@@ -54,6 +69,9 @@ static const gen_preset presets[] = {
      "maxmemory-policy allkeys-lru; activedefrag yes; activedefrag-from 10; "
      "active-defrag-threshold-lower 5; active-defrag-cycle-min 65; "
      "active-defrag-cycle-max 75; active-defrag-ignore-bytes 2mb"},
+    {"session-hashes", "100k per-user hashes of 10-100 fields of 5-60 B, TTL uniform "
+                       "600-1800 s, logged in over 600 s, then 1800 s of observation",
+     preset_session_hashes, "object-model redis"},
 };
 
 const gen_preset *gen_presets(size_t *count) {
@@ -75,6 +93,7 @@ void gen_params_default(gen_params *p) {
     p->insert_seconds = 60;
     dist_parse(&p->sizes, "uniform:100,1000", 1, "sizes", NULL);
     dist_parse(&p->ttl, "none", 0, "ttl", NULL);
+    dist_parse(&p->fields, "none", 0, "fields", NULL);
     p->observe = 0;
     snprintf(p->key_prefix, sizeof p->key_prefix, "key:");
 }
@@ -83,7 +102,21 @@ double gen_effective_rate(const gen_params *p) {
     return p->rate > 0 ? p->rate : (double)p->keys / p->insert_seconds;
 }
 
-uint64_t gen_events(const gen_params *p) { return p->keys + p->keys2 + 1; }
+/* Key i's fields (0: a string key), from a stream of its own. */
+static uint64_t fields_of(const gen_params *p, uint64_t i) {
+    if (p->fields.kind == DIST_NONE || i >= p->keys) return 0;
+    rng r;
+    rng_seed(&r, p->seed ^ (0x9E3779B97F4A7C15ull * (i + 1)));
+    double f = dist_draw(&p->fields, &r);
+    return f < 1 ? 1 : (uint64_t)llround(f);
+}
+
+uint64_t gen_events(const gen_params *p) {
+    if (p->fields.kind == DIST_NONE) return p->keys + p->keys2 + 1;
+    uint64_t n = p->keys2 + 1;
+    for (uint64_t i = 0; i < p->keys; i++) n += fields_of(p, i) + (p->ttl.kind != DIST_NONE);
+    return n;
+}
 
 double gen_duration(const gen_params *p) {
     return (double)(p->keys + p->keys2 - 1) / gen_effective_rate(p) + p->observe;
@@ -111,18 +144,60 @@ typedef struct gen_state {
     gen_params p;
     rng r;
     uint64_t next_key;  /* index of the next key to insert */
+    uint64_t field, nfields; /* a hash key's next field and its fields;
+                                field == nfields + 1: its EXPIRE is done */
     int done;           /* the final TICK was returned */
     double rate;
     char key[96];
+    char fieldname[32];
 } gen_state;
 
 static int64_t seconds_to_us(double s) { return (int64_t)llround(s * TRACE_US_PER_S); }
+
+/* Draws a TTL in microseconds (milliseconds, as PX writes them; at least
+ * 1 ms), or TRACE_TTL_NONE. */
+static int64_t draw_ttl(gen_state *s) {
+    if (s->p.ttl.kind == DIST_NONE) return TRACE_TTL_NONE;
+    int64_t ms = llround(dist_draw(&s->p.ttl, &s->r) * 1000.0);
+    int64_t us = (ms < 1 ? 1 : ms) * 1000;
+    return us > TRACE_TTL_MAX_US ? TRACE_TTL_MAX_US : us;
+}
+
+/* The next event of the hash key next_key: its HSETs, then its EXPIRE. */
+static int hash_next(gen_state *s, trace_event *ev) {
+    uint64_t i = s->next_key;
+    ev->time_us = seconds_to_us((double)i / s->rate);
+    int n = snprintf(s->key, sizeof s->key, "%s%llu", s->p.key_prefix, (unsigned long long)i);
+    ev->key = s->key;
+    ev->keylen = (uint32_t)n;
+    if (s->field < s->nfields) {
+        ev->op = TRACE_OP_HSET;
+        n = snprintf(s->fieldname, sizeof s->fieldname, "f%llu", (unsigned long long)s->field++);
+        ev->field = s->fieldname;
+        ev->fieldlen = (uint32_t)n;
+        uint64_t size = dist_draw_bytes(&s->p.sizes, &s->r);
+        ev->size = size > TRACE_SIZE_MAX ? TRACE_SIZE_MAX : size;
+        if (s->field < s->nfields || s->p.ttl.kind != DIST_NONE) return 1;
+    } else {
+        ev->op = TRACE_OP_EXPIRE;
+        ev->ttl_us = draw_ttl(s);
+    }
+    s->nfields = 0; /* the key is done */
+    s->next_key++;
+    return 1;
+}
 
 static int gen_next(trace_reader *r, trace_event *ev, fs_err *err) {
     (void)err;
     gen_state *s = r->state;
     memset(ev, 0, sizeof *ev);
     ev->ttl_us = TRACE_TTL_NONE;
+    if (s->nfields > 0) return hash_next(s, ev);
+    if (s->next_key < s->p.keys && s->p.fields.kind != DIST_NONE) {
+        s->nfields = fields_of(&s->p, s->next_key);
+        s->field = 0;
+        return hash_next(s, ev);
+    }
     if (s->next_key < s->p.keys + s->p.keys2) {
         uint64_t i = s->next_key++;
         int second = i >= s->p.keys;
@@ -135,12 +210,7 @@ static int gen_next(trace_reader *r, trace_event *ev, fs_err *err) {
         ev->keylen = (uint32_t)n;
         uint64_t size = dist_draw_bytes(second ? &s->p.sizes2 : &s->p.sizes, &s->r);
         ev->size = size > TRACE_SIZE_MAX ? TRACE_SIZE_MAX : size;
-        if (s->p.ttl.kind != DIST_NONE) {
-            /* Millisecond TTLs, as PX writes them; at least 1 ms. */
-            int64_t ms = llround(dist_draw(&s->p.ttl, &s->r) * 1000.0);
-            ev->ttl_us = (ms < 1 ? 1 : ms) * 1000;
-            if (ev->ttl_us > TRACE_TTL_MAX_US) ev->ttl_us = TRACE_TTL_MAX_US;
-        }
+        ev->ttl_us = draw_ttl(s);
         return 1;
     }
     if (s->done) return 0;

@@ -1,7 +1,8 @@
 /* trace_gen: the synthetic workload generator, a trace reader like any file.
  *
- * The workload: `keys` keys, each SET once at a steady `rate` (keys per
- * virtual second) with a size and a TTL drawn from their distributions, then
+ * The workload: `keys` keys, each SET once (or made a hash of `fields`
+ * fields) at a steady `rate` (keys per virtual second) with a size and a TTL
+ * drawn from their distributions, then
  * `observe` virtual seconds with no traffic (a TICK ends the trace), so that
  * the expiries play out.  Everything follows from `seed`. */
 #ifndef FRAGSIM_TRACE_GEN_H
@@ -25,6 +26,12 @@ typedef struct gen_params {
     uint64_t keys2;
     dist sizes2;
     char key_prefix2[64];
+    /* Hashes: DIST_NONE (the default) makes the first wave's keys strings;
+     * else each is a hash of that many fields (at least 1), f0, f1 ...,
+     * written by one HSET each at the key's time with a value size from
+     * sizes, then given its TTL by an EXPIRE.  The count is drawn per key
+     * from its own stream, so that gen_events can count without replaying. */
+    dist fields;
 } gen_params;
 
 typedef struct gen_preset {

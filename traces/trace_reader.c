@@ -15,6 +15,7 @@ static const char *const op_names[TRACE_OP__COUNT] = {
     [TRACE_OP_EXPIRE] = "EXPIRE",   [TRACE_OP_PERSIST] = "PERSIST",
     [TRACE_OP_GET] = "GET",         [TRACE_OP_PURGE] = "PURGE",
     [TRACE_OP_TICK] = "TICK",       [TRACE_OP_APPEND] = "APPEND",
+    [TRACE_OP_HSET] = "HSET",       [TRACE_OP_HDEL] = "HDEL",
 };
 
 static const char *const cond_names[TRACE_COND__COUNT] = {
@@ -109,7 +110,8 @@ int trace_next(trace_reader *r, trace_event *ev, fs_err *err) {
                        "non-decreasing", where, (double)ev->time_us / TRACE_US_PER_S,
                        (double)r->last_time_us / TRACE_US_PER_S);
     }
-    if ((ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND || ev->op == TRACE_OP_GET) &&
+    if ((ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND || ev->op == TRACE_OP_GET ||
+         ev->op == TRACE_OP_HSET) &&
         ev->size > TRACE_SIZE_MAX) {
         r->ops->where(r, where, sizeof where);
         return fs_errf(err, "%s: value size %llu is absurd: expected at most %llu bytes",

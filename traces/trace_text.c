@@ -22,6 +22,7 @@ typedef struct text_state {
     int eof;
     uint64_t line;    /* number of the line last parsed */
     char *key;        /* decoded key of the last event, TRACE_KEY_MAX bytes */
+    char *field;      /* decoded field of the last HSET / HDEL, as many */
 } text_state;
 
 int trace_text_detect(const unsigned char *head, size_t n) {
@@ -41,6 +42,7 @@ static void text_close(trace_reader *r) {
     trace_source_close(s->src);
     emem_unmap(s->buf, TEXT_BUF);
     emem_unmap(s->key, TRACE_KEY_MAX);
+    if (s->field != NULL) emem_unmap(s->field, TRACE_KEY_MAX);
     emem_unmap(s, sizeof *s);
 }
 
@@ -199,7 +201,7 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
         int op = trace_op_parse(f, (uint32_t)n);
         if (op < 0)
             return LINE_ERR("unknown operation '%.*s': expected SET, DEL, EXPIRE, PERSIST, "
-                            "GET, APPEND, PURGE or TICK", (int)(n > 40 ? 40 : n), f);
+                            "GET, APPEND, HSET, HDEL, PURGE or TICK", (int)(n > 40 ? 40 : n), f);
         ev->op = (trace_op)op;
         const char *opname = trace_op_name(ev->op);
 
@@ -214,7 +216,21 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
             ev->key = s->key;
             ev->keylen = (uint32_t)k;
         }
-        if (op == TRACE_OP_SET || op == TRACE_OP_APPEND) {
+        if (op == TRACE_OP_HSET || op == TRACE_OP_HDEL) {
+            n = next_field(&p, &f);
+            long k = n == 0 ? -1 : decode_key(f, n, s->field);
+            if (k < 0)
+                return LINE_ERR("%s expects a field after the key: at most %u bytes, with odd "
+                                "bytes written %%HH (two hex digits)", opname, TRACE_KEY_MAX);
+            ev->field = s->field;
+            ev->fieldlen = (uint32_t)k;
+        }
+        if (op == TRACE_OP_HSET) {
+            n = next_field(&p, &f);
+            if (n == 0 || parse_size(f, n, &ev->size) != 0)
+                return LINE_ERR("HSET expects a value size in bytes (a whole number) after the "
+                                "field, found '%.*s'", (int)(n > 40 ? 40 : n), f);
+        } else if (op == TRACE_OP_SET || op == TRACE_OP_APPEND) {
             n = next_field(&p, &f);
             if (n == 0 || parse_size(f, n, &ev->size) != 0)
                 return LINE_ERR("%s expects a value size in bytes (a whole number), found "
@@ -267,9 +283,10 @@ int trace_text_open(trace_reader *r, trace_source *src, fs_err *err) {
     snprintf(s->path, sizeof s->path, "%s", src->path);
     s->buf = emem_map(TEXT_BUF);
     s->key = emem_map(TRACE_KEY_MAX);
+    s->field = emem_map(TRACE_KEY_MAX);
     r->ops = &text_ops;
     r->state = s;
-    if (s->buf == NULL || s->key == NULL) {
+    if (s->buf == NULL || s->key == NULL || s->field == NULL) {
         fs_errf(err, "cannot map read buffers for '%s'", s->path);
         trace_close(r);
         return -1;
@@ -322,23 +339,30 @@ void trace_text_format_time(int64_t us, char *out) {
 
 void trace_text_write_header(outbuf *ob) { outbuf_puts(ob, TRACE_TEXT_MAGIC "\n"); }
 
+/* " KEY", percent-encoded in pieces so a long key never needs a big stack
+ * buffer. */
+static void write_key(outbuf *ob, const char *key, uint32_t len) {
+    char enc[3 * 256 + 2];
+    outbuf_write(ob, " ", 1);
+    if (len == 0) outbuf_write(ob, "%", 1);
+    for (uint32_t off = 0; off < len; off += 256) {
+        uint32_t k = len - off < 256 ? len - off : 256;
+        outbuf_write(ob, enc, trace_text_encode_key(key + off, k, enc));
+    }
+}
+
 void trace_text_write_event(outbuf *ob, const trace_event *ev) {
     char t[32], ttl[32];
     trace_text_format_time(ev->time_us, t);
     outbuf_puts(ob, t);
     outbuf_write(ob, " ", 1);
     outbuf_puts(ob, trace_op_name(ev->op));
-    if (ev->op != TRACE_OP_PURGE && ev->op != TRACE_OP_TICK) {
-        /* Encode in pieces so a long key never needs a big stack buffer. */
-        char enc[3 * 256 + 2];
-        outbuf_write(ob, " ", 1);
-        if (ev->keylen == 0) outbuf_write(ob, "%", 1);
-        for (uint32_t off = 0; off < ev->keylen; off += 256) {
-            uint32_t k = ev->keylen - off < 256 ? ev->keylen - off : 256;
-            outbuf_write(ob, enc, trace_text_encode_key(ev->key + off, k, enc));
-        }
-    }
-    if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND) {
+    if (ev->op != TRACE_OP_PURGE && ev->op != TRACE_OP_TICK) write_key(ob, ev->key, ev->keylen);
+    if (ev->op == TRACE_OP_HSET || ev->op == TRACE_OP_HDEL)
+        write_key(ob, ev->field, ev->fieldlen);
+    if (ev->op == TRACE_OP_HSET) {
+        outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
+    } else if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND) {
         outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
         if (ev->op == TRACE_OP_SET && ev->ttl_us != TRACE_TTL_NONE) {
             trace_text_format_time(ev->ttl_us, ttl);

@@ -32,8 +32,11 @@ static void monitor_usage(void) {
            "STRLEN, GETRANGE, MEMORY PURGE.  The importer replays them on its own table of\n"
            "keys, as Redis would, so that a SET NX on an existing key, or an INCR on a\n"
            "value that is not a number, gives no event, and APPEND gives a SET of the new\n"
-           "size.  Keys of database N > 0 become dbN:KEY.  Other commands (HSET, LPUSH,\n"
-           "...) are counted and listed on standard error.  traces/FORMAT.md has the table.\n\n"
+           "size.  Hashes: HSET, HMSET, HSETNX, HDEL, HINCRBY, HINCRBYFLOAT (HSET and HDEL\n"
+           "events per field; WRONGTYPE across types gives no event).  Keys of database\n"
+           "N > 0 become dbN:KEY.  Other commands (LPUSH, SADD, ...) are counted, listed\n"
+           "on standard error and in comments at the end of the trace, with the share of\n"
+           "the capture's commands replayed.  traces/FORMAT.md has the table.\n\n"
            "A capture stopped with Ctrl-C may end mid-line, and one whose server went away\n"
            "ends in redis-cli's \"Error: Server closed the connection\": that last line is\n"
            "dropped with a warning.  Any other line that is not MONITOR output stops the\n"
@@ -56,10 +59,41 @@ static int write_event(void *arg, const trace_event *ev, fs_err *err) {
     return 0;
 }
 
+/* "N of M commands replayed (P%)": every command but those not translated
+ * (a command with no effect on memory, or refused as Redis refuses it, is
+ * replayed: it does what it did on the server, nothing). */
+static void share_line(const import_monitor_stats *st, char *buf, size_t n) {
+    uint64_t done = st->commands - st->untranslated;
+    snprintf(buf, n, "%llu of %llu commands replayed (%.2f%%), %llu not translated",
+             (unsigned long long)done, (unsigned long long)st->commands,
+             st->commands ? 100.0 * (double)done / (double)st->commands : 100.0,
+             (unsigned long long)st->untranslated);
+}
+
+/* The same at the end of the trace, as comments, so that the trace says
+ * what part of the capture it holds: "# import monitor: ..." and "# not
+ * translated: NAME COUNT, ...". */
+static void write_trailer(outbuf *ob, import_monitor *im) {
+    char line[160];
+    share_line(import_monitor_get_stats(im), line, sizeof line);
+    outbuf_printf(ob, "# import monitor: %s\n", line);
+    const import_monitor_count *list;
+    size_t n = import_monitor_untranslated(im, &list);
+    if (n == 0) return;
+    outbuf_puts(ob, "# not translated:");
+    for (size_t i = 0; i < n; i++)
+        outbuf_printf(ob, "%s %s %llu", i ? "," : "", list[i].name,
+                      (unsigned long long)list[i].count);
+    outbuf_puts(ob, "\n");
+}
+
 /* The notes printed after a successful import: what was left out. */
 static void print_notes(import_monitor *im) {
     const import_monitor_stats *st = import_monitor_get_stats(im);
     const import_monitor_count *list;
+    char line[160];
+    share_line(st, line, sizeof line);
+    fprintf(stderr, "fragsim import monitor: %s\n", line);
     size_t n = import_monitor_untranslated(im, &list);
     if (n > 0) {
         fputs("fragsim import monitor: not translated (command count): ", stderr);
@@ -137,6 +171,7 @@ static int import_monitor_cmd(int argc, char **argv) {
         if (im == NULL) rc = fs_errf(&err, "out of memory");
         trace_text_write_header(&ob);
         if (rc == 0) rc = import_monitor_read(im, f, &err);
+        if (rc == 0) write_trailer(&ob, im);
         if (outbuf_close(&ob, rc < 0 ? NULL : &err) != 0) rc = -1;
     }
     if (!from_stdin) fclose(f);

@@ -157,6 +157,36 @@ static void collect_redis_setting(void *arg, const char *name, const char *value
     snprintf(st->value, sizeof st->value, "%s", value);
 }
 
+/* Copies the value of the last "# NAME: value" line of text into out. */
+static void note_line(const char *text, const char *name, char *out, size_t n) {
+    const char *p = NULL;
+    for (const char *q = text; (q = strstr(q, name)) != NULL; q++) p = q;
+    if (p == NULL) return;
+    p += strlen(name);
+    size_t len = strcspn(p, "\n");
+    snprintf(out, n, "%.*s", (int)len, p);
+}
+
+/* The comments `fragsim import monitor` ends a trace with: what share of
+ * the capture it replays, and what it left out.  Read from the file's last
+ * 16 KiB (a compressed or binary trace has none). */
+static void read_import_note(const char *path, run_summary *sum) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return;
+    static char tail[16384 + 1];
+    size_t n = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        if (size > 0 && fseek(f, size > 16384 ? size - 16384 : 0, SEEK_SET) == 0)
+            n = fread(tail, 1, sizeof tail - 1, f);
+    }
+    fclose(f);
+    tail[n] = '\0';
+    note_line(tail, "\n# import monitor: ", sum->import_replayed, sizeof sum->import_replayed);
+    note_line(tail, "\n# not translated: ", sum->import_untranslated,
+              sizeof sum->import_untranslated);
+}
+
 static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     run_summary *sum = rs->sum;
     uint64_t digest = TRACE_DIGEST_INIT;
@@ -213,6 +243,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         if (trace_open(&tr, cfg->trace_path, cfg->format, err) != 0) goto done;
         snprintf(sum->trace_source, sizeof sum->trace_source, "%s",
                  strcmp(cfg->trace_path, "-") == 0 ? "<stdin>" : cfg->trace_path);
+        if (strcmp(cfg->trace_path, "-") != 0) read_import_note(cfg->trace_path, sum);
     } else {
         if (trace_gen_open(&tr, &cfg->gen, err) != 0) goto done;
         sum->has_gen = 1;
@@ -320,6 +351,9 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     };
     if (cfg->redis != NULL) {
         const redis_conf *r = cfg->redis;
+        ec.hash_limits_set = 1;
+        ec.hash_max_listpack_entries = r->hash_max_listpack_entries;
+        ec.hash_max_listpack_value = r->hash_max_listpack_value;
         ec.defrag = (defrag_config){
             .enabled = r->activedefrag,
             .enable_at_us = (int64_t)(cfg->activedefrag_at * TRACE_US_PER_S + 0.5),

@@ -1,0 +1,88 @@
+/* hashobj: what the engine knows of one hash key, in engine memory.
+ *
+ * A hash key's fields (names and value sizes) and the blocks its object
+ * model holds for it in the allocator under test live here, out of line:
+ * the keyspace's 32-byte entry stays a string's (base/keyspace.h), and the
+ * engine finds a key's hash through a per-slot pointer array that exists
+ * only once a trace has made a hash (engine.h).  Nothing here is in the
+ * measured heap (DESIGN.md decision 2): small parts come from emem_alloc,
+ * big field arrays straight from mmap.
+ *
+ * Fields sit in a dense array (a deletion moves the last one into the
+ * hole) reached through an open-addressing index of 32-bit words (linear
+ * probing, at most half full, backward-shift deletion). */
+#ifndef FRAGSIM_HASHOBJ_H
+#define FRAGSIM_HASHOBJ_H
+
+#include <stdint.h>
+
+#include "objmodel.h"
+
+#define HO_NONE UINT32_MAX
+
+/* One field: where its name is in the hash's name arena, and its value's
+ * size. */
+typedef struct ho_field {
+    uint32_t name;        /* offset in names */
+    uint32_t len;
+    uint32_t vlen;        /* the value's bytes (<= TRACE_SIZE_MAX) */
+} ho_field;
+
+/* A field's own blocks in the allocator under test, beside ho_field (the
+ * same index) once ho_use_blocks: the raw model's value, or a redis
+ * hashtable's value sds, field sds and dictEntry.  A listpack holds its
+ * fields inline and needs none, so a listpack hash's fields cost 12 bytes
+ * of engine memory each besides their names. */
+typedef struct ho_blocks {
+    void *val, *fsds, *de;
+    uint32_t val_usable, fsds_usable, de_usable;
+} ho_blocks;
+
+enum { HO_LISTPACK = 1, HO_HASHTABLE = 2 }; /* Redis's OBJ_ENCODING_* of a hash */
+
+typedef struct hashobj {
+    ho_field *f;          /* nfields of them */
+    ho_blocks *b;         /* fcap of them once use_blocks, else NULL */
+    int use_blocks;
+    uint32_t nfields, fcap;
+    char *names;          /* the fields' names, appended; a removed one's bytes
+                             are dead until the arena is compacted */
+    uint32_t names_used, names_cap, names_dead;
+    uint32_t *idx;        /* field index + 1 by hash, 0 empty; icap words */
+    uint32_t icap;        /* a power of two, or 0 */
+    /* The redis model's blocks (objmodel_hash.c); all 0 in the raw model. */
+    int enc;              /* HO_LISTPACK or HO_HASHTABLE */
+    void *robj;
+    uint32_t robj_usable;
+    void *lp;             /* the listpack */
+    uint64_t lp_bytes;    /* its total bytes (lpBytes) */
+    uint64_t lp_asked;    /* the size last asked of the allocator (lpBytes then):
+                             a listpack grows within its usable size unasked */
+    uint64_t lp_usable;
+    void *dict;           /* the dict struct (hashtable) */
+    uint32_t dict_usable;
+    om_dict ht;           /* its bucket arrays */
+} hashobj;
+
+/* A new empty hash, or NULL when out of engine memory. */
+hashobj *ho_new(void);
+/* Frees the engine's side (the caller has freed the model's blocks). */
+void ho_free(hashobj *h);
+
+/* Gives every field (present and future) its ho_blocks, zeroed.  Returns
+ * 0, or -1 when out of engine memory. */
+int ho_use_blocks(hashobj *h);
+/* Field i's name (h->f[i].len bytes), valid until the next ho_add. */
+static inline const char *ho_name(const hashobj *h, uint32_t i) { return h->names + h->f[i].name; }
+
+/* The field's index in h->f, or HO_NONE. */
+uint32_t ho_find(const hashobj *h, const char *name, uint32_t len);
+/* Adds a field (not present; the caller has checked) with value size
+ * vlen and no blocks.  Returns its index, or HO_NONE when out of engine
+ * memory. */
+uint32_t ho_add(hashobj *h, const char *name, uint32_t len, uint32_t vlen);
+/* Removes field i (the caller has freed its blocks); the last field takes
+ * its index. */
+void ho_remove(hashobj *h, uint32_t i);
+
+#endif

@@ -1,0 +1,69 @@
+/* Hashes end to end: `fragsim run` on jemalloc, whose realloc the
+ * listpacks grow by, and the session-hashes preset. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static char *dir;
+
+static void setup(void) { dir = tu_tmpdir(); }
+static void teardown(void) {
+    tu_rmtree(dir);
+    free(dir);
+}
+
+TestSuite(cli_hash, .init = setup, .fini = teardown, .timeout = 300);
+
+/* Runs fragsim (args NULL-terminated) in dir; it must succeed.  Returns
+ * res/summary.json (malloc'd). */
+static char *run_summary(const char *const *args) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, args), 0);
+    cr_assert_eq(r.exit_code, 0, "fragsim failed (%d): %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    char *json = tu_read_file(tu_path(dir, "res/summary.json"), NULL);
+    cr_assert_not_null(json);
+    return json;
+}
+
+/* One hash grown field by field past 512: jemalloc's rallocx moves the
+ * listpack from size class to size class (each move a new block and the
+ * old one freed), then the conversion frees it for a hashtable. */
+Test(cli_hash, a_listpack_grows_by_jemallocs_realloc_to_its_conversion) {
+    FILE *f = fopen(tu_path(dir, "grow.trace"), "w");
+    cr_assert_not_null(f);
+    fputs("fragsim-trace v1\n", f);
+    for (int i = 0; i < 520; i++) fprintf(f, "%d HSET h field:%d 30\n", i, i);
+    fclose(f);
+    char *json = run_summary((const char *const[]){
+        "run", "grow.trace", "--allocator", "jemalloc", "--object-model", "redis", "-q",
+        "--no-progress", "-o", "res", NULL});
+    double reallocs = tu_json_num(json, "\"engine\"", "reallocs");
+    double moves = tu_json_num(json, "\"engine\"", "realloc_moves");
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "hash_conversions"), 1);
+    /* 512 fields of 10-11 + 32 bytes of entries: about 22 KB of listpack,
+     * through jemalloc's classes of 8 ... 20480 bytes (4 a doubling): some
+     * 45 steps, each a move (small classes never grow in place). */
+    cr_assert(reallocs >= 30 && reallocs <= 80, "%.0f reallocs", reallocs);
+    cr_assert(moves >= reallocs - 8 && moves <= reallocs,
+              "%.0f of %.0f reallocs moved (a large extent may grow in place)", moves, reallocs);
+    cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "HSET"), 520);
+    free(json);
+}
+
+Test(cli_hash, session_hashes_preset) {
+    char *json = run_summary((const char *const[]){
+        "run", "--preset", "session-hashes", "--keys", "300", "--allocator", "jemalloc", "-q",
+        "--no-progress", "-o", "res", NULL});
+    cr_assert(strstr(json, "\"object_model\": \"redis\"") != NULL, "the preset's model");
+    double hsets = tu_json_num(json, "\"events_by_op\"", "HSET");
+    cr_assert(hsets >= 300 * 10 && hsets <= 300 * 100, "%.0f HSETs", hsets);
+    cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "EXPIRE"), 300, "one TTL a session");
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "expired_keys"), 300, "every session expired");
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "hash_conversions"), 0, "all small");
+    cr_assert_gt(tu_json_num(json, "\"engine\"", "reallocs"), 300);
+    free(json);
+}
