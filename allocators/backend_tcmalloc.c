@@ -141,8 +141,9 @@ static void tcb_free(void *state, void *p, size_t size) {
 }
 
 static int tcb_stats(void *state, backend_stats *out, fs_err *err) {
+    uint64_t allocated = 0, heap = 0, physical = 0, pfree = 0, unmapped = 0, decommitted = 0,
+             ndecommit = 0, nscavenge = 0; /* zeroed for -O2 -Werror; tcb_prop sets them */
     (void)state;
-    uint64_t allocated, heap, physical, pfree, unmapped, decommitted, ndecommit, nscavenge;
     /* Each property takes its own snapshot; the engine is single-threaded,
      * so nothing moves between them. */
     if (tcb_prop("generic.current_allocated_bytes", &allocated, err) != 0 ||
