@@ -125,6 +125,7 @@ void results_summary_emit(emitter *em, const run_summary *s);
 typedef struct results_dir {
     char path[1024];    /* where the results go */
     char partial[1100]; /* where they are written meanwhile */
+    int slot;           /* the partial directory in the cleanup registry */
 } results_dir;
 
 /* Checks that path can take results (absent, or a previous results

@@ -13,6 +13,7 @@
 
 #include "../../allocators/backend.h"
 #include "../../traces/trace_text.h"
+#include "../base/outfile.h"
 #include "cli.h"
 #include "cli_redis.h"
 #include "../base/vclock.h"
@@ -295,18 +296,13 @@ int cli_gen(int argc, char **argv) {
         return cli_error("gen", CLI_USAGE, "%s", err.msg);
 
     /* Written beside the target and renamed at the end: never half a file. */
-    char tmp[1100] = "";
-    int fd = STDOUT_FILENO;
-    if (out != NULL && strcmp(out, "-") != 0) {
-        snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            trace_close(&tr);
-            return cli_error("gen", CLI_FAIL, "cannot create '%s': %s", out, strerror(errno));
-        }
+    outfile of;
+    if (outfile_open(&of, out, &err) != 0) {
+        trace_close(&tr);
+        return cli_error("gen", CLI_FAIL, "%s", err.msg);
     }
     outbuf ob;
-    int rc = outbuf_open(&ob, fd, out ? out : "standard output", &err);
+    int rc = outbuf_open(&ob, of.fd, of.name, &err);
     if (rc == 0) {
         trace_text_write_header(&ob);
         outbuf_printf(&ob, "# fragsim gen%s%s seed %llu\n", g.preset ? " --preset " : "",
@@ -317,11 +313,9 @@ int cli_gen(int argc, char **argv) {
         if (outbuf_close(&ob, rc < 0 ? NULL : &err) != 0) rc = -1;
     }
     trace_close(&tr);
-    if (rc == 0 && tmp[0] && rename(tmp, out) != 0) {
-        rc = fs_errf(&err, "cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
-    }
+    if (rc == 0) rc = outfile_commit(&of, &err);
     if (rc != 0) {
-        if (tmp[0]) unlink(tmp);
+        outfile_abort(&of);
         return cli_error("gen", CLI_FAIL, "%s", err.msg);
     }
     return CLI_OK;
