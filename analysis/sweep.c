@@ -1,6 +1,7 @@
 #include "sweep.h"
 
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ int sweep_write_points(const sweep_plan *p, const char *dir, fs_err *err) {
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0) return fs_errf(err, "cannot write %s", path);
+    if (fclose(f) != 0) return fs_errf(err, "cannot write %s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -269,17 +270,17 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
     rc = 0;
     goto out;
 io:
-    fs_errf(err, "cannot write %s", path);
+    fs_errf(err, "cannot write %s: %s", path, strerror(errno));
 out:
-    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.csv");
-    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.txt");
+    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.csv: %s", strerror(errno));
+    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.txt: %s", strerror(errno));
     if (csv != NULL) {
         char final[1300];
         snprintf(final, sizeof final, "%s/sweep.csv", out_dir);
-        if (rc == 0 && rename(csv_path, final) != 0) rc = fs_errf(err, "cannot write %s", final);
+        if (rc == 0 && rename(csv_path, final) != 0) rc = fs_errf(err, "cannot write %s: %s", final, strerror(errno));
         snprintf(final, sizeof final, "%s/sweep.txt", out_dir);
         if (rc == 0 && table != NULL && rename(table_path, final) != 0)
-            rc = fs_errf(err, "cannot write %s", final);
+            rc = fs_errf(err, "cannot write %s: %s", final, strerror(errno));
         if (rc != 0) {
             remove(csv_path);
             remove(table_path);

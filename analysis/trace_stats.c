@@ -258,7 +258,9 @@ int trace_stats_compute(trace_reader *r, double interval, int fill_on_miss, trac
     }
     if (rc < 0) goto done;
     if (st->events == 0) {
-        rc = fs_errf(err, "the trace has no events");
+        char where[600];
+        r->ops->where(r, where, sizeof where);
+        rc = fs_errf(err, "%s: the trace has no events", where);
         goto done;
     }
     while (m.next_sample_us <= st->last_us) {

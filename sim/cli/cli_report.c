@@ -79,22 +79,26 @@ static int out_open(out_file *o, const char *cmd, const char *path) {
     return 0;
 }
 
-/* Closes; on failure (or when ok is 0) removes the partial file. */
+/* Closes; on failure (or when ok is 0) removes the partial file.  Returns
+ * 0; -1 after printing why writing failed (errno's reason); -2 when ok was
+ * 0 and nothing failed in writing (the caller says what went wrong). */
 static int out_close(out_file *o, const char *cmd, int ok) {
     fs_err err;
-    if (o->f == stdout) {
-        if (fflush(stdout) == 0 || !ok) return ok ? 0 : -1;
-        return cli_error(cmd, CLI_FAIL, "cannot write standard output: %s", strerror(errno)), -1;
-    }
     /* A failed write left its data in the buffer: flushing again gives the
      * reason (ENOSPC ...) that ferror() alone would lose. */
     int bad = fflush(o->f) != 0 ? errno : ferror(o->f) ? EIO : 0;
-    if (fclose(o->f) != 0 && !bad) bad = errno;
-    if (ok && !bad && outfile_commit(&o->of, &err) == 0) return 0;
-    if (ok && bad) cli_error(cmd, CLI_FAIL, "cannot write '%s': %s", o->of.name, strerror(bad));
-    else if (ok) cli_error(cmd, CLI_FAIL, "%s", err.msg);
-    outfile_abort(&o->of);
-    return -1;
+    if (o->f != stdout && fclose(o->f) != 0 && !bad) bad = errno;
+    if (bad) {
+        cli_error(cmd, CLI_FAIL, "cannot write '%s': %s", o->of.name, strerror(bad));
+        outfile_abort(&o->of);
+        return -1;
+    }
+    if (!ok) {
+        outfile_abort(&o->of);
+        return -2;
+    }
+    if (outfile_commit(&o->of, &err) != 0) return cli_error(cmd, CLI_FAIL, "%s", err.msg), -1;
+    return 0;
 }
 
 /* ---- report ---- */
@@ -200,8 +204,9 @@ int cli_report(int argc, char **argv) {
     int rc = CLI_FAIL;
     if (out_open(&of, "report", out) == 0) {
         int ok = report_html(of.f, g, (size_t)n, &ro) == 0;
-        if (out_close(&of, "report", ok) == 0) rc = CLI_OK;
-        else if (!ok) cli_error("report", CLI_FAIL, "cannot write '%s'", out);
+        int c = out_close(&of, "report", ok);
+        if (c == 0) rc = CLI_OK;
+        else if (c == -2) cli_error("report", CLI_FAIL, "cannot write '%s'", out);
     }
     free_groups(g, n);
     return rc;
@@ -338,8 +343,9 @@ int cli_export(int argc, char **argv) {
     int rc = CLI_FAIL;
     if (runs != NULL && out_open(&of, "export", out) == 0) {
         int ok = prom_write(of.f, runs, n, start, om) == 0;
-        if (out_close(&of, "export", ok) == 0) rc = CLI_OK;
-        else if (!ok) cli_error("export", CLI_FAIL, "cannot write '%s'", out ? out : "stdout");
+        int c = out_close(&of, "export", ok);
+        if (c == 0) rc = CLI_OK;
+        else if (c == -2) cli_error("export", CLI_FAIL, "cannot write '%s'", out ? out : "stdout");
     }
     free(runs);
     free_groups(g, 1);

@@ -56,7 +56,7 @@ static int reexec_with(const char *spec, int virtual_clock) {
 }
 
 int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv, int optind_,
-                       const cli_gen_opts *g, const char **trace) {
+                       const cli_gen_opts *g, const char *format, const char **trace) {
     if (optind_ < argc - 1)
         return cli_error(cmd, CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind_ + 1]);
     *trace = optind_ < argc ? argv[optind_] : NULL;
@@ -68,6 +68,9 @@ int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv,
     if (*trace != NULL && g->any)
         return cli_error(cmd, CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");
+    if (*trace == NULL && format != NULL)
+        return cli_error(cmd, CLI_USAGE, "--format %s applies to a TRACE file, not to --preset",
+                         format);
     if (*trace != NULL && access(*trace, R_OK) != 0)
         return cli_error(cmd, CLI_FAIL, "cannot open trace '%s': %s", *trace, strerror(errno));
     return -1;
@@ -180,6 +183,9 @@ int cli_run(int argc, char **argv) {
     if (cfg.trace_path == NULL && g.preset == NULL)
         return cli_error("run", CLI_USAGE, "expected a TRACE file (or - for stdin) or --preset NAME "
                          "(fragsim presets lists them)");
+    if (cfg.trace_path == NULL && r.format != NULL)
+        return cli_error("run", CLI_USAGE, "--format %s applies to a TRACE file, not to --preset",
+                         r.format);
     if (cfg.trace_path != NULL && g.any)
         return cli_error("run", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");

@@ -171,7 +171,15 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
             progress(rs, e, rss, 0);
         }
     }
-    if (rc < 0 || engine_finish(e, err) != 0) return -1;
+    if (rc < 0) return -1;
+    if (engine_finish(e, err) != 0) {
+        if (!e->started) { /* "the trace has no events": say which trace */
+            char where[600];
+            tr->ops->where(tr, where, sizeof where);
+            fs_err_prefix(err, "%s", where);
+        }
+        return -1;
+    }
     sample_peaks_ratios(&rs->peaks, &sum->peak);
     sample_means_row(&rs->means, &sum->mean);
     sum->trace_digest = digest;
