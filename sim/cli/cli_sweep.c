@@ -192,8 +192,8 @@ static int collect_main(int argc, char **argv, const char *out, int quiet) {
                       &err) != 0)
         return cli_error("sweep", CLI_FAIL, "%s", err.msg);
     if (missing > 0)
-        return cli_error("sweep", CLI_FAIL, "%zu points have no results yet (status 'missing')",
-                         missing);
+        return cli_error("sweep", CLI_FAIL, "%zu points have no results (status 'missing', or "
+                         "'bad summary' naming the fault)", missing);
     return CLI_OK;
 }
 
