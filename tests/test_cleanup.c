@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,4 +201,30 @@ Test(cleanup, remove_tree_removes_nested_directories_without_following_links) {
     cr_assert_eq(cleanup_remove_tree(tu_path(dir, "t")), 0);
     cr_assert(!tu_exists(tu_path(dir, "t")));
     cr_assert(tu_exists(tu_path(dir, "keep/k")), "followed a symbolic link");
+}
+
+/* The allocator under test runs out of memory (an address-space limit):
+ * the run fails with its reason and its partial directory is removed all
+ * the same (the removal needs no heap; it did, and glibc's and mimalloc's
+ * runs left it behind). */
+Test(cleanup, allocator_exhaustion_leaves_no_partial_directory) {
+    const char *allocators[] = {"glibc", "mimalloc"};
+    for (int i = 0; i < 2; i++) {
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            struct rlimit rl = {600000000, 600000000};
+            int null = open("/dev/null", O_RDWR);
+            if (setrlimit(RLIMIT_AS, &rl) != 0 || chdir(dir) != 0 || null < 0) _exit(126);
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(FRAGSIM_BIN, FRAGSIM_BIN, "run", "--preset", "seed-blog", "--keys", "200000",
+                  "--allocator", allocators[i], "-o", "oom", "-q", "--no-progress", (char *)NULL);
+            _exit(127);
+        }
+        cr_assert_eq(wait_exit(pid), 1, "%s", allocators[i]);
+        cr_assert_eq(count_partial(dir), 0, "%s: a partial directory was left", allocators[i]);
+        cr_assert(!tu_exists(tu_path(dir, "oom")));
+    }
 }
