@@ -57,6 +57,9 @@ typedef struct run_summary {
     char expiry[8];         /* "exact" or "redis" (sim/engine.h) */
     int activedefrag;       /* active defrag was on (sim/defrag.h) */
     double activedefrag_at; /* from this virtual second */
+    char stopped[1024];     /* why the replay stopped before the trace's end, "" when
+                               it ran to the end: the allocator ran out of memory
+                               (that point is the result) */
     char defrag_rule[32];   /* the move decision used: "jemalloc-utilization",
                                "generic", "always" */
     defrag_stats defrag;    /* its statistics at the end */

@@ -76,6 +76,7 @@ void *engine_block_alloc(engine *e, uint32_t slot, uint64_t size, size_t *usable
     void *p = h < 0 ? e->be->alloc(e->be_state, size, usable)
                     : e->be->heap_alloc(e->be_state, h, size, usable);
     if (p != NULL) count(e, h, size, *usable, +1);
+    else e->out_of_memory = 1;
     return p;
 }
 

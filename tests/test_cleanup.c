@@ -204,12 +204,13 @@ Test(cleanup, remove_tree_removes_nested_directories_without_following_links) {
 }
 
 /* The allocator under test runs out of memory (an address-space limit):
- * the run fails with its reason and its partial directory is removed all
- * the same (the removal needs no heap; it did, and glibc's and mimalloc's
- * runs left it behind). */
-Test(cleanup, allocator_exhaustion_leaves_no_partial_directory) {
-    const char *allocators[] = {"glibc", "mimalloc"};
-    for (int i = 0; i < 2; i++) {
+ * that point is the result.  The series so far is kept, complete, with a
+ * last sample at the moment it stopped, and summary.json says why; no
+ * partial directory is left (glibc's and mimalloc's runs left theirs, and
+ * every allocator's run kept nothing). */
+Test(cleanup, allocator_exhaustion_keeps_the_series_so_far) {
+    const char *allocators[] = {"glibc", "mimalloc", "jemalloc"};
+    for (int i = 0; i < 3; i++) {
         pid_t pid = fork();
         cr_assert(pid >= 0);
         if (pid == 0) {
@@ -223,8 +224,21 @@ Test(cleanup, allocator_exhaustion_leaves_no_partial_directory) {
                   "--allocator", allocators[i], "-o", "oom", "-q", "--no-progress", (char *)NULL);
             _exit(127);
         }
-        cr_assert_eq(wait_exit(pid), 1, "%s", allocators[i]);
+        cr_assert_eq(wait_exit(pid), 0, "%s", allocators[i]);
         cr_assert_eq(count_partial(dir), 0, "%s: a partial directory was left", allocators[i]);
-        cr_assert(!tu_exists(tu_path(dir, "oom")));
+        char *sum = tu_read_file(tu_path(dir, "oom/summary.json"), NULL);
+        cr_assert(sum != NULL, "%s: no summary", allocators[i]);
+        cr_assert(strstr(sum, "\"stopped\": \"generator event ") != NULL &&
+                      strstr(sum, "(out of memory)") != NULL,
+                  "%s: the summary does not say why the run stopped", allocators[i]);
+        free(sum);
+        tu_csv c;
+        cr_assert_eq(tu_csv_load(&c, tu_path(dir, "oom/series.csv")), 0);
+        cr_assert_gt(c.nrows, 3);
+        /* The trace inserts for 180 s: it stopped on the way. */
+        double last = tu_csv_get(&c, c.nrows - 1, "virtual_time");
+        cr_assert(last > 0 && last < 180, "%s: last sample at %g s", allocators[i], last);
+        tu_csv_free(&c);
+        tu_rmtree(tu_path(dir, "oom"));
     }
 }
