@@ -118,7 +118,7 @@ static size_t next_field(char **p, char **field) {
  * decimal.  No sign, no exponent: traces are written by programs, and a
  * strict grammar catches a misaligned column early. */
 static int parse_seconds(const char *f, size_t n, int64_t *us) {
-    const int64_t max_s = 1000000000000LL; /* 31,700 years */
+    const int64_t max_s = TRACE_TIME_MAX_S;
     int64_t whole = 0, frac = 0;
     size_t i = 0, ndig = 0;
     for (; i < n && f[i] >= '0' && f[i] <= '9'; i++, ndig++) {
