@@ -483,7 +483,7 @@ static int je_heap_stats(void *state, int h, backend_stats *out, fs_err *err) {
         snprintf(name, sizeof name, "stats.arenas.%u.%s", je_heaps.arena[h], stat[i]);
         if (read_size(name, &v[i], err) != 0) return -1;
     }
-    uint64_t page = 0;
+    uint64_t page = 0; /* set by read_size; initialised for -O2 -Werror */
     if (read_size("arenas.page", &page, err) != 0) return -1;
     memset(out, 0, sizeof *out);
     out->allocated = v[0] + v[1];

@@ -148,9 +148,9 @@ static void *tcb_realloc(void *state, void *p, size_t old_size, size_t size, siz
 }
 
 static int tcb_stats(void *state, backend_stats *out, fs_err *err) {
-    (void)state;
     uint64_t allocated = 0, heap = 0, physical = 0, pfree = 0, unmapped = 0, decommitted = 0,
-             ndecommit = 0, nscavenge = 0;
+             ndecommit = 0, nscavenge = 0; /* zeroed for -O2 -Werror; tcb_prop sets them */
+    (void)state;
     /* Each property takes its own snapshot; the engine is single-threaded,
      * so nothing moves between them. */
     if (tcb_prop("generic.current_allocated_bytes", &allocated, err) != 0 ||

@@ -3,6 +3,7 @@
 #include "result_rows.h"
 
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,11 +137,11 @@ int compare_write(const char *dir, const compare_entry *e, size_t n, int quiet, 
     rc = 0;
     goto out;
 io:
-    fs_errf(err, "cannot write %s", path);
+    fs_errf(err, "cannot write %s: %s", path, strerror(errno));
 out:
-    if (sum && fclose(sum) != 0 && rc == 0) rc = fs_errf(err, "cannot write summary.csv");
-    if (series && fclose(series) != 0 && rc == 0) rc = fs_errf(err, "cannot write series.csv");
-    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write compare.txt");
+    if (sum && fclose(sum) != 0 && rc == 0) rc = fs_errf(err, "cannot write summary.csv: %s", strerror(errno));
+    if (series && fclose(series) != 0 && rc == 0) rc = fs_errf(err, "cannot write series.csv: %s", strerror(errno));
+    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write compare.txt: %s", strerror(errno));
     for (size_t i = 0; i < n; i++) result_row_free(&rows[i]);
     free(rows);
     return rc;

@@ -1,5 +1,6 @@
 #include "result_rows.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,41 @@ char *result_read_file(const char *path) {
     return buf;
 }
 
+int result_number(const char *field, double *v, const char **why) {
+    char *end;
+    errno = 0;
+    double x = strtod(field, &end);
+    if (end == field || *end != '\0') return *why = "not a number", -1;
+    if (!isfinite(x) || errno == ERANGE) return *why = "not finite", -1;
+    if (x < 0) return *why = "negative", -1;
+    if (x > RESULT_MAX_VALUE) return *why = "too large", -1;
+    *v = x;
+    return 0;
+}
+
+static int is_text_column(const char *name) {
+    static const char *const text[] = {"allocator", "allocator_options", "trace", "trace_digest",
+                                       "remedy"};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+        if (strcmp(name, text[i]) == 0) return 1;
+    return 0;
+}
+
+static int row_check(const result_row *r, const char *path, fs_err *err) {
+    if (r->nnames < 1 || strcmp(r->names[0], "allocator") != 0)
+        return fs_errf(err, "%s:1:1: expected a header starting with 'allocator': not a "
+                       "fragsim summary", path);
+    for (int k = 0; k < r->nvalues; k++) {
+        double v;
+        const char *why;
+        if (is_text_column(r->names[k]) || r->values[k][0] == '\0') continue;
+        if (result_number(r->values[k], &v, &why) != 0)
+            return fs_errf(err, "%s:2:%d: %s '%.40s' is %s", path, k + 1, r->names[k],
+                           r->values[k], why);
+    }
+    return 0;
+}
+
 int result_row_load(result_row *r, const char *dir, fs_err *err) {
     char path[1300];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -70,8 +106,8 @@ int result_row_load(result_row *r, const char *dir, fs_err *err) {
     r->nnames = csv_split(r->text, r->names, RESULT_ROW_MAX_FIELDS);
     r->nvalues = csv_split(nl + 1, r->values, RESULT_ROW_MAX_FIELDS);
     if (r->nvalues != r->nnames)
-        return fs_errf(err, "%s: %d fields under a header of %d", path, r->nvalues, r->nnames);
-    return 0;
+        return fs_errf(err, "%s:2: %d fields under a header of %d", path, r->nvalues, r->nnames);
+    return row_check(r, path, err);
 }
 
 double result_row_get(const result_row *r, const char *name) {

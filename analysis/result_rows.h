@@ -17,7 +17,17 @@ typedef struct result_row {
     int nnames, nvalues;
 } result_row;
 
-/* Loads dir/summary.csv.  Returns 0 or -1. */
+/* A field of a results file as a measured number: finite, 0 to
+ * RESULT_MAX_VALUE.  Returns 0 and sets *v, or -1 with *why saying what is
+ * wrong ("not a number", "not finite", "negative", "too large"). */
+#define RESULT_MAX_VALUE 1e19 /* above any byte count or counter a run can reach (2^63) */
+int result_number(const char *field, double *v, const char **why);
+
+/* Loads dir/summary.csv and checks it: a header starting with "allocator",
+ * as many fields as names, and every field but the text ones (allocator,
+ * allocator_options, trace, trace_digest, remedy) empty or a measured
+ * number.  The error names the file, line and column of the first fault.
+ * Returns 0 or -1. */
 int result_row_load(result_row *r, const char *dir, fs_err *err);
 /* A column as a number; NAN when empty or absent. */
 double result_row_get(const result_row *r, const char *name);

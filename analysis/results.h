@@ -63,6 +63,9 @@ typedef struct run_summary {
     char expiry[24];        /* "exact", "redis" or "redis:US" (sim/engine.h) */
     int activedefrag;       /* active defrag was on (sim/defrag.h) */
     double activedefrag_at; /* from this virtual second */
+    char stopped[1024];     /* why the replay stopped before the trace's end, "" when
+                               it ran to the end: the allocator ran out of memory
+                               (that point is the result) */
     char defrag_rule[32];   /* the move decision used: "jemalloc-utilization",
                                "generic", "always" */
     defrag_stats defrag;    /* its statistics at the end */
@@ -134,6 +137,7 @@ void results_sampling_emit(emitter *em, const run_summary *s);
 typedef struct results_dir {
     char path[1024];    /* where the results go */
     char partial[1100]; /* where they are written meanwhile */
+    int slot;           /* the partial directory in the cleanup registry */
 } results_dir;
 
 /* What a results directory holds: which command wrote it. */

@@ -46,7 +46,7 @@ static int csv_sample(void *state, const sample_row *row, fs_err *err) {
         results_csv_value(&s->ob, c, sample_value(row, c));
     }
     outbuf_write(&s->ob, "\n", 1);
-    return s->ob.error ? fs_errf(err, "cannot write series.csv") : 0;
+    return s->ob.error ? fs_errf(err, "cannot write series.csv: %s", strerror(s->ob.error)) : 0;
 }
 
 static int csv_close(void *state, const run_summary *summary, fs_err *err) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../sim/base/cleanup.h"
 #include "results.h"
 
 /* Only files fragsim writes may be removed when a directory is replaced:
@@ -16,6 +17,19 @@ static const char *const known_files[] = {"series.csv", "summary.json", "summary
                                           "sweep.csv",  "sweep.txt",    "whatif.csv",
                                           "whatif.txt", "checklist.txt", "checklist.csv",
                                           "shards.csv"};
+
+/* Files only a command of several runs writes at its top: a directory with
+ * subdirectories is theirs only when it holds one of these.  Without it, a
+ * directory of run directories is the user's collection of earlier results
+ * (`-o results`), never fragsim's to empty. */
+static const char *const group_files[] = {"compare.txt", "points.csv", "sweep.csv", "sweep.txt",
+                                          "whatif.csv",  "whatif.txt"};
+
+static int is_group_file(const char *name) {
+    for (size_t i = 0; i < sizeof group_files / sizeof *group_files; i++)
+        if (strcmp(name, group_files[i]) == 0) return 1;
+    return 0;
+}
 
 /* Snapshots are named by their moment: pagemap-300.csv, bins-779.999.csv. */
 static const char *const known_prefixes[] = {"pagemap-", "bins-"};
@@ -42,17 +56,20 @@ static int remove_results(const char *path, int check_only, int depth) {
     DIR *d = opendir(path);
     if (d == NULL) return -1;
     struct dirent *de;
-    int foreign = 0;
+    int foreign = 0, group = 0, subdirs = 0;
     char sub[1200];
     while ((de = readdir(d)) != NULL && !foreign) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        group |= is_group_file(de->d_name);
         if (is_known(de->d_name)) continue;
+        subdirs++;
         snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
         struct stat st;
         if (depth > 1 || lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode) ||
             remove_results(sub, 1, depth + 1) != 0)
             foreign = 1;
     }
+    if (depth == 0 && subdirs > 0 && !group) foreign = 1;
     if (foreign || check_only) {
         closedir(d);
         return foreign ? -1 : 0;
@@ -66,24 +83,6 @@ static int remove_results(const char *path, int check_only, int depth) {
     }
     closedir(d);
     return rmdir(path);
-}
-
-/* The partial directory may also hold what a failed run left mid-way:
- * hidden partial directories and stderr captures of children. */
-static void remove_partial(const char *path) {
-    DIR *d = opendir(path);
-    if (d == NULL) return;
-    struct dirent *de;
-    char sub[1200];
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        struct stat st;
-        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) remove_partial(sub);
-        else unlink(sub);
-    }
-    closedir(d);
-    rmdir(path);
 }
 
 /* mkdir -p: the parent of a results directory is made as needed. */
@@ -149,6 +148,11 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
     size_t n = strlen(rd->path);
     while (n > 1 && rd->path[n - 1] == '/') rd->path[--n] = '\0';
     struct stat st;
+    /* Through a link, the old results would be emptied and the rename would
+     * then replace the link itself. */
+    if (lstat(rd->path, &st) == 0 && S_ISLNK(st.st_mode))
+        return fs_errf(err, "'%s' is a symbolic link: fragsim replaces only a results "
+                       "directory itself (give the link's target, or another -o)", path);
     if (stat(rd->path, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return fs_errf(err, "'%s' exists and is not a directory: choose another -o", path);
@@ -180,9 +184,15 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
     snprintf(tmp, sizeof tmp, "%s", rd->path);
     snprintf(base_buf, sizeof base_buf, "%s", rd->path);
     const char *parent = dirname(tmp), *base = basename(base_buf);
-    snprintf(rd->partial, sizeof rd->partial, "%s/.%s.partial-%ld", parent, base, (long)getpid());
+    if ((size_t)snprintf(rd->partial, sizeof rd->partial, "%s/.%s.partial-%ld", parent, base,
+                         (long)getpid()) >= sizeof rd->partial) {
+        rd->partial[0] = '\0';
+        return fs_errf(err, "results directory name '%.60s...' is too long", path);
+    }
+    rd->slot = cleanup_add_dir(rd->partial);
     if (make_parents(parent) != 0 || mkdir(rd->partial, 0777) != 0) {
         int e = errno;
+        cleanup_forget(rd->slot);
         rd->partial[0] = '\0';
         return fs_errf(err, "cannot create the results directory beside '%s': %s", path,
                        strerror(e));
@@ -192,7 +202,7 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
 
 int results_dir_commit(results_dir *rd, fs_err *err) {
     struct stat st;
-    if (stat(rd->path, &st) == 0 && remove_results(rd->path, 0, 0) != 0) {
+    if (lstat(rd->path, &st) == 0 && (S_ISLNK(st.st_mode) || remove_results(rd->path, 0, 0) != 0)) {
         results_dir_abort(rd);
         return fs_errf(err, "cannot replace '%s': %s", rd->path, strerror(errno));
     }
@@ -201,13 +211,18 @@ int results_dir_commit(results_dir *rd, fs_err *err) {
         results_dir_abort(rd);
         return fs_errf(err, "cannot move results into '%s': %s", rd->path, strerror(e));
     }
+    cleanup_forget(rd->slot);
     rd->partial[0] = '\0';
     return 0;
 }
 
 void results_dir_abort(results_dir *rd) {
     if (rd->partial[0] == '\0') return;
-    /* Ours alone (a name with our pid in it): everything in it goes. */
-    remove_partial(rd->partial);
+    /* Ours alone (a name with our pid in it): everything in it goes, with
+     * what a failed run left mid-way (children's partial directories and
+     * stderr captures).  Without the heap: this also runs after the heap
+     * under test is exhausted. */
+    cleanup_remove_tree(rd->partial);
+    cleanup_forget(rd->slot);
     rd->partial[0] = '\0';
 }

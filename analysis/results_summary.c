@@ -300,6 +300,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     if (s->nshards > 0) emit_shards(em, s);
     results_sampling_emit(em, s);
 
+    if (s->stopped[0]) emit_str(em, "stopped", s->stopped);
     emit_object_begin(em, "speed", "Replay");
     emit_double(em, "wall_time", s->wall_time, 3);
     emit_double(em, "cpu_time", s->cpu_time, 3);

@@ -56,9 +56,9 @@ int rs_load_run(rs_run *r, const char *dir, const char *label, fs_err *err) {
     snprintf(r->label, sizeof r->label, "%s", label ? label : dir);
     char path[1400];
     snprintf(path, sizeof path, "%s/series.csv", dir);
-    if (table_load(&r->series, path, err) != 0) return -1;
-    if (table_col(&r->series, "virtual_time") < 0)
-        return fs_errf(err, "%s: no virtual_time column: not a fragsim series", path);
+    if (table_load(&r->series, path, err) != 0 ||
+        table_check_measures(&r->series, path, "virtual_time", err) != 0)
+        return -1;
     if (result_row_load(&r->summary, dir, err) != 0) return -1;
     for (int i = 0; i < r->summary.nnames; i++)
         if (strcmp(r->summary.names[i], "allocator") == 0)

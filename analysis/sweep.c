@@ -1,9 +1,11 @@
 #include "sweep.h"
 
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "result_rows.h"
@@ -96,7 +98,7 @@ int sweep_write_points(const sweep_plan *p, const char *dir, const char *fixed, 
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0) return fs_errf(err, "cannot write %s", path);
+    if (fclose(f) != 0) return fs_errf(err, "cannot write %s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -108,7 +110,18 @@ typedef struct point_row {
     result_row result;
     int found;
     int pareto;  /* on the front of defrag CPU against final RSS */
+    char bad[400]; /* "bad summary: ..." when the point's summary.csv failed its check */
 } point_row;
+
+/* The row's field under the model's k-th name ("" when it has none): rows
+ * are matched by column name, not by position. */
+static const char *field_named(const point_row *r, const result_row *model, int k) {
+    if (k < r->result.nnames && strcmp(r->result.names[k], model->names[k]) == 0)
+        return k < r->result.nvalues ? r->result.values[k] : "";
+    for (int i = 0; i < r->result.nnames && i < r->result.nvalues; i++)
+        if (strcmp(r->result.names[i], model->names[k]) == 0) return r->result.values[i];
+    return "";
+}
 
 /* n/a: the allocator does not report it, or the point has no results
  * (its status says which). */
@@ -237,13 +250,22 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
             goto out;
         }
         for (int d = 0; d < ndirs && !r->found; d++) {
-            char pdir[1300];
+            char pdir[1300], spath[1400];
             snprintf(pdir, sizeof pdir, "%s/%s", dirs[d], r->fields[0]);
-            fs_err ignore;
-            if (result_row_load(&r->result, pdir, &ignore) == 0) r->found = 1;
-            else result_row_free(&r->result);
+            snprintf(spath, sizeof spath, "%s/summary.csv", pdir);
+            fs_err why;
+            if (result_row_load(&r->result, pdir, &why) == 0) {
+                r->found = 1;
+            } else {
+                result_row_free(&r->result);
+                /* A summary that is there but damaged: this point is
+                 * reported as such, the others stand. */
+                if (access(spath, F_OK) == 0 && r->bad[0] == '\0')
+                    snprintf(r->bad, sizeof r->bad, "bad summary: %s", why.msg);
+            }
         }
-        r->status = status ? status[n] : r->found ? "ok" : "missing";
+        r->status = r->bad[0] && !r->found ? r->bad
+                    : status ? status[n] : r->found ? "ok" : "missing";
         if (!r->found) (*missing)++;
         if (r->found && model == NULL) model = &r->result;
         n++;
@@ -277,8 +299,7 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
         if (model)
             for (int k = 0; k < model->nnames; k++) {
                 fputc(',', csv);
-                if (rows[i].found && k < rows[i].result.nvalues)
-                    csv_put_field(csv, rows[i].result.values[k]);
+                if (rows[i].found) csv_put_field(csv, field_named(&rows[i], model, k));
             }
         fputc('\n', csv);
     }
@@ -292,17 +313,17 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
     rc = 0;
     goto out;
 io:
-    fs_errf(err, "cannot write %s", path);
+    fs_errf(err, "cannot write %s: %s", path, strerror(errno));
 out:
-    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.csv");
-    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.txt");
+    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.csv: %s", strerror(errno));
+    if (table && fclose(table) != 0 && rc == 0) rc = fs_errf(err, "cannot write sweep.txt: %s", strerror(errno));
     if (csv != NULL) {
         char final[1300];
         snprintf(final, sizeof final, "%s/sweep.csv", out_dir);
-        if (rc == 0 && rename(csv_path, final) != 0) rc = fs_errf(err, "cannot write %s", final);
+        if (rc == 0 && rename(csv_path, final) != 0) rc = fs_errf(err, "cannot write %s: %s", final, strerror(errno));
         snprintf(final, sizeof final, "%s/sweep.txt", out_dir);
         if (rc == 0 && table != NULL && rename(table_path, final) != 0)
-            rc = fs_errf(err, "cannot write %s", final);
+            rc = fs_errf(err, "cannot write %s: %s", final, strerror(errno));
         if (rc != 0) {
             remove(csv_path);
             remove(table_path);

@@ -58,15 +58,18 @@ int table_load(table *t, const char *path, fs_err *err) {
             cap = cap ? cap * 2 : 256;
             char **cells = realloc(t->cells, cap * (size_t)t->ncols * sizeof *cells);
             double *num = realloc(t->num, cap * (size_t)t->ncols * sizeof *num);
+            size_t *lines = realloc(t->lines, cap * sizeof *lines);
             if (cells) t->cells = cells;
             if (num) t->num = num;
-            if (cells == NULL || num == NULL) return fs_errf(err, "out of memory reading %s", path);
+            if (lines) t->lines = lines;
+            if (cells == NULL || num == NULL || lines == NULL)
+                return fs_errf(err, "out of memory reading %s", path);
         }
         for (int c = 0; c < n; c++) {
             t->cells[t->nrows * (size_t)t->ncols + (size_t)c] = fields[c];
             t->num[t->nrows * (size_t)t->ncols + (size_t)c] = parse_num(fields[c]);
         }
-        t->nrows++;
+        t->lines[t->nrows++] = line;
         p = next;
     }
     return 0;
@@ -77,7 +80,36 @@ void table_free(table *t) {
     free(t->names);
     free(t->cells);
     free(t->num);
+    free(t->lines);
     memset(t, 0, sizeof *t);
+}
+
+int table_check_measures(const table *t, const char *path, const char *time_col, fs_err *err) {
+    int tc = table_col(t, time_col);
+    if (tc < 0) return fs_errf(err, "%s:1: no %s column: not a fragsim series", path, time_col);
+    double prev = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const char *f = table_str(t, r, c);
+            double v;
+            const char *why;
+            if (f[0] == '\0') {
+                if (c == tc)
+                    return fs_errf(err, "%s:%zu:%d: %s is empty", path, t->lines[r], c + 1,
+                                   time_col);
+                continue;
+            }
+            if (result_number(f, &v, &why) != 0)
+                return fs_errf(err, "%s:%zu:%d: %s '%.40s' is %s", path, t->lines[r], c + 1,
+                               t->names[c], f, why);
+        }
+        double now = table_num(t, r, tc);
+        if (r > 0 && now < prev)
+            return fs_errf(err, "%s:%zu:%d: %s goes backwards (%g after %g)", path, t->lines[r],
+                           tc + 1, time_col, now, prev);
+        prev = now;
+    }
+    return 0;
 }
 
 int table_col(const table *t, const char *name) {

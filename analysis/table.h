@@ -19,12 +19,19 @@ typedef struct table {
     size_t nrows;
     char **cells;     /* nrows * ncols fields */
     double *num;      /* nrows * ncols; NAN for an empty or non-numeric field */
+    size_t *lines;    /* nrows: each row's line in the file, for messages */
 } table;
 
 /* Loads path.  A row whose field count differs from the header's is an
  * error naming the file and line.  Returns 0 or -1. */
 int table_load(table *t, const char *path, fs_err *err);
 void table_free(table *t);
+
+/* Checks a table of measurements (series.csv): every field empty or a
+ * measured number (result_number: finite, 0 to RESULT_MAX_VALUE), and
+ * time_col present and never going backwards.  The error names the file,
+ * line and column of the first fault.  Returns 0 or -1. */
+int table_check_measures(const table *t, const char *path, const char *time_col, fs_err *err);
 
 /* The column's index, or -1. */
 int table_col(const table *t, const char *name);

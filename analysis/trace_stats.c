@@ -112,6 +112,28 @@ static void expire_until(model *m, int64_t t) {
     }
 }
 
+/* The samples at next_sample_us, next_sample_us + interval, ... before end
+ * (or at end too, when inclusive).  Between two changes (an event or an
+ * expiry) every sample is the same: a stretch of them keeps its first and
+ * last, and the others are only counted. */
+static int sample_until(model *m, int64_t end, int inclusive) {
+    while (m->next_sample_us < end || (inclusive && m->next_sample_us == end)) {
+        expire_until(m, m->next_sample_us);
+        if (add_sample(m, m->next_sample_us) != 0) return -1;
+        m->next_sample_us += m->interval_us;
+        int64_t change = inclusive ? end + 1 : end;
+        uint32_t slot = ks_first_expiring(&m->ks);
+        if (slot != KS_NONE && ks_expire_us(&m->ks, slot) < change)
+            change = ks_expire_us(&m->ks, slot);
+        if (change - m->next_sample_us > m->interval_us) {
+            int64_t k = (change - 1 - m->next_sample_us) / m->interval_us;
+            m->next_sample_us += k * m->interval_us;
+            m->st->idle_points += (uint64_t)k;
+        }
+    }
+    return 0;
+}
+
 /* Stores a value of `size` bytes under slot; `existed`: the key had a value,
  * which this one replaces. */
 static void store(model *m, uint32_t slot, uint64_t size, int existed) {
@@ -237,11 +259,7 @@ int trace_stats_compute(trace_reader *r, double interval, int fill_on_miss, trac
         if (st->events == 0) st->first_us = m.next_sample_us = ev.time_us;
         /* A sample at time s shows every event at s or before, every expiry
          * at s or before (engine.h's rules). */
-        while (m.next_sample_us < ev.time_us) {
-            expire_until(&m, m.next_sample_us);
-            if (add_sample(&m, m.next_sample_us) != 0) goto oom;
-            m.next_sample_us += m.interval_us;
-        }
+        if (sample_until(&m, ev.time_us, 0) != 0) goto oom;
         expire_until(&m, ev.time_us);
         st->last_us = ev.time_us;
         st->events++;
@@ -260,14 +278,12 @@ int trace_stats_compute(trace_reader *r, double interval, int fill_on_miss, trac
     }
     if (rc < 0) goto done;
     if (st->events == 0) {
-        rc = fs_errf(err, "the trace has no events");
+        char where[600];
+        r->ops->where(r, where, sizeof where);
+        rc = fs_errf(err, "%s: the trace has no events", where);
         goto done;
     }
-    while (m.next_sample_us <= st->last_us) {
-        expire_until(&m, m.next_sample_us);
-        if (add_sample(&m, m.next_sample_us) != 0) goto oom;
-        m.next_sample_us += m.interval_us;
-    }
+    if (sample_until(&m, st->last_us, 1) != 0) goto oom;
     expire_until(&m, st->last_us);
     if (m.last_sample_us != st->last_us && add_sample(&m, st->last_us) != 0) goto oom;
     st->final = point_now(&m, st->last_us);
@@ -373,6 +389,7 @@ static void print_json(const trace_stats *st, const char *path, outbuf *ob) {
     emit_object_end(&em);
     emit_object_begin(&em, "series", NULL);
     emit_double(&em, "interval", st->interval, 6);
+    emit_u64(&em, "idle_points_not_written", st->idle_points);
     emit_object_begin(&em, "points", NULL);
     for (size_t i = 0; i < st->nseries; i++) {
         snprintf(key, sizeof key, "%.6f", st->series[i].time);
@@ -459,6 +476,10 @@ static void print_text(const trace_stats *st, const char *path, outbuf *ob) {
     outbuf_printf(ob, "\nlive bytes over time (every %g s%s)\n  %14s %12s %10s %14s %14s\n",
                   st->interval * (double)step, step > 1 ? "; --json has every point" : "",
                   "time", "events", "keys", "live bytes", "jemalloc bytes");
+    if (st->idle_points > 0)
+        outbuf_printf(ob, "  (%llu points of idle stretches, where nothing changed, not "
+                      "written: a stretch keeps its first and last point)\n",
+                      (unsigned long long)st->idle_points);
     for (size_t i = 0; i < st->nseries; i++) {
         if (i % step != 0 && i != st->nseries - 1) continue;
         const ts_point *p = &st->series[i];

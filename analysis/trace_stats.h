@@ -66,8 +66,12 @@ typedef struct trace_stats {
     uint64_t ttl[TS_TTL__COUNT];       /* stored values by TTL bucket */
     double interval;                   /* seconds between series points */
     ts_point *series;                  /* one point per interval from the first event, and
-                                          one at the last event's time */
+                                          one at the last event's time; an idle stretch
+                                          (no event, no expiry) keeps only its first and
+                                          last points, so work and size follow the
+                                          trace's events, not its duration */
     size_t nseries;
+    uint64_t idle_points;              /* points of idle stretches not written */
 } trace_stats;
 
 /* Reads every event of r (already open).  interval: seconds between series

@@ -1,6 +1,7 @@
 #include "whatif.h"
 
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,10 +391,10 @@ oom:
     fs_errf(err, "out of memory");
     goto out;
 io:
-    fs_errf(err, "cannot write %s", path);
+    fs_errf(err, "cannot write %s: %s", path, strerror(errno));
 out:
-    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write whatif.csv");
-    if (txt && fclose(txt) != 0 && rc == 0) rc = fs_errf(err, "cannot write whatif.txt");
+    if (csv && fclose(csv) != 0 && rc == 0) rc = fs_errf(err, "cannot write whatif.csv: %s", strerror(errno));
+    if (txt && fclose(txt) != 0 && rc == 0) rc = fs_errf(err, "cannot write whatif.txt: %s", strerror(errno));
     for (size_t i = 0; sub && i < n; i++) free(sub[i]);
     free(sub);
     free(tot);
@@ -473,10 +474,10 @@ int whatif_checklist(const char *dir, const whatif_entry *e, const whatif_headro
     for (int k = 0; k < 2; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         FILE *f = fopen(path, "w");
-        if (f == NULL) return fs_errf(err, "cannot write %s", path);
+        if (f == NULL) return fs_errf(err, "cannot write %s: %s", path, strerror(errno));
         if (k == 0) checklist_print(f, items, n);
         else checklist_csv(f, items, n);
-        if (ferror(f) | fclose(f)) return fs_errf(err, "cannot write %s", path);
+        if (ferror(f) | fclose(f)) return fs_errf(err, "cannot write %s: %s", path, strerror(errno));
     }
     if (!quiet) {
         putchar('\n');

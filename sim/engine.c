@@ -85,6 +85,7 @@ void *engine_block_alloc(engine *e, uint32_t slot, uint64_t size, size_t *usable
     void *p = h < 0 ? e->be->alloc(e->be_state, size, usable)
                     : e->be->heap_alloc(e->be_state, h, size, usable);
     if (p != NULL) count(e, h, size, *usable, +1);
+    else e->out_of_memory = 1;
     return p;
 }
 
@@ -302,27 +303,30 @@ static int fire_timers(engine *e, int64_t t, fs_err *err) {
     return 0;
 }
 
-/* Nothing can change before t (engine.h): no key expires before it, defrag
+/* Nothing can change before the time returned (engine.h): the next event
+ * at t, the next key's expiry, defrag's start, whichever comes first; defrag
  * is idle, and the allocator's figures stood still since the last look, a
  * virtual second ago.  Looks at most once a virtual second, and only in a
  * stretch of an hour and 100 samples or more: shorter ones are stepped, so
  * that runs of ordinary traces keep a sample at every interval (and two
  * runs' series stay row for row comparable), while any gap costs at most
- * an hour of ticks. */
+ * an hour of ticks on each side of each change inside it (an expiry in the
+ * middle of a 10^6-second gap no longer makes the whole gap stepped).
+ * Returns that time, or 0 when the stretch must be stepped. */
 #define IDLE_MIN_US (3600 * TRACE_US_PER_S)
 
-static int idle_until(engine *e, int64_t due, int64_t t) {
+static int64_t idle_until(engine *e, int64_t due, int64_t t) {
+    uint32_t slot = ks_first_expiring(&e->ks);
+    int64_t defrag_on = e->start_us + e->df.cfg.enable_at_us;
+    if (slot != KS_NONE && ks_expire_us(&e->ks, slot) < t) t = ks_expire_us(&e->ks, slot);
+    if (e->df.cfg.enabled && defrag_on > due && defrag_on < t) t = defrag_on;
     if (t - due < IDLE_MIN_US || t - due < 100 * e->cfg.sample_interval_us ||
         due < e->idle_check_us)
         return 0;
     e->idle_check_us = due + TRACE_US_PER_S;
-    uint32_t slot = ks_first_expiring(&e->ks);
     backend_stats st;
     fs_err ignored;
-    int64_t defrag_on = e->start_us + e->df.cfg.enable_at_us;
-    if ((slot != KS_NONE && ks_expire_us(&e->ks, slot) <= t) || e->df.st.running ||
-        (e->df.cfg.enabled && defrag_on > due && defrag_on <= t) ||
-        e->be->stats(e->be_state, &st, &ignored) != 0) {
+    if (e->df.st.running || e->be->stats(e->be_state, &st, &ignored) != 0) {
         e->idle_sig_valid = 0;
         return 0;
     }
@@ -330,7 +334,7 @@ static int idle_until(engine *e, int64_t due, int64_t t) {
     int same = e->idle_sig_valid && memcmp(sig, e->idle_sig, sizeof sig) == 0;
     memcpy(e->idle_sig, sig, sizeof sig);
     e->idle_sig_valid = 1;
-    return same;
+    return same ? t : 0;
 }
 
 /* The first time of a periodic timer at or after t. */
@@ -362,10 +366,10 @@ static int advance(engine *e, int64_t t, fs_err *err) {
         e->next_purge_us = e->cfg.purge_interval_us ? t + e->cfg.purge_interval_us : INT64_MAX;
         e->next_snapshot_us = e->cfg.nsnapshots ? t + e->cfg.snapshot_at_us[0] : INT64_MAX;
     }
-    int64_t due;
+    int64_t due, until;
     while ((due = next_timer(e)) < t) {
-        if (due != e->next_snapshot_us && idle_until(e, due, t)) {
-            skip_idle(e, due, t);
+        if (due != e->next_snapshot_us && (until = idle_until(e, due, t)) > due) {
+            skip_idle(e, due, until);
             continue;
         }
         if (fire_timers(e, due, err) != 0) return -1;

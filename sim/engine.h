@@ -158,6 +158,7 @@ struct engine {
     keyspace ks;
     engine_counters c;
     int started;              /* the first event has fixed start_us */
+    int out_of_memory;        /* the allocator refused a block (the error says which) */
     int64_t start_us;         /* time of the first event */
     int64_t now_us;           /* the virtual clock */
     engine_config cfg;

@@ -83,7 +83,7 @@ int shards_sample(shards_writer *w, const engine *e, double vt, fs_err *err) {
         s->final = f;
     }
     w->samples++;
-    return w->ob.error ? fs_errf(err, "cannot write shards.csv") : 0;
+    return w->ob.error ? fs_errf(err, "cannot write shards.csv: %s", strerror(w->ob.error)) : 0;
 }
 
 int shards_close(shards_writer *w, fs_err *err) { return outbuf_close(&w->ob, err); }

@@ -311,7 +311,12 @@ Test(trace_binary, damaged_records) {
     fails("keyid.fsb", bad, good_len, where, "key id 9 used before it was defined");
     memcpy(bad, d, good_len);
     bad[at + 15] = 0x80; /* time's top byte: negative */
-    fails("time.fsb", bad, good_len, where, "expected 0 or more");
+    fails("time.fsb", bad, good_len, where, "expected 0 to 1000000000000999999");
+    /* Past the text format's 10^12 s: converted to text, it could not be
+     * read back. */
+    memcpy(bad, d, good_len);
+    bad[at + 15] = 0x7f;
+    fails("bigtime.fsb", bad, good_len, where, "expected 0 to 1000000000000999999 (10^12 s");
     memcpy(bad, d, good_len);
     bad[record_at(d, 1) + 16] = 1; /* the first KEY defines id 1 */
     fails("keyorder.fsb", bad, good_len, "record 1 (byte 16):", "expected id 0");

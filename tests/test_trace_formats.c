@@ -356,6 +356,11 @@ Test(trace_formats, cachelib_errors_name_the_line) {
     snprintf(body, sizeof body, "%s1,k,1,GET,0,5,1,0\n", hdr);
     p = write_text("count.csv", body);
     read_fails(p, NULL, at_line(p, 2), "op_count");
+    /* One row must not ask for unbounded work (this one never finished). */
+    snprintf(body, sizeof body, "%s1,k,1,GET,1,5,1,0\n1,k,1,GET,999999999999999999,5,1,0\n", hdr);
+    p = write_text("huge.csv", body);
+    read_fails(p, NULL, at_line(p, 3), "op_count: expected a whole number from 1 to 1000000, "
+                                       "found '999999999999999999'");
     snprintf(body, sizeof body, "%s1,k,1,GET,1,5,1,0\n2,k,1,SET,1,big,0,0\n", hdr);
     p = write_text("size.csv", body);
     read_fails(p, NULL, at_line(p, 3), "size: expected the value size in bytes, found 'big'");

@@ -2,6 +2,7 @@
  * small trace worked out by hand, and the allocator-less replay agreeing
  * with the engine's on real samples. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,7 @@ Test(trace_stats, a_small_trace_by_hand) {
 typedef struct engine_seen {
     int n;
     uint64_t keys[4096], requested[4096], used[4096];
+    double t[4096];
 } engine_seen;
 
 static int on_sample(void *arg, engine *e, fs_err *err) {
@@ -171,6 +173,7 @@ static int on_sample(void *arg, engine *e, fs_err *err) {
         s->keys[s->n] = e->ks.count;
         s->requested[s->n] = e->c.requested_bytes;
         s->used[s->n] = e->c.used_memory;
+        s->t[s->n] = engine_virtual_time(e);
         s->n++;
     }
     return 0;
@@ -193,12 +196,21 @@ static void agrees_with_the_engine(const char *path, int fill) {
     while (trace_next(&r, &ev, &err) == 1) cr_assert_eq(engine_apply(&e, &ev, &err), 0);
     trace_close(&r);
     cr_assert_eq(engine_finish(&e, &err), 0);
-    cr_assert_eq((size_t)seen->n, st.nseries, "%s: %d samples, %zu points", path, seen->n,
-                 st.nseries);
+    /* The stats write an idle stretch as its first and last points: every
+     * engine sample is either one of the stats' points (same time, same
+     * figures) or, within such a stretch, the same as the point before. */
+    cr_assert_eq((uint64_t)seen->n, st.nseries + st.idle_points, "%s: %d samples, %zu points "
+                 "+ %llu idle", path, seen->n, st.nseries, (unsigned long long)st.idle_points);
+    size_t k = 0;
     for (int i = 0; i < seen->n; i++) {
-        cr_assert_eq(seen->keys[i], st.series[i].keys, "%s point %d keys", path, i);
-        cr_assert_eq(seen->requested[i], st.series[i].live_bytes, "%s point %d bytes", path, i);
+        int on_point = k < st.nseries && fabs(st.series[k].time - seen->t[i]) < 1e-6;
+        const ts_point *p = on_point ? &st.series[k] : &st.series[k - 1];
+        cr_assert(on_point || k > 0, "%s: sample %d before the first point", path, i);
+        cr_assert_eq(seen->keys[i], p->keys, "%s sample %d (%g s) keys", path, i, seen->t[i]);
+        cr_assert_eq(seen->requested[i], p->live_bytes, "%s sample %d bytes", path, i);
+        k += on_point;
     }
+    cr_assert_eq(k, st.nseries, "%s: %zu of %zu points matched a sample", path, k, st.nseries);
     cr_assert_eq(e.c.fills, st.fills);
     cr_assert_eq(e.c.skipped_writes, st.skipped_writes);
     cr_assert_eq(e.c.keyspace_hits, st.hits);
@@ -232,4 +244,21 @@ Test(trace_stats, an_empty_trace_is_an_error) {
     cr_assert_eq(trace_stats_compute(&r, 10, 0, &st, &err), -1);
     trace_close(&r);
     cr_assert(strstr(err.msg, "no events") != NULL, "%s", err.msg);
+}
+
+/* `0 SET k 10` then `1000000000 TICK`: a hundred million idle intervals are
+ * counted, not written (the series took 3.9 GB). */
+Test(trace_stats, an_idle_gap_costs_nothing) {
+    char *dir = tu_tmpdir();
+    const char *path = tu_path(dir, "idle.trace");
+    cr_assert_eq(tu_write_file(path, "fragsim-trace v1\n0 SET k 10\n1000000000 TICK\n"), 0);
+    trace_stats st;
+    stats_of(path, 10, 0, &st);
+    cr_assert_leq(st.nseries, 4, "%zu points for one key and one tick", st.nseries);
+    cr_assert_eq(st.idle_points + st.nseries, 100000001);
+    cr_assert_eq(st.series[st.nseries - 1].time, 1e9);
+    cr_assert_eq(st.final.live_bytes, 10);
+    trace_stats_free(&st);
+    tu_rmtree(dir);
+    free(dir);
 }

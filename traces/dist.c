@@ -84,6 +84,26 @@ bad:
     return fs_errf(err, "%s '%s': expected %s", what, spec, expect);
 }
 
+int dist_check_range(const dist *d, double lo, double hi, const char *what, const char *unit,
+                     fs_err *err) {
+    double v[DIST_MAX_WEIGHTS];
+    uint32_t n = 0;
+    switch (d->kind) {
+    case DIST_NONE: return 0;
+    case DIST_FIXED: v[n++] = d->a; break;
+    case DIST_UNIFORM: v[n++] = d->a, v[n++] = d->b; break;
+    case DIST_LOGNORMAL: v[n++] = d->a; break;
+    case DIST_WEIGHTED:
+        for (uint32_t i = 0; i < d->n; i++) v[n++] = d->values[i];
+        break;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (!(v[i] >= lo && v[i] <= hi))
+            return fs_errf(err, "%s: %.15g %s is out of range: expected %.15g to %.15g %s", what, v[i],
+                           unit, lo, hi, unit);
+    return 0;
+}
+
 void dist_format(const dist *d, char *buf, unsigned n) {
     switch (d->kind) {
     case DIST_NONE: snprintf(buf, n, "none"); break;

@@ -32,6 +32,13 @@ typedef struct dist {
  * names the option for messages ("--sizes").  Returns 0 or -1. */
 int dist_parse(dist *d, const char *spec, int bytes, const char *what, fs_err *err);
 
+/* Checks that every value the spec names (fixed, uniform's bounds,
+ * weighted's values, lognormal's median) lies in [lo, hi]: an option out of
+ * range is an error, never clamped.  `what` names the option, `unit` the
+ * values' unit for the message ("bytes", "s").  Returns 0 or -1. */
+int dist_check_range(const dist *d, double lo, double hi, const char *what, const char *unit,
+                     fs_err *err);
+
 /* Writes the canonical spec back (buf at least 64 bytes; weighted lists are
  * cut at n bytes). */
 void dist_format(const dist *d, char *buf, unsigned n);

@@ -287,7 +287,9 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
     unsigned fields = rec_fields[type];
     if (cond >= TRACE_COND__COUNT)
         return REC_ERR("condition %u: expected 0 (none), 1 (NX) or 2 (XX)", cond);
-    if (time_us < 0) return REC_ERR("time %lld us: expected 0 or more", (long long)time_us);
+    if (time_us < 0 || time_us > TRACE_TIME_MAX_US)
+        return REC_ERR("time %lld us: expected 0 to %lld (10^12 s, as the text format)",
+                       (long long)time_us, (long long)TRACE_TIME_MAX_US);
     if (!(fields & HAS_SIZE) && size != 0)
         return REC_ERR("%s with a size of %u: expected 0", name, size);
     if ((fields & HAS_FIELD) && (ttl_us < 0 || (uint64_t)ttl_us >= s->nkeys))
@@ -323,7 +325,8 @@ static int bin_next(trace_reader *r, trace_event *ev, fs_err *err) {
          * wrong when it is not. */
         unsigned fields = type < REC_EVENT_TYPES ? rec_fields[type] : 0;
         if (__builtin_expect(type >= REC_EVENT_TYPES || p[1] >= TRACE_COND__COUNT || p[2] ||
-                             p[3] || time_us < 0 || (!(fields & HAS_SIZE) && size) ||
+                             p[3] || time_us < 0 || time_us > TRACE_TIME_MAX_US ||
+                             (!(fields & HAS_SIZE) && size) ||
                              ((fields & HAS_FIELD) ? (uint64_t)ttl_us >= s->nkeys
                                                    : (!(fields & HAS_TTL) &&
                                                       ttl_us != TRACE_TTL_NONE)) ||

@@ -13,7 +13,8 @@
  *   ttl       seconds; 0 when not a write or when it never expires; default 0
  *   key_size, cache_hits, usecase, sub_usecase and any other column: unused
  *
- * A row with op_count N gives N identical events at op_time.  Every row must
+ * A row with op_count N gives N identical events at op_time; N is at most
+ * CL_MAX_OP_COUNT, so that one row cannot ask for unbounded work.  Every row must
  * have as many fields as the header.  What each operation does to memory is
  * in traces/FORMAT.md. */
 #include "trace_cachelib.h"
@@ -25,6 +26,10 @@
 #include "trace_csv.h"
 
 #define CL_MAX_COLUMNS 64
+/* Real kvcache traces repeat a request a few to a few thousand times; a
+ * million identical events at one second is already far past any of them
+ * (and a tenth of a second of replay). */
+#define CL_MAX_OP_COUNT 1000000
 
 enum { COL_TIME, COL_KEY, COL_OP, COL_SIZE, COL_COUNT, COL_TTL, NCOLS };
 static const char *const col_names[NCOLS] = {"op_time", "key", "op", "size", "op_count", "ttl"};
@@ -110,9 +115,10 @@ static int cl_next(trace_reader *r, trace_event *ev, fs_err *err) {
             return LINE_ERR("size: expected the value size in bytes, found '%.*s'",
                             CSV_SHOW(f[s->col[COL_SIZE]]));
         if (s->col[COL_COUNT] >= 0 &&
-            (csv_u64(f[s->col[COL_COUNT]], &count) != 0 || count == 0))
-            return LINE_ERR("op_count: expected a whole number, 1 or more, found '%.*s'",
-                            CSV_SHOW(f[s->col[COL_COUNT]]));
+            (csv_u64(f[s->col[COL_COUNT]], &count) != 0 || count == 0 ||
+             count > CL_MAX_OP_COUNT))
+            return LINE_ERR("op_count: expected a whole number from 1 to %d, found '%.*s'",
+                            CL_MAX_OP_COUNT, CSV_SHOW(f[s->col[COL_COUNT]]));
         if (s->col[COL_TTL] >= 0 &&
             (csv_u64(f[s->col[COL_TTL]], &ttl) != 0 ||
              ttl > (uint64_t)(TRACE_TTL_MAX_US / TRACE_US_PER_S)))

@@ -44,6 +44,10 @@ typedef enum trace_cond {
 #define TRACE_SIZE_MAX ((uint64_t)512 << 20)
 #define TRACE_KEY_MAX 65536u
 #define TRACE_TTL_MAX_US (100LL * 365 * 24 * 3600 * TRACE_US_PER_S)
+/* Times: 10^12 s (31,700 years) and its fraction, as the text format reads
+ * them; the binary reader holds to the same, so that any trace converts. */
+#define TRACE_TIME_MAX_S 1000000000000LL
+#define TRACE_TIME_MAX_US (TRACE_TIME_MAX_S * TRACE_US_PER_S + TRACE_US_PER_S - 1)
 
 typedef struct trace_event {
     int64_t time_us;  /* virtual time, microseconds, non-decreasing */

@@ -133,6 +133,14 @@ int gen_params_check(const gen_params *p, fs_err *err) {
         return fs_errf(err, "the generated trace would last %.0f s: expected under 1e9 s "
                        "(raise --rate or lower --observe)", gen_duration(p));
     if (p->sizes.kind == DIST_NONE) return fs_errf(err, "--sizes cannot be none");
+    /* Out of range is an error, not a clamp (a lognormal's tail is still cut
+     * at the trace's limits: it is a draw, not a value the user wrote). */
+    const double ttl_max = (double)TRACE_TTL_MAX_US / TRACE_US_PER_S;
+    if (dist_check_range(&p->sizes, 0, (double)TRACE_SIZE_MAX, "--sizes", "bytes", err) != 0 ||
+        dist_check_range(&p->sizes2, 0, (double)TRACE_SIZE_MAX, "the second wave's sizes",
+                         "bytes", err) != 0 ||
+        dist_check_range(&p->ttl, 0.001, ttl_max, "--ttl", "s", err) != 0)
+        return -1;
     if (p->keys2 > 0 && p->sizes2.kind == DIST_NONE)
         return fs_errf(err, "the second wave's sizes cannot be none");
     return 0;

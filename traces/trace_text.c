@@ -46,8 +46,21 @@ static void text_close(trace_reader *r) {
     emem_unmap(s, sizeof *s);
 }
 
+/* A NUL byte would silently end the line where C strings end: refuse it.
+ * Returns line, or NULL (and -1 in *rc) when it holds one. */
+static char *no_nul(text_state *s, char *line, size_t n, int *rc, fs_err *err) {
+    const char *z = memchr(line, '\0', n);
+    if (z == NULL) return line;
+    *rc = -1;
+    fs_errf(err, "%s:%llu: a NUL byte at column %zu: a text trace holds no binary data (is "
+            "this a binary trace? --format binary)", s->path, (unsigned long long)s->line,
+            (size_t)(z - line) + 1);
+    return NULL;
+}
+
 /* Returns a pointer to the next line (NUL-terminated, without its newline)
- * or NULL at the end of input; -1 in *rc on a read error or an overlong line. */
+ * or NULL at the end of input; -1 in *rc on a read error, an overlong line
+ * or a NUL byte. */
 static char *next_line(text_state *s, int *rc, fs_err *err) {
     *rc = 0;
     for (;;) {
@@ -57,6 +70,7 @@ static char *next_line(text_state *s, int *rc, fs_err *err) {
             *nl = '\0';
             s->pos = (size_t)(nl - s->buf) + 1;
             s->line++;
+            if (no_nul(s, start, (size_t)(nl - start), rc, err) == NULL) return NULL;
             if (nl > start && nl[-1] == '\r') nl[-1] = '\0';
             return start;
         }
@@ -66,7 +80,7 @@ static char *next_line(text_state *s, int *rc, fs_err *err) {
             s->buf[s->len] = '\0';
             s->pos = s->len;
             s->line++;
-            return start;
+            return no_nul(s, start, (size_t)(s->buf + s->len - start), rc, err);
         }
         /* Move the partial line to the front and read more. */
         size_t rest = s->len - s->pos;
@@ -106,7 +120,7 @@ static size_t next_field(char **p, char **field) {
  * decimal.  No sign, no exponent: traces are written by programs, and a
  * strict grammar catches a misaligned column early. */
 static int parse_seconds(const char *f, size_t n, int64_t *us) {
-    const int64_t max_s = 1000000000000LL; /* 31,700 years */
+    const int64_t max_s = TRACE_TIME_MAX_S;
     int64_t whole = 0, frac = 0;
     size_t i = 0, ndig = 0;
     for (; i < n && f[i] >= '0' && f[i] <= '9'; i++, ndig++) {

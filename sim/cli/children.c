@@ -1,12 +1,13 @@
 #define _GNU_SOURCE
 #include "children.h"
 
+#include "../base/cleanup.h"
 #include "../base/vclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,45 @@ static void describe_exit(child_job *j, int status) {
     }
 }
 
+/* The child must not outlive us: the kernel sends it SIGTERM when we die
+ * (whatever kills us, SIGKILL included), and cleanup.h forwards our
+ * SIGINT/SIGTERM and waits for it.  Signals stay blocked from before the
+ * fork until the child is registered (in the parent) or our handlers are
+ * gone (in the child), so neither side can be caught half-way.  Returns 0
+ * or an errno value. */
+static int start_child(const child_job *j, pid_t *pid) {
+    const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) sigaddset(&block, stops[i]);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    pid_t parent = getpid();
+    pid_t p = fork();
+    if (p == 0) {
+        for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+            struct sigaction sa;
+            if (sigaction(stops[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+                signal(stops[i], SIG_DFL);
+        }
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(128 + SIGTERM); /* it died before prctl */
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        int in = open("/dev/null", O_RDONLY), out = open("/dev/null", O_WRONLY),
+            errfd = open(j->errfile, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (in < 0 || out < 0 || errfd < 0 || dup2(in, STDIN_FILENO) < 0 ||
+            dup2(out, STDOUT_FILENO) < 0 || dup2(errfd, STDERR_FILENO) < 0)
+            _exit(127);
+        execve(j->argv[0], (char *const *)j->argv, environ);
+        dprintf(STDERR_FILENO, "fragsim: cannot start %s: %s\n", j->argv[0], strerror(errno));
+        _exit(127);
+    }
+    int e = p < 0 ? errno : 0;
+    if (p > 0) cleanup_add_child(p);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    *pid = p;
+    return e;
+}
+
 size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, const char *who) {
     pid_t *pids = calloc(n, sizeof *pids);
     double *started = calloc(n, sizeof *started);
@@ -73,15 +113,7 @@ size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, 
     while (next < n || running > 0) {
         if (next < n && running < parallel) {
             child_job *j = &jobs[next];
-            posix_spawn_file_actions_t fa;
-            posix_spawn_file_actions_init(&fa);
-            posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-            posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, j->errfile,
-                                             O_WRONLY | O_CREAT | O_TRUNC, 0666);
-            int rc = posix_spawn(&pids[next], j->argv[0], &fa, NULL, (char *const *)j->argv,
-                                 environ);
-            posix_spawn_file_actions_destroy(&fa);
+            int rc = start_child(j, &pids[next]);
             if (rc != 0) {
                 snprintf(j->status, sizeof j->status, "could not start: %s", strerror(rc));
                 pids[next] = 0;
@@ -107,6 +139,7 @@ size_t children_run(child_job *jobs, size_t n, unsigned parallel, int progress, 
             if (pids[i] != pid) continue;
             child_job *j = &jobs[i];
             j->wall = now_s() - started[i];
+            cleanup_forget_child(pid);
             describe_exit(j, status);
             unlink(j->errfile);
             failed += !j->ok;

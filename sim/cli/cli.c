@@ -13,6 +13,7 @@
 
 #include "../../allocators/backend.h"
 #include "fragsim_config.h"
+#include "../base/cleanup.h"
 #include "../base/units.h"
 
 int cli_error(const char *cmd, int code, const char *fmt, ...) {
@@ -267,6 +268,9 @@ char **cli_argv;
 
 int cli_main(int argc, char **argv) {
     cli_argv = argv;
+    /* Every command: an interrupt removes the partial outputs and stops
+     * the children (base/cleanup.h). */
+    cleanup_install();
     if (argc < 2) return usage(stderr);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);

@@ -331,12 +331,13 @@ int cli_gen_params(const cli_gen_opts *o, gen_params *p, fs_err *err);
 
 /* The trace of a command that replays it several times (compare, whatif):
  * the one positional TRACE at argv[optind] (not standard input, readable)
- * or --preset NAME with its workload options, never both.  `each` says per
+ * or --preset NAME with its workload options, never both (and --format only
+ * with a TRACE).  `each` says per
  * what it is replayed, for the message about standard input.  Sets *trace
  * (NULL for a preset) and returns -1 when all is well, else the exit code
  * after printing the error. */
 int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv, int optind_,
-                       const cli_gen_opts *g, const char **trace);
+                       const cli_gen_opts *g, const char *format, const char **trace);
 
 
 #define CLI_GEN_HELP \

@@ -145,7 +145,7 @@ int cli_compare(int argc, char **argv) {
     const char *const *options = r.allocator_options;
     int noptions = r.nallocator_options, progress = r.progress, quiet = r.quiet;
     const char *trace;
-    int rc_trace = cli_replayed_trace("compare", "allocator", argc, argv, optind, &g, &trace);
+    int rc_trace = cli_replayed_trace("compare", "allocator", argc, argv, optind, &g, r.format, &trace);
     if (rc_trace >= 0) return rc_trace;
     fs_err err;
     gen_params gp;

@@ -10,6 +10,7 @@
 
 #include "../../traces/import_monitor.h"
 #include "../../traces/trace_text.h"
+#include "../base/outfile.h"
 #include "cli.h"
 
 static void import_usage(FILE *f) {
@@ -147,23 +148,14 @@ static int import_monitor_cmd(int argc, char **argv) {
         return cli_error("import monitor", CLI_FAIL, "cannot open '%s': %s", in, strerror(errno));
 
     /* Written beside the target and renamed at the end: never half a trace. */
-    char tmp[4200] = "";
-    int fd = STDOUT_FILENO;
-    if (out != NULL && strcmp(out, "-") != 0) {
-        if ((size_t)snprintf(tmp, sizeof tmp, "%s.partial", out) >= sizeof tmp) {
-            if (!from_stdin) fclose(f);
-            return cli_error("import monitor", CLI_USAGE, "-o: path too long");
-        }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            if (!from_stdin) fclose(f);
-            return cli_error("import monitor", CLI_FAIL, "cannot create '%s': %s", tmp,
-                             strerror(errno));
-        }
-    }
     fs_err err;
+    outfile of;
+    if (outfile_open(&of, out, &err) != 0) {
+        if (!from_stdin) fclose(f);
+        return cli_error("import monitor", CLI_FAIL, "%s", err.msg);
+    }
     outbuf ob;
-    int rc = outbuf_open(&ob, fd, tmp[0] ? out : "standard output", &err);
+    int rc = outbuf_open(&ob, of.fd, of.name, &err);
     import_monitor *im = NULL;
     if (rc == 0) {
         sink_state s = {&ob};
@@ -175,10 +167,9 @@ static int import_monitor_cmd(int argc, char **argv) {
         if (outbuf_close(&ob, rc < 0 ? NULL : &err) != 0) rc = -1;
     }
     if (!from_stdin) fclose(f);
-    if (rc == 0 && tmp[0] && rename(tmp, out) != 0)
-        rc = fs_errf(&err, "cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
+    if (rc == 0) rc = outfile_commit(&of, &err);
     if (rc != 0) {
-        if (tmp[0]) unlink(tmp);
+        outfile_abort(&of);
         import_monitor_free(im);
         return cli_error("import monitor", CLI_FAIL, "%s", err.msg);
     }

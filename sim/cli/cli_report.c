@@ -17,6 +17,7 @@
 #include "../../analysis/pagemap.h"
 #include "../../analysis/prom.h"
 #include "../../analysis/report.h"
+#include "../base/outfile.h"
 #include "cli.h"
 #include "../base/units.h"
 
@@ -54,34 +55,50 @@ static int parse_limit(const char *cmd, const char *arg, double *limit) {
     return 0;
 }
 
-/* The file is written as PATH.partial-PID and renamed over PATH at the end. */
+/* The file goes through outfile.h: written beside the target, renamed over
+ * it at the end; stdout for "-". */
 typedef struct out_file {
     FILE *f;
-    const char *path;
-    char tmp[1200];
+    outfile of;
 } out_file;
 
 static int out_open(out_file *o, const char *cmd, const char *path) {
-    o->path = path;
-    o->tmp[0] = '\0';
-    if (path == NULL || strcmp(path, "-") == 0) {
+    fs_err err;
+    if (outfile_open(&o->of, path, &err) != 0)
+        return cli_error(cmd, CLI_FAIL, "%s", err.msg), -1;
+    if (o->of.fd == STDOUT_FILENO) {
         o->f = stdout;
         return 0;
     }
-    snprintf(o->tmp, sizeof o->tmp, "%s.partial-%ld", path, (long)getpid());
-    if ((o->f = fopen(o->tmp, "w")) == NULL)
-        return cli_error(cmd, CLI_FAIL, "cannot create '%s': %s", o->tmp, strerror(errno)), -1;
+    if ((o->f = fdopen(o->of.fd, "w")) == NULL) {
+        int e = errno;
+        close(o->of.fd);
+        outfile_abort(&o->of);
+        return cli_error(cmd, CLI_FAIL, "cannot write '%s': %s", path, strerror(e)), -1;
+    }
     return 0;
 }
 
-/* Closes; on failure (or when ok is 0) removes the partial file. */
+/* Closes; on failure (or when ok is 0) removes the partial file.  Returns
+ * 0; -1 after printing why writing failed (errno's reason); -2 when ok was
+ * 0 and nothing failed in writing (the caller says what went wrong). */
 static int out_close(out_file *o, const char *cmd, int ok) {
-    if (o->f == stdout) return fflush(stdout) == 0 && ok ? 0 : -1;
-    int bad = ferror(o->f) | (fclose(o->f) != 0);
-    if (ok && !bad && rename(o->tmp, o->path) == 0) return 0;
-    if (ok) cli_error(cmd, CLI_FAIL, "cannot write '%s': %s", o->path, strerror(errno));
-    unlink(o->tmp);
-    return -1;
+    fs_err err;
+    /* A failed write left its data in the buffer: flushing again gives the
+     * reason (ENOSPC ...) that ferror() alone would lose. */
+    int bad = fflush(o->f) != 0 ? errno : ferror(o->f) ? EIO : 0;
+    if (o->f != stdout && fclose(o->f) != 0 && !bad) bad = errno;
+    if (bad) {
+        cli_error(cmd, CLI_FAIL, "cannot write '%s': %s", o->of.name, strerror(bad));
+        outfile_abort(&o->of);
+        return -1;
+    }
+    if (!ok) {
+        outfile_abort(&o->of);
+        return -2;
+    }
+    if (outfile_commit(&o->of, &err) != 0) return cli_error(cmd, CLI_FAIL, "%s", err.msg), -1;
+    return 0;
 }
 
 /* ---- report ---- */
@@ -187,8 +204,9 @@ int cli_report(int argc, char **argv) {
     int rc = CLI_FAIL;
     if (out_open(&of, "report", out) == 0) {
         int ok = report_html(of.f, g, (size_t)n, &ro) == 0;
-        if (out_close(&of, "report", ok) == 0) rc = CLI_OK;
-        else if (!ok) cli_error("report", CLI_FAIL, "cannot write '%s'", out);
+        int c = out_close(&of, "report", ok);
+        if (c == 0) rc = CLI_OK;
+        else if (c == -2) cli_error("report", CLI_FAIL, "cannot write '%s'", out);
     }
     free_groups(g, n);
     return rc;
@@ -325,8 +343,9 @@ int cli_export(int argc, char **argv) {
     int rc = CLI_FAIL;
     if (runs != NULL && out_open(&of, "export", out) == 0) {
         int ok = prom_write(of.f, runs, n, start, om) == 0;
-        if (out_close(&of, "export", ok) == 0) rc = CLI_OK;
-        else if (!ok) cli_error("export", CLI_FAIL, "cannot write '%s'", out ? out : "stdout");
+        int c = out_close(&of, "export", ok);
+        if (c == 0) rc = CLI_OK;
+        else if (c == -2) cli_error("export", CLI_FAIL, "cannot write '%s'", out ? out : "stdout");
     }
     free(runs);
     free_groups(g, 1);

@@ -13,6 +13,7 @@
 
 #include "../../allocators/backend.h"
 #include "../../traces/trace_text.h"
+#include "../base/outfile.h"
 #include "cli.h"
 #include "cli_redis.h"
 #include "../base/vclock.h"
@@ -55,7 +56,7 @@ static int reexec_with(const char *spec, int virtual_clock) {
 }
 
 int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv, int optind_,
-                       const cli_gen_opts *g, const char **trace) {
+                       const cli_gen_opts *g, const char *format, const char **trace) {
     if (optind_ < argc - 1)
         return cli_error(cmd, CLI_USAGE, "expected one TRACE, found also '%s'", argv[optind_ + 1]);
     *trace = optind_ < argc ? argv[optind_] : NULL;
@@ -67,6 +68,9 @@ int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv,
     if (*trace != NULL && g->any)
         return cli_error(cmd, CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");
+    if (*trace == NULL && format != NULL)
+        return cli_error(cmd, CLI_USAGE, "--format %s applies to a TRACE file, not to --preset",
+                         format);
     if (*trace != NULL && access(*trace, R_OK) != 0)
         return cli_error(cmd, CLI_FAIL, "cannot open trace '%s': %s", *trace, strerror(errno));
     return -1;
@@ -188,6 +192,9 @@ int cli_run(int argc, char **argv) {
     if (cfg.trace_path == NULL && g.preset == NULL)
         return cli_error("run", CLI_USAGE, "expected a TRACE file (or - for stdin) or --preset NAME "
                          "(fragsim presets lists them)");
+    if (cfg.trace_path == NULL && r.format != NULL)
+        return cli_error("run", CLI_USAGE, "--format %s applies to a TRACE file, not to --preset",
+                         r.format);
     if (cfg.trace_path != NULL && g.any)
         return cli_error("run", CLI_USAGE, "workload options (--keys, --seed, ...) apply to "
                          "--preset, not to a trace file");
@@ -307,18 +314,13 @@ int cli_gen(int argc, char **argv) {
         return cli_error("gen", CLI_USAGE, "%s", err.msg);
 
     /* Written beside the target and renamed at the end: never half a file. */
-    char tmp[1100] = "";
-    int fd = STDOUT_FILENO;
-    if (out != NULL && strcmp(out, "-") != 0) {
-        snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            trace_close(&tr);
-            return cli_error("gen", CLI_FAIL, "cannot create '%s': %s", out, strerror(errno));
-        }
+    outfile of;
+    if (outfile_open(&of, out, &err) != 0) {
+        trace_close(&tr);
+        return cli_error("gen", CLI_FAIL, "%s", err.msg);
     }
     outbuf ob;
-    int rc = outbuf_open(&ob, fd, out ? out : "standard output", &err);
+    int rc = outbuf_open(&ob, of.fd, of.name, &err);
     if (rc == 0) {
         trace_text_write_header(&ob);
         outbuf_printf(&ob, "# fragsim gen%s%s seed %llu\n", g.preset ? " --preset " : "",
@@ -329,11 +331,9 @@ int cli_gen(int argc, char **argv) {
         if (outbuf_close(&ob, rc < 0 ? NULL : &err) != 0) rc = -1;
     }
     trace_close(&tr);
-    if (rc == 0 && tmp[0] && rename(tmp, out) != 0) {
-        rc = fs_errf(&err, "cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
-    }
+    if (rc == 0) rc = outfile_commit(&of, &err);
     if (rc != 0) {
-        if (tmp[0]) unlink(tmp);
+        outfile_abort(&of);
         return cli_error("gen", CLI_FAIL, "%s", err.msg);
     }
     return CLI_OK;

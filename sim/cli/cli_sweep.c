@@ -20,6 +20,7 @@
 #include "../../analysis/results.h"
 #include "../../analysis/sweep.h"
 #include "children.h"
+#include "../base/outfile.h"
 #include "cli.h"
 #include "fragsim_config.h"
 #include "../base/units.h"
@@ -191,8 +192,8 @@ static int collect_main(int argc, char **argv, const char *out, int quiet) {
                       &err) != 0)
         return cli_error("sweep", CLI_FAIL, "%s", err.msg);
     if (missing > 0)
-        return cli_error("sweep", CLI_FAIL, "%zu points have no results yet (status 'missing')",
-                         missing);
+        return cli_error("sweep", CLI_FAIL, "%zu points have no results (status 'missing', or "
+                         "'bad summary' naming the fault)", missing);
     return CLI_OK;
 }
 
@@ -333,9 +334,13 @@ int cli_sweep(int argc, char **argv) {
             goto out;
         }
         if (realpath(out, abs_out) == NULL) snprintf(abs_out, sizeof abs_out, "%s", out);
-        char tmp[PATH_MAX + 32];
-        snprintf(tmp, sizeof tmp, "%s.partial-%ld", emit, (long)getpid());
-        FILE *f = fopen(tmp, "w");
+        outfile of;
+        FILE *f = NULL;
+        int opened = outfile_open(&of, emit, &err) == 0, e = 0;
+        if (opened && (f = fdopen(of.fd, "w")) == NULL) {
+            e = errno;
+            close(of.fd);
+        }
         for (size_t i = 0; f != NULL && i < plan.npoints; i++) {
             if (sweep_repeats(&plan, i, fixed)) continue;
             if (build_point(&pts[i], &c, &plan, i, self, abs_out, &err) != 0) break;
@@ -345,9 +350,12 @@ int cli_sweep(int argc, char **argv) {
             }
             fputc('\n', f);
         }
-        if (f == NULL || fclose(f) != 0 || rename(tmp, emit) != 0) {
-            unlink(tmp);
-            rc = cli_error("sweep", CLI_FAIL, "cannot write '%s': %s", emit, strerror(errno));
+        if (f != NULL && fflush(f) != 0) e = errno;
+        if (f != NULL && fclose(f) != 0 && e == 0) e = errno;
+        if (!opened || e != 0 || outfile_commit(&of, &err) != 0) {
+            if (opened) outfile_abort(&of);
+            rc = e ? cli_error("sweep", CLI_FAIL, "cannot write '%s': %s", emit, strerror(e))
+                   : cli_error("sweep", CLI_FAIL, "%s", err.msg);
         } else {
             if (!quiet)
                 printf("%zu command lines in %s; run them (parallel < %s), then:\n"

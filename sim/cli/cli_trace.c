@@ -12,6 +12,7 @@
 #include "../../analysis/trace_stats.h"
 #include "../../traces/trace_binary.h"
 #include "../../traces/trace_text.h"
+#include "../base/outfile.h"
 #include "cli.h"
 #include "../base/units.h"
 
@@ -97,19 +98,13 @@ static int trace_convert(int argc, char **argv) {
     int binary = to ? strcmp(to, "binary") == 0 : strcmp(tr.ops->name, "binary") != 0;
 
     /* Written beside the target and renamed at the end: never half a file. */
-    char tmp[1100] = "";
-    int fd = STDOUT_FILENO;
-    if (strcmp(out, "-") != 0) {
-        snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            trace_close(&tr);
-            return cli_error("trace convert", CLI_FAIL, "cannot create '%s': %s", out,
-                             strerror(errno));
-        }
+    outfile of;
+    if (outfile_open(&of, out, &err) != 0) {
+        trace_close(&tr);
+        return cli_error("trace convert", CLI_FAIL, "%s", err.msg);
     }
     outbuf ob;
-    int rc = outbuf_open(&ob, fd, strcmp(out, "-") == 0 ? "standard output" : out, &err);
+    int rc = outbuf_open(&ob, of.fd, of.name, &err);
     if (rc == 0) {
         trace_binary_writer *w = NULL;
         if (binary) {
@@ -129,10 +124,9 @@ static int trace_convert(int argc, char **argv) {
         if (outbuf_close(&ob, rc < 0 ? NULL : &err) != 0) rc = -1;
     }
     trace_close(&tr);
-    if (rc == 0 && tmp[0] && rename(tmp, out) != 0)
-        rc = fs_errf(&err, "cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
+    if (rc == 0) rc = outfile_commit(&of, &err);
     if (rc != 0) {
-        if (tmp[0]) unlink(tmp);
+        outfile_abort(&of);
         return cli_error("trace convert", CLI_FAIL, "%s", err.msg);
     }
     return CLI_OK;

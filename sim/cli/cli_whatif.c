@@ -237,7 +237,7 @@ int cli_whatif(int argc, char **argv) {
     const char *format = r.format, *config = r.config, *out = r.out;
     int progress = r.progress, quiet = r.quiet;
     const char *trace;
-    int rc_trace = cli_replayed_trace("whatif", "remedy", argc, argv, optind, &g, &trace);
+    int rc_trace = cli_replayed_trace("whatif", "remedy", argc, argv, optind, &g, r.format, &trace);
     if (rc_trace >= 0) return rc_trace;
     fs_err err;
     gen_params gp;

@@ -197,7 +197,15 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
         if (engine_apply(e, &ev, err) != 0) {
             char where[600];
             tr->ops->where(tr, where, sizeof where);
-            return fs_err_prefix(err, "%s", where);
+            fs_err_prefix(err, "%s", where);
+            if (!e->out_of_memory) return -1;
+            /* The allocator under test is exhausted: that point is the
+             * result.  One last sample there (best effort: it may need
+             * what is gone), then the summary of the series so far. */
+            snprintf(sum->stopped, sizeof sum->stopped, "%s", err->msg);
+            fs_err ignored;
+            on_sample(rs, e, &ignored);
+            break;
         }
         if ((e->c.events & 0xffff) == 0 && rs->cfg->progress) {
             uint64_t rss = 0;
@@ -205,7 +213,15 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
             progress(rs, e, rss, 0);
         }
     }
-    if (rc < 0 || engine_finish(e, err) != 0) return -1;
+    if (rc < 0 && !sum->stopped[0]) return -1;
+    if (!sum->stopped[0] && engine_finish(e, err) != 0) {
+        if (!e->started) { /* "the trace has no events": say which trace */
+            char where[600];
+            tr->ops->where(tr, where, sizeof where);
+            fs_err_prefix(err, "%s", where);
+        }
+        return -1;
+    }
     sample_peaks_ratios(&rs->peaks, &sum->peak);
     sample_means_row(&rs->means, &sum->mean);
     sum->trace_digest = digest;
@@ -235,6 +251,11 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     engine e = {0};
     size_t nopen = 0;
     int rc = -1, engine_ready = 0;
+    /* Address space held back for writing the results when the allocator
+     * under test exhausts the process's (RLIMIT_AS): released before the
+     * files are finished, so their buffers can still be mapped. */
+    const size_t reserve_bytes = (size_t)4 << 20;
+    void *reserve = NULL;
 
     if (!(cfg->sample_interval > 0))
         return fs_errf(err, "--sample-interval must be more than 0 seconds");
@@ -318,6 +339,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     }
 
     if (results_dir_begin(&rd, cfg->out_dir, RESULTS_RUN, cfg->force, err) != 0) goto done;
+    reserve = emem_map(reserve_bytes);
     rs.dir = rd.partial;
     for (; nopen < NWRITERS; nopen++)
         if (writers[nopen]->open(&rs.wstate[nopen], rd.partial, err) != 0) goto done;
@@ -393,11 +415,14 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     rs.wall_start = now_s();
     int replayed = replay(&rs, &tr, &e, err);
     if (rs.virtual_clock) vclock_virtual_end();
+    emem_unmap(reserve, reserve_bytes);
+    reserve = NULL;
     if (replayed != 0) goto done;
     /* The size classes at the end; page maps asked for after the trace's
      * end cannot be drawn, and the user is told so. */
     char label[32];
-    if (snapshot_bins(rd.partial, snapshot_label(sum->trace_duration, label), &e, err) != 0)
+    if (!sum->stopped[0] &&
+        snapshot_bins(rd.partial, snapshot_label(sum->trace_duration, label), &e, err) != 0)
         goto done;
     progress(&rs, &e, sum->final.used_memory_rss, 1);
     if (cfg->progress) fputc('\n', stderr);
@@ -416,6 +441,9 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         }
     if (results_dir_commit(&rd, err) != 0) goto done;
     rc = 0;
+    if (sum->stopped[0])
+        fprintf(stderr, "fragsim run: stopped: %s; the series up to that point is in %s/ "
+                "(summary.json says why)\n", sum->stopped, cfg->out_dir);
     if (cfg->print_info) {
         outbuf ob;
         if (outbuf_open(&ob, STDOUT_FILENO, "standard output", NULL) == 0) {
@@ -438,6 +466,7 @@ done:
         if (rs.shards_open) shards_close(&rs.shards, NULL);
         results_dir_abort(&rd);
     }
+    emem_unmap(reserve, reserve_bytes);
     if (engine_ready) engine_destroy(&e);
     sample_peaks_free(&rs.peaks);
     trace_close(&tr);
