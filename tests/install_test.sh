@@ -26,7 +26,7 @@ done
     >"$w/out.txt" 2>"$w/err.txt") || { cat "$w/err.txt" >&2; fail "installed fragsim run failed"; }
 [ -s "$w/somewhere/summary.json" ] || fail "no somewhere/summary.json"
 grep -q '^used_memory_rss:' "$w/out.txt" || fail "no INFO block on stdout"
-"$p/bin/fragsim" allocators | grep -q "^jemalloc  *$p/libexec/fragsim/fragsim-jemalloc\$" ||
+"$p/bin/fragsim" allocators | grep -q "^jemalloc .* $p/libexec/fragsim/fragsim-jemalloc\$" ||
     fail "fragsim allocators does not name the installed worker"
 
 # A front end copied on its own: FRAGSIM_LIBEXECDIR names the workers; without
