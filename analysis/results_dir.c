@@ -156,6 +156,14 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
     if (stat(rd->path, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return fs_errf(err, "'%s' exists and is not a directory: choose another -o", path);
+        /* Run directories with no comparison, sweep or what-if around them
+         * are several results, not one: never replaced, --force or not. */
+        results_kind there;
+        int nsub, what = classify(rd->path, &there, &nsub);
+        if (what == 2 && nsub > 0 && remove_results(rd->path, 1, 1) == 0)
+            return fs_errf(err, "'%s' holds fragsim results (%d directories) but no whole "
+                           "run, compare, sweep or whatif: fragsim replaces only one earlier "
+                           "result; choose another -o", path, nsub);
         if (remove_results(rd->path, 1, 0) != 0)
             return fs_errf(err, "'%s' exists and holds files fragsim did not write: choose "
                            "another -o (fragsim only replaces its own results directories)",
@@ -164,8 +172,6 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
          * loop of changing an option and looking again); another command's
          * result, say one run over a comparison's many, is replaced only
          * when the user says so. */
-        results_kind there;
-        int nsub, what = classify(rd->path, &there, &nsub);
         if (!force && what == 1 && there != kind) {
             static const char *const parts[][2] = {{"", ""}, {" allocator", " allocators"},
                                                    {" point", " points"}, {" remedy", " remedies"}};
@@ -175,10 +181,6 @@ int results_dir_begin(results_dir *rd, const char *path, results_kind kind, int 
                            "another -o, or give --force to replace it", path,
                            results_kind_name(there), count, results_kind_name(kind));
         }
-        if (!force && what == 2)
-            return fs_errf(err, "'%s' holds fragsim results (%d directories) but no whole "
-                           "run, compare, sweep or whatif: choose another -o, or give --force "
-                           "to replace it", path, nsub);
     }
     char tmp[1024], base_buf[1024];
     snprintf(tmp, sizeof tmp, "%s", rd->path);

@@ -109,7 +109,7 @@ static void expect_refused(const char *name, results_kind kind, const char *says
     results_dir_abort(&rd);
 }
 
-Test(results_dir, sweeps_whatifs_and_loose_runs_need_force) {
+Test(results_dir, sweeps_and_whatifs_need_force_loose_runs_are_never_replaced) {
     make("S/points.csv", "id,hz\np0001,1\np0002,10\n");
     make("S/p0001/series.csv", "virtual_time\n0\n");
     make("S/p0002/series.csv", "virtual_time\n0\n");
@@ -128,7 +128,11 @@ Test(results_dir, sweeps_whatifs_and_loose_runs_need_force) {
         if (k != RESULTS_WHATIF) expect_refused("W", (results_kind)k, "holds a whatif result (1 remedy)");
         if (k != RESULTS_COMPARE) expect_refused("C", (results_kind)k, "holds a compare result (1 allocator)");
         if (k != RESULTS_RUN) expect_refused("R", (results_kind)k, "holds a run result");
-        expect_refused("L", (results_kind)k, "no whole run, compare, sweep or whatif");
+        /* Loose runs are several results: refused even with --force. */
+        for (int force = 0; force <= 1; force++) {
+            cr_assert_eq(results_dir_begin(&rd, tu_path(dir, "L"), (results_kind)k, force, &err), -1);
+            cr_assert(strstr(err.msg, "no whole run, compare, sweep or whatif") != NULL, "%s", err.msg);
+        }
         /* The same command over its own earlier result: no question. */
         cr_assert_eq(results_dir_begin(&rd, tu_path(dir, name[k]), (results_kind)k, 0, &err), 0,
                      "%s over %s: %s", results_kind_name((results_kind)k), name[k], err.msg);
