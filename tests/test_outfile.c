@@ -201,7 +201,12 @@ Test(outfile, directory_of_earlier_runs_is_not_emptied) {
     tu_result r = fragsim((const char *const[]){"run", "in.trace", "-o", "results", "-q",
                                                 "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 1, "%s", r.err);
-    EXPECT(r.err, "holds files fragsim did not write");
+    EXPECT(r.err, "holds fragsim results (2 directories) but no whole run");
+    tu_result_free(&r);
+    /* Not with --force either. */
+    r = fragsim((const char *const[]){"run", "in.trace", "-o", "results", "--force", "-q",
+                                      "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 1, "%s", r.err);
     tu_result_free(&r);
     cr_assert(tu_exists(tu_path(dir, "results/a/series.csv")));
     cr_assert(tu_exists(tu_path(dir, "results/b/series.csv")));
