@@ -121,8 +121,13 @@ static void virtual_equals_real_time(const char *allocator, int has_purged) {
 Test(clock, jemalloc_virtual_equals_real_time) { virtual_equals_real_time("jemalloc", 1); }
 Test(clock, mimalloc_virtual_equals_real_time) { virtual_equals_real_time("mimalloc", 0); }
 
-/* Two virtual runs: the same bytes resident and purged at every sample. */
-static void deterministic(const char *allocator) {
+/* Two virtual runs: the same bytes resident and purged at every sample.
+ * rss_slack: the process RSS may differ by this much (mimalloc: one page;
+ * it picks its segments' address hint from its own random numbers, seeded
+ * by getrandom whatever the address randomisation, so now and then one
+ * page more or less is touched at start; everything the allocator counts
+ * stays identical). */
+static void deterministic(const char *allocator, double rss_slack) {
     run_workload(allocator, "a", NULL);
     run_workload(allocator, "b", NULL);
     tu_csv a, b;
@@ -134,7 +139,8 @@ static void deterministic(const char *allocator) {
     for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
         for (size_t i = 0; i < a.nrows; i++) {
             double x = tu_csv_get(&a, i, cols[k]), y = tu_csv_get(&b, i, cols[k]);
-            cr_assert(x == y || (isnan(x) && isnan(y)), "%s %s at t=%.1f: %.0f against %.0f",
+            double slack = k == 0 ? rss_slack : 0;
+            cr_assert(fabs(x - y) <= slack || (isnan(x) && isnan(y)), "%s %s at t=%.1f: %.0f against %.0f",
                       allocator, cols[k], tu_csv_get(&a, i, "virtual_time"), x, y);
         }
     char *json = tu_read_file(tu_path(dir, "a/summary.json"), NULL);
@@ -147,8 +153,8 @@ static void deterministic(const char *allocator) {
     tu_csv_free(&b);
 }
 
-Test(clock, jemalloc_runs_are_identical) { deterministic("jemalloc"); }
-Test(clock, mimalloc_runs_are_identical) { deterministic("mimalloc"); }
+Test(clock, jemalloc_runs_are_identical) { deterministic("jemalloc", 0); }
+Test(clock, mimalloc_runs_are_identical) { deterministic("mimalloc", (double)sysconf(_SC_PAGESIZE)); }
 
 /* jemalloc-bg-thread yes (Redis's default) on the virtual clock: the
  * engine steps the real thread at its own deadlines.  Against the real
