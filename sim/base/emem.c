@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Debug mode (the sanitizer build, FRAGSIM_EMEM_DEBUG): every region and
+/* Debug mode (-DFRAGSIM_EMEM_DEBUG=ON, with the sanitizer): every region and
  * small object comes from malloc at its exact size, so AddressSanitizer sees
  * an overflow of a reader's buffer, which inside a page-rounded mapping or a
  * size class it could not.  The figures then count that memory in the heap:

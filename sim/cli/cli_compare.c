@@ -178,18 +178,21 @@ int cli_compare(int argc, char **argv) {
         const char *name = entries[n].allocator, *backend = variants[n].backend;
         for (size_t i = 0; i < n; i++)
             if (strcmp(entries[i].allocator, name) == 0) {
+                /* name points into entries: say it before freeing them. */
+                int rc = cli_error("compare", CLI_USAGE, "allocator '%s' is listed twice (name "
+                                   "the variants of one allocator: NAME=ALLOCATOR:OPTIONS)", name);
                 free(entries);
                 free(variants);
-                return cli_error("compare", CLI_USAGE, "allocator '%s' is listed twice (name "
-                                 "the variants of one allocator: NAME=ALLOCATOR:OPTIONS)", name);
+                return rc;
             }
         char worker[PATH_MAX];
         if (strncmp(backend, "preload:", 8) != 0 &&
             (strchr(backend, '/') != NULL || cli_worker_path(backend, worker, sizeof worker) != 0)) {
+            int rc = cli_error("compare", CLI_USAGE, "allocator '%s' is not in this build (built: "
+                               "%s; or preload:PATH.so)", backend, FRAGSIM_BACKENDS);
             free(entries);
             free(variants);
-            return cli_error("compare", CLI_USAGE, "allocator '%s' is not in this build (built: %s; "
-                             "or preload:PATH.so)", backend, FRAGSIM_BACKENDS);
+            return rc;
         }
         n++;
     }
