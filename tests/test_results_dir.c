@@ -30,7 +30,7 @@ static tu_result fragsim(const char *const *args) {
 /* The lost-results case: a run pointed at a comparison's directory. */
 Test(results_dir, run_onto_a_compare_is_refused_and_force_replaces_it) {
     tu_result r = fragsim((const char *[]){"compare", "--preset", "seed-blog", "--keys", "1000",
-                                           "--allocators", "glibc,jemalloc", "-o", "X", "-q",
+                                           "--allocators", "mimalloc,jemalloc", "-o", "X", "-q",
                                            "--no-progress", NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     tu_result_free(&r);
@@ -49,7 +49,7 @@ Test(results_dir, run_onto_a_compare_is_refused_and_force_replaces_it) {
     cr_assert_str_eq(after, table);
     free(after);
     cr_assert(tu_exists(tu_path(dir, "X/jemalloc/series.csv")));
-    cr_assert(tu_exists(tu_path(dir, "X/glibc/summary.json")));
+    cr_assert(tu_exists(tu_path(dir, "X/mimalloc/summary.json")));
 
     /* A sweep onto it as well. */
     r = fragsim((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "500", "--grid",
