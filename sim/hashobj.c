@@ -61,7 +61,7 @@ uint32_t ho_find(const hashobj *h, const char *name, uint32_t len) {
     for (uint32_t p = name_hash(name, len) & mask;; p = (p + 1) & mask) {
         uint32_t w = h->idx[p];
         if (w == 0) return HO_NONE;
-        if (h->f[w - 1].len == len && memcmp(ho_name(h, w - 1), name, len) == 0) return w - 1;
+        if (h->f[w - 1].len == len && (len == 0 || memcmp(ho_name(h, w - 1), name, len) == 0)) return w - 1;
     }
 }
 
@@ -110,7 +110,7 @@ static int names_reserve(hashobj *h, uint32_t len) {
     if (p == NULL) return -1;
     uint32_t at = 0;
     for (uint32_t i = 0; i < h->nfields; i++) {
-        memcpy(p + at, ho_name(h, i), h->f[i].len);
+        if (h->f[i].len > 0) memcpy(p + at, ho_name(h, i), h->f[i].len);
         h->f[i].name = at;
         at += h->f[i].len;
     }
