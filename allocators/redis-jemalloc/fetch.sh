@@ -15,17 +15,19 @@
 set -eu
 
 dest=${1:?usage: fetch.sh DEST}
-redis_dir=$dest/redis-7.0.15
-jemalloc_dir=$dest/jemalloc-5.3.0
-if [ -f "$redis_dir/deps/jemalloc/configure.ac" ] && [ -f "$jemalloc_dir/configure.ac" ]; then
+if [ -f "$dest/redis-7.0.15/deps/jemalloc/configure.ac" ] && [ -f "$dest/jemalloc-5.3.0/configure.ac" ]; then
     exit 0
 fi
 for tool in apt-get dpkg-source; do
     command -v "$tool" >/dev/null 2>&1 || { echo "fetch.sh: $tool not found (apt-get install dpkg-dev)" >&2; exit 1; }
 done
 
+# Absolute from here on: the unpacking below runs inside $dest, so a
+# relative DEST (as CI passes it) must not be resolved twice.
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
+redis_dir=$dest/redis-7.0.15
+jemalloc_dir=$dest/jemalloc-5.3.0
 apt=$dest/apt
 rm -rf "$apt"
 mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/parts"
