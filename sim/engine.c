@@ -12,9 +12,9 @@ int engine_expiry_parse(const char *name, engine_expiry *x, fs_err *err) {
     uint32_t ns;
     int r;
     if (strcmp(name, "exact") == 0) *x = ENGINE_EXPIRY_EXACT;
-    else if ((r = rx_parse_cost(name, &ns, err)) == 1) *x = ENGINE_EXPIRY_REDIS;
+    else if ((r = rx_parse_cost(name, &ns, NULL, err)) == 1) *x = ENGINE_EXPIRY_REDIS;
     else if (r < 0) return -1;
-    else return fs_errf(err, "--expiry '%s': expected exact, redis or redis:US", name);
+    else return fs_errf(err, "--expiry '%s': expected exact, redis, redis:US or redis:US:SEED", name);
     return 0;
 }
 
@@ -41,7 +41,8 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     e->last_sample_us = INT64_MIN;
     om_init(&e->om, cfg->object_model);
     e->last_turn_us = INT64_MIN;
-    if (rx_init(&e->rx, cfg->expire_key_ns, cfg->expire_effort, err) != 0) return -1;
+    if (rx_init(&e->rx, cfg->expire_key_ns, cfg->expire_hash_seed, cfg->expire_effort, err) != 0)
+        return -1;
     rng_seed(&e->ev_rng, EV_SEED);
     defrag_init(&e->df, &cfg->defrag, be);
     if (cfg->nheaps > 1) {

@@ -101,6 +101,7 @@ typedef struct engine_config {
     engine_expiry expiry;       /* ENGINE_EXPIRY_EXACT (0) or _REDIS */
     uint32_t expire_key_ns;     /* redis expiry: CPU per key the cycle looks at;
                                    0: RX_KEY_NS (redis_expire.h) */
+    uint32_t expire_hash_seed;  /* redis expiry: the expires dict's bucket order */
     int expire_effort;          /* active-expire-effort, 1-10; 0: 1 */
     uint64_t maxmemory;         /* used_memory limit before writes; 0: none (evict.h) */
     redis_policy maxmemory_policy;

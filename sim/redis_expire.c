@@ -9,8 +9,9 @@
 
 #define DICT_INITIAL 4 /* DICT_HT_INITIAL_SIZE */
 
-int rx_init(rx_state *x, uint32_t key_ns, int effort, fs_err *err) {
+int rx_init(rx_state *x, uint32_t key_ns, uint32_t hash_seed, int effort, fs_err *err) {
     memset(x, 0, sizeof *x);
+    x->hash_seed = hash_seed;
     if (effort == 0) effort = 1;
     if (effort < 1 || effort > 10)
         return fs_errf(err, "active-expire-effort %d: expected 1 to 10", effort);
@@ -26,8 +27,17 @@ void rx_destroy(rx_state *x) {
     x->bucket = x->next = NULL;
 }
 
+/* A key's bucket.  Seed 0 takes the keyspace's hash as it is; another seed
+ * passes it through a bijective 32-bit mix first (murmur3's finalizer), a
+ * different order of the keys over the buckets, as a server's SipHash seed,
+ * drawn at random when it starts, gives each server its own. */
 static uint64_t bucket_of(const engine *e, uint32_t slot, uint64_t size) {
-    return ks_get(&e->ks, slot)->hash & (size - 1);
+    uint32_t h = ks_get(&e->ks, slot)->hash;
+    if (e->rx.hash_seed != 0) {
+        h ^= e->rx.hash_seed;
+        h ^= h >> 16, h *= 0x85ebca6bu, h ^= h >> 13, h *= 0xc2b2ae35u, h ^= h >> 16;
+    }
+    return h & (size - 1);
 }
 
 /* A new bucket array of `size` with every key moved in; keys are taken
@@ -173,16 +183,25 @@ void rx_cycle(engine *e, rx_kind kind) {
     x->stale_perc = current * 0.05 + x->stale_perc * 0.95;
 }
 
-int rx_parse_cost(const char *name, uint32_t *key_ns, fs_err *err) {
+int rx_parse_cost(const char *name, uint32_t *key_ns, uint32_t *hash_seed, fs_err *err) {
     *key_ns = 0;
+    if (hash_seed != NULL) *hash_seed = 0;
     if (strncmp(name, "redis", 5) != 0 || (name[5] != '\0' && name[5] != ':')) return 0;
     if (name[5] == '\0') return 1;
     char *end;
     double us = strtod(name + 6, &end);
-    if (end == name + 6 || *end != '\0' || !(us > 0) || us > 1000)
+    if (end == name + 6 || (*end != '\0' && *end != ':') || !(us > 0) || us > 1000)
         return fs_errf(err, "--expiry '%s': expected redis:US, the CPU microseconds a key "
                        "checked costs (above 0, at most 1000)", name);
     *key_ns = (uint32_t)(us * 1000 + 0.5);
     if (*key_ns == 0) *key_ns = 1;
+    if (*end == ':') {
+        const char *s = end + 1;
+        unsigned long long seed = strtoull(s, &end, 10);
+        if (end == s || *end != '\0' || *s == '-' || *s == '+' || seed > UINT32_MAX)
+            return fs_errf(err, "--expiry '%s': expected redis:US:SEED, SEED a hash seed "
+                           "from 0 to %u", name, UINT32_MAX);
+        if (hash_seed != NULL) *hash_seed = (uint32_t)seed;
+    }
     return 1;
 }

@@ -72,6 +72,7 @@ typedef struct rx_state {
     int64_t last_fast_us;
     double stale_perc;       /* stat_expired_stale_perc: a running fraction */
     uint32_t key_ns;
+    uint32_t hash_seed;      /* the buckets' order (bucket_of); 0: the keyspace's hash */
     int effort;              /* active-expire-effort, 1-10 */
     /* statistics */
     uint64_t sampled, cycles_slow, cycles_fast, time_cap_reached;
@@ -80,8 +81,9 @@ typedef struct rx_state {
 
 struct engine;
 
-/* key_ns 0: RX_KEY_NS; effort 0: 1.  Returns 0, or -1 with err. */
-int rx_init(rx_state *x, uint32_t key_ns, int effort, fs_err *err);
+/* key_ns 0: RX_KEY_NS; hash_seed: bucket_of in redis_expire.c; effort 0: 1.
+ * Returns 0, or -1 with err. */
+int rx_init(rx_state *x, uint32_t key_ns, uint32_t hash_seed, int effort, fs_err *err);
 void rx_destroy(rx_state *x);
 
 /* The key in slot got a TTL (it enters the expires dict) / lost it or is
@@ -94,10 +96,11 @@ void rx_cycle(struct engine *e, rx_kind kind);
 /* The cron's tryResizeHashTables for the expires dict.  Returns 0 or -1. */
 int rx_cron_resize(struct engine *e, fs_err *err);
 
-/* Parses "redis" or "redis:US" (US: CPU microseconds per key looked at,
- * above 0 and at most 1000) into *key_ns (0 for plain "redis").  Returns 1
- * when name is one of those, 0 when it is not "redis..." at all, -1 with
- * err when the cost is malformed. */
-int rx_parse_cost(const char *name, uint32_t *key_ns, fs_err *err);
+/* Parses "redis", "redis:US" or "redis:US:SEED" (US: CPU microseconds per
+ * key looked at, above 0 and at most 1000; SEED: the expires dict's bucket
+ * order, 0 to 2^32-1) into *key_ns (0 for plain "redis") and *hash_seed
+ * (may be NULL; 0 when not given).  Returns 1 when name is one of those, 0
+ * when it is not "redis..." at all, -1 with err when malformed. */
+int rx_parse_cost(const char *name, uint32_t *key_ns, uint32_t *hash_seed, fs_err *err);
 
 #endif

@@ -2,6 +2,7 @@
  * (sim/redis_expire.h), on the plain-malloc test backend. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sim/engine.h"
@@ -14,13 +15,16 @@
 static engine eng;
 static void *be_state;
 
-static void start_cost(int64_t tick_us, uint32_t key_ns) {
+static void start_seeded(int64_t tick_us, uint32_t key_ns, uint32_t hash_seed) {
     fs_err err;
     cr_assert_eq(test_backend.init(&be_state, &err), 0);
     engine_config cfg = {.sample_interval_us = S(1000), .tick_interval_us = tick_us,
-                         .expiry = ENGINE_EXPIRY_REDIS, .expire_key_ns = key_ns};
+                         .expiry = ENGINE_EXPIRY_REDIS, .expire_key_ns = key_ns,
+                         .expire_hash_seed = hash_seed};
     cr_assert_eq(engine_init(&eng, &test_backend, be_state, &cfg, &err), 0);
 }
+
+static void start_cost(int64_t tick_us, uint32_t key_ns) { start_seeded(tick_us, key_ns, 0); }
 
 static void start(int64_t tick_us) { start_cost(tick_us, 0); }
 
@@ -141,14 +145,24 @@ Test(redis_expire, the_expires_dict_grows_and_the_cron_shrinks_it) {
 Test(redis_expire, costs) {
     start(0);
     fs_err err;
-    uint32_t ns;
-    cr_assert_eq(rx_parse_cost("redis", &ns, &err), 1);
+    uint32_t ns, seed;
+    cr_assert_eq(rx_parse_cost("redis", &ns, &seed, &err), 1);
     cr_assert_eq(ns, 0);
-    cr_assert_eq(rx_parse_cost("redis:2.5", &ns, &err), 1);
+    cr_assert_eq(seed, 0);
+    cr_assert_eq(rx_parse_cost("redis:2.5", &ns, &seed, &err), 1);
     cr_assert_eq(ns, 2500);
-    cr_assert_eq(rx_parse_cost("redis:0", &ns, &err), -1);
-    cr_assert_eq(rx_parse_cost("redis:x", &ns, &err), -1);
-    cr_assert_eq(rx_parse_cost("exact", &ns, &err), 0);
+    cr_assert_eq(seed, 0);
+    cr_assert_eq(rx_parse_cost("redis:2.5:4294967295", &ns, &seed, &err), 1);
+    cr_assert_eq(ns, 2500);
+    cr_assert_eq(seed, 4294967295u);
+    cr_assert_eq(rx_parse_cost("redis:0", &ns, &seed, &err), -1);
+    cr_assert_eq(rx_parse_cost("redis:x", &ns, &seed, &err), -1);
+    cr_assert_eq(rx_parse_cost("redis:4:", &ns, &seed, &err), -1);
+    cr_assert_eq(rx_parse_cost("redis:4:-1", &ns, &seed, &err), -1);
+    cr_assert_eq(rx_parse_cost("redis:4:7x", &ns, &seed, &err), -1);
+    cr_assert_eq(rx_parse_cost("redis:4:4294967296", &ns, &seed, &err), -1);
+    cr_assert(strstr(err.msg, "SEED") != NULL, "%s", err.msg);
+    cr_assert_eq(rx_parse_cost("exact", &ns, &seed, &err), 0);
     engine_expiry x;
     cr_assert_eq(engine_expiry_parse("redis:3", &x, &err), 0);
     cr_assert_eq(x, ENGINE_EXPIRY_REDIS);
@@ -162,4 +176,35 @@ Test(redis_expire, names) {
     cr_assert_eq(x, ENGINE_EXPIRY_REDIS);
     cr_assert_eq(engine_expiry_parse("lazy", &x, &err), -1);
     cr_assert_str_eq(engine_expiry_name(ENGINE_EXPIRY_EXACT), "exact");
+}
+
+/* Which keys of a dict over the slow cycle's budget stay after one cycle:
+ * the cycle walks buckets in order, so the seed (the bucket order) picks
+ * them, and about as many go whatever the seed. */
+static int survivors(uint32_t seed, char *alive, int n) {
+    start_seeded(S(0.1), 4000, seed); /* hz 10; 4 us a key: ~6,000 keys a cycle */
+    set_keys(S(0), "k", n, S(1));
+    apply(S(1.15), TRACE_OP_SET, "tick", 100, NOTTL); /* past the TTLs, one tick */
+    int left = 0;
+    char k[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        alive[i] = (char)present(k);
+        left += alive[i];
+    }
+    engine_destroy(&eng);
+    cr_assert_eq(test_counts.live_bytes, 0);
+    return left;
+}
+
+Test(redis_expire, the_hash_seed_orders_the_buckets) {
+    enum { N = 20000 };
+    static char a[N], b[N];
+    int left0 = survivors(0, a, N), left7 = survivors(7, b, N);
+    int differ = 0;
+    for (int i = 0; i < N; i++) differ += a[i] != b[i];
+    cr_assert(left0 > 0 && left0 < N, "one cycle removes some keys, not all: %d left", left0);
+    cr_assert(abs(left0 - left7) < N / 20, "about as many keys go: %d and %d left", left0, left7);
+    cr_assert_gt(differ, N / 10, "other keys go with another seed (%d differ)", differ);
+    start(0); /* for the suite's teardown */
 }

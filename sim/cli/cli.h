@@ -258,7 +258,9 @@ void cli_remedy_argv(const cli_remedy_opts *o, const char **argv, int *m);
     "                        TTL) or redis (when touched, or found by Redis 7.0's\n" \
     "                        active expire cycles, slow on the cron tick, fast\n" \
     "                        on event-loop turns); redis:US: a key checked costs\n" \
-    "                        US microseconds of CPU (default 4)\n" \
+    "                        US microseconds of CPU (default 4); redis:US:SEED:\n" \
+    "                        the expires dict's buckets in the order of hash\n" \
+    "                        seed SEED (a server draws its own at start; 0)\n" \
     "  --maxmemory SIZE, --maxmemory-policy NAME, --maxmemory-samples N\n" \
     "                        before each write over maxmemory (used_memory), keys\n" \
     "                        are evicted as Redis does, or with noeviction the\n" \

@@ -122,7 +122,7 @@ int cli_redis_layers_apply(const cli_redis_opts *o, const char *preset, const ge
     const char *from = o->activedefrag_from ? o->activedefrag_from
                        : out->activedefrag_from[0] ? out->activedefrag_from : "0";
     if (om_kind_parse(om, &out->om, err) != 0 || engine_expiry_parse(ex, &out->ex, err) != 0 ||
-        rx_parse_cost(ex, &out->expire_key_ns, err) < 0 ||
+        rx_parse_cost(ex, &out->expire_key_ns, &out->expire_hash_seed, err) < 0 ||
         defrag_hint_parse(o->defrag_hint ? o->defrag_hint : "auto", &out->hint, err) != 0)
         return -1;
     if (units_parse_double(from, &out->activedefrag_at) != 0 || !(out->activedefrag_at >= 0) ||

@@ -15,6 +15,7 @@ typedef struct cli_redis_layers {
     om_kind om;
     engine_expiry ex;
     uint32_t expire_key_ns;    /* --expiry redis:US; 0: the default */
+    uint32_t expire_hash_seed; /* --expiry redis:US:SEED; 0: the default */
     defrag_hint_kind hint;
     double activedefrag_at;
     int hz_set;                /* the preset or --config set hz */

@@ -244,6 +244,7 @@ int cli_run(int argc, char **argv) {
     cfg.object_model = lay.om;
     cfg.expiry = lay.ex;
     cfg.expire_key_ns = lay.expire_key_ns;
+    cfg.expire_hash_seed = lay.expire_hash_seed;
     cfg.activedefrag_at = lay.activedefrag_at;
     cfg.defrag_hint = lay.hint;
     cfg.redis = &rconf;

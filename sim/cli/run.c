@@ -15,6 +15,7 @@
 #include "../base/vclock.h"
 #include "../base/emem.h"
 #include "../base/procmem.h"
+#include "../redis_expire.h"
 #include "../snapshot.h"
 #include "../base/units.h"
 
@@ -296,7 +297,11 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     sum->fill_on_miss = cfg->fill_on_miss;
     sum->transform = cfg->transform;
     snprintf(sum->object_model, sizeof sum->object_model, "%s", om_kind_name(cfg->object_model));
-    if (cfg->expiry == ENGINE_EXPIRY_REDIS && cfg->expire_key_ns != 0)
+    if (cfg->expiry == ENGINE_EXPIRY_REDIS && cfg->expire_hash_seed != 0)
+        snprintf(sum->expiry, sizeof sum->expiry, "redis:%g:%u",
+                 (cfg->expire_key_ns ? cfg->expire_key_ns : RX_KEY_NS) / 1000.0,
+                 cfg->expire_hash_seed);
+    else if (cfg->expiry == ENGINE_EXPIRY_REDIS && cfg->expire_key_ns != 0)
         snprintf(sum->expiry, sizeof sum->expiry, "redis:%g", cfg->expire_key_ns / 1000.0);
     else
         snprintf(sum->expiry, sizeof sum->expiry, "%s", engine_expiry_name(cfg->expiry));
@@ -365,6 +370,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         .object_model = cfg->object_model,
         .expiry = cfg->expiry,
         .expire_key_ns = cfg->expire_key_ns,
+        .expire_hash_seed = cfg->expire_hash_seed,
         .expire_effort = cfg->redis != NULL ? cfg->redis->active_expire_effort : 1,
         .maxmemory = cfg->redis != NULL ? cfg->redis->maxmemory : 0,
         .maxmemory_policy = cfg->redis != NULL ? cfg->redis->maxmemory_policy : REDIS_POLICY_NOEVICTION,

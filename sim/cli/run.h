@@ -50,6 +50,7 @@ typedef struct run_config {
     om_kind object_model;   /* what each key allocates (objmodel.h) */
     engine_expiry expiry;   /* when keys past their TTL go (engine.h) */
     uint32_t expire_key_ns; /* redis expiry: CPU per key checked; 0: the default */
+    uint32_t expire_hash_seed; /* redis expiry: the expires dict's bucket order */
     double page_map_at[RUN_MAX_PAGE_MAPS]; /* virtual seconds, ascending: a page
                                    map (and size classes) at each (snapshot.h) */
     size_t npage_map_at;
