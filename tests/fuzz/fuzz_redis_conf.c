@@ -14,12 +14,18 @@
 #include "../../sim/redis_conf.h"
 #include "fuzz.h"
 
+static char conf_dir[] = "/tmp/fragsim-fuzz-conf-XXXXXX";
 static char conf_path[64];
 
+static void remove_dir(void) {
+    unlink(conf_path);
+    rmdir(conf_dir);
+}
+
 static void setup(void) {
-    char dir[] = "/tmp/fragsim-fuzz-conf-XXXXXX";
-    if (mkdtemp(dir) == NULL) abort();
-    snprintf(conf_path, sizeof conf_path, "%s/input.conf", dir);
+    if (mkdtemp(conf_dir) == NULL) abort();
+    snprintf(conf_path, sizeof conf_path, "%s/input.conf", conf_dir);
+    atexit(remove_dir);
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, STDIN_FILENO) < 0) abort();
     close(null);
