@@ -28,7 +28,11 @@ static int replay_file(const char *path) {
     size_t got;
     while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
-        if (n == cap) buf = realloc(buf, cap *= 2);
+        if (n == cap) {
+            uint8_t *more = realloc(buf, cap *= 2);
+            if (more == NULL) free(buf);
+            buf = more;
+        }
     }
     int bad = buf == NULL || ferror(f);
     fclose(f);
@@ -39,6 +43,7 @@ static int replay_file(const char *path) {
     }
     /* A copy of exactly the input's size, so that ASan sees a read past it. */
     uint8_t *exact = malloc(n ? n : 1);
+    if (exact == NULL) abort();
     memcpy(exact, buf, n);
     free(buf);
     LLVMFuzzerTestOneInput(exact, n);
@@ -79,9 +84,9 @@ int main(int argc, char **argv) {
         for (int k = 0; k < n; k++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], names[k]->d_name);
+            free(names[k]);
             if (replay_file(path) != 0) return 1;
             inputs++;
-            free(names[k]);
         }
         free(names);
     }
