@@ -100,6 +100,12 @@ static int add_run(rs_group *g, const char *dir, const char *label, fs_err *err)
     return 0;
 }
 
+/* A row's status says its run left results: it finished ("ok") or ran
+ * until the allocator under test was exhausted ("oom"). */
+static int has_results(const char *status) {
+    return strcmp(status, "ok") == 0 || strcmp(status, "oom") == 0;
+}
+
 static int load_compare(rs_group *g, fs_err *err) {
     char path[1400];
     snprintf(path, sizeof path, "%s/summary.csv", g->dir);
@@ -107,7 +113,7 @@ static int load_compare(rs_group *g, fs_err *err) {
     int ca = table_col(&g->rows, "allocator"), cs = table_col(&g->rows, "status");
     if (ca < 0 || cs < 0) return fs_errf(err, "%s: no allocator and status columns", path);
     for (size_t i = 0; i < g->rows.nrows; i++) {
-        if (strcmp(table_str(&g->rows, i, cs), "ok") != 0) continue;
+        if (!has_results(table_str(&g->rows, i, cs))) continue;
         const char *a = table_str(&g->rows, i, ca);
         char sub[600], dir[1400];
         entry_dirname(a, sub, sizeof sub);
@@ -130,7 +136,7 @@ static int load_sweep(rs_group *g, fs_err *err) {
     g->naxes = cs - 1;
     size_t loaded = 0;
     for (size_t i = 0; i < g->rows.nrows && loaded < RS_MAX_SWEEP_RUNS; i++) {
-        if (strcmp(table_str(&g->rows, i, cs), "ok") != 0) continue;
+        if (!has_results(table_str(&g->rows, i, cs))) continue;
         char label[512], dir[1400];
         int n = snprintf(label, sizeof label, "%s", table_str(&g->rows, i, 0));
         for (int a = 1; a <= g->naxes && n > 0 && (size_t)n < sizeof label; a++)
@@ -167,7 +173,7 @@ static int load_whatif(rs_group *g, fs_err *err) {
         char name[256], dir[1400];
         whatif_run_dirname(i++, table_str(&g->rows, row, cr), name, sizeof name);
         snprintf(dir, sizeof dir, "%s/%s", g->dir, name);
-        if (strcmp(table_str(&g->rows, row, cs), "ok") != 0 || !has(dir, "series.csv")) continue;
+        if (!has_results(table_str(&g->rows, row, cs)) || !has(dir, "series.csv")) continue;
         if (add_run(g, dir, table_str(&g->rows, row, cr), err) != 0) return -1;
     }
     return 0;

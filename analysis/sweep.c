@@ -109,9 +109,22 @@ typedef struct point_row {
     const char *status;
     result_row result;
     int found;
+    int oom;     /* its summary.json says the allocator's exhaustion stopped it */
     int pareto;  /* on the front of defrag CPU against final RSS */
     char bad[400]; /* "bad summary: ..." when the point's summary.csv failed its check */
 } point_row;
+
+/* Whether the run in dir stopped on the exhaustion of the allocator under
+ * test: its summary.json then says why ("stopped"), and its row says "oom"
+ * when gathered by --collect, as the sweep that ran it said. */
+static int stopped_by_oom(const char *dir) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    char *text = result_read_file(path);
+    int oom = text != NULL && strstr(text, "\n  \"stopped\": \"") != NULL;
+    free(text);
+    return oom;
+}
 
 /* The row's field under the model's k-th name ("" when it has none): rows
  * are matched by column name, not by position. */
@@ -256,6 +269,7 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
             fs_err why;
             if (result_row_load(&r->result, pdir, &why) == 0) {
                 r->found = 1;
+                r->oom = stopped_by_oom(pdir);
             } else {
                 result_row_free(&r->result);
                 /* A summary that is there but damaged: this point is
@@ -265,7 +279,7 @@ int sweep_collect(const char *const *dirs, int ndirs, const char *out_dir,
             }
         }
         r->status = r->bad[0] && !r->found ? r->bad
-                    : status ? status[n] : r->found ? "ok" : "missing";
+                    : status ? status[n] : r->found ? (r->oom ? "oom" : "ok") : "missing";
         if (!r->found) (*missing)++;
         if (r->found && model == NULL) model = &r->result;
         n++;

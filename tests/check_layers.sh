@@ -10,7 +10,7 @@
 #   2 sim          the engine and its Redis models
 #   3 analysis     results, comparisons, reports
 #   4 sim/cli      one replay into a results directory, the command line
-#   5 tests bench  anything
+#   5 tests bench  anything (tests/fuzz too)
 # With --graph, prints every folder-to-folder edge with its count and
 # "ok" or "UPWARD" (the graph the README shows).  Exits 1 if any edge runs
 # upward or sideways, or names a path that is no file, naming the file and line.
@@ -26,7 +26,7 @@ layer() {
     sim) echo 2 ;;
     analysis) echo 3 ;;
     sim/cli) echo 4 ;;
-    tests|bench) echo 5 ;;
+    tests|tests/fuzz|bench) echo 5 ;;
     *) echo x ;;
     esac
 }
@@ -34,7 +34,7 @@ layer() {
 # One line per project include: "FILE LINE FROM TO", TO resolved against
 # the including file's folder, as the compiler's quoted search does.
 edges=$(for f in sim/base/*.[ch] sim/*.[ch] sim/cli/*.[ch] traces/*.[ch] allocators/*.[ch] \
-            analysis/*.[ch] tests/*.[ch] bench/*.[ch]; do
+            analysis/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] bench/*.[ch]; do
     [ -f "$f" ] || continue
     d=$(dirname "$f")
     grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../analysis/result_rows.h"
 #include "../sim/base/cleanup.h"
 #include "test_util.h"
 
@@ -30,12 +31,16 @@ static void teardown(void) {
 
 TestSuite(cleanup, .init = setup, .fini = teardown, .timeout = 300);
 
-static pid_t spawn_fragsim(const char *const *args) {
+/* fragsim with args in dir, its output on /dev/null; with an address-space
+ * limit of as_bytes (RLIMIT_AS, which its workers inherit) when not 0. */
+static pid_t spawn_limited(const char *const *args, rlim_t as_bytes) {
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         const char *argv[24] = {FRAGSIM_BIN};
         for (int i = 0; args[i] != NULL && i < 22; i++) argv[i + 1] = args[i];
+        struct rlimit rl = {as_bytes, as_bytes};
+        if (as_bytes != 0 && setrlimit(RLIMIT_AS, &rl) != 0) _exit(126);
         int null = open("/dev/null", O_RDWR);
         if (chdir(dir) != 0 || null < 0) _exit(126);
         dup2(null, 0);
@@ -49,6 +54,8 @@ static pid_t spawn_fragsim(const char *const *args) {
     }
     return pid;
 }
+
+static pid_t spawn_fragsim(const char *const *args) { return spawn_limited(args, 0); }
 
 static void sleep_s(double s) {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -204,6 +211,9 @@ Test(cleanup, remove_tree_removes_nested_directories_without_following_links) {
     cr_assert(tu_exists(tu_path(dir, "keep/k")), "followed a symbolic link");
 }
 
+/* An address-space limit that seed-blog's 200,000 keys exhaust on the way. */
+#define AS_LIMIT ((rlim_t)600000000)
+
 /* The allocator under test runs out of memory (an address-space limit):
  * that point is the result.  The series so far is kept, complete, with a
  * last sample at the moment it stopped, and summary.json says why; no
@@ -215,19 +225,10 @@ Test(cleanup, allocator_exhaustion_keeps_the_series_so_far) {
 #endif
     const char *allocators[] = {"glibc", "mimalloc", "jemalloc"};
     for (int i = 0; i < 3; i++) {
-        pid_t pid = fork();
-        cr_assert(pid >= 0);
-        if (pid == 0) {
-            struct rlimit rl = {600000000, 600000000};
-            int null = open("/dev/null", O_RDWR);
-            if (setrlimit(RLIMIT_AS, &rl) != 0 || chdir(dir) != 0 || null < 0) _exit(126);
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-            execl(FRAGSIM_BIN, FRAGSIM_BIN, "run", "--preset", "seed-blog", "--keys", "200000",
-                  "--allocator", allocators[i], "-o", "oom", "-q", "--no-progress", (char *)NULL);
-            _exit(127);
-        }
+        pid_t pid = spawn_limited((const char *[]){"run", "--preset", "seed-blog", "--keys", "200000",
+                                                   "--allocator", allocators[i], "-o", "oom", "-q",
+                                                   "--no-progress", NULL},
+                                  AS_LIMIT);
         cr_assert_eq(wait_exit(pid), 0, "%s", allocators[i]);
         cr_assert_eq(count_partial(dir), 0, "%s: a partial directory was left", allocators[i]);
         char *sum = tu_read_file(tu_path(dir, "oom/summary.json"), NULL);
@@ -245,4 +246,62 @@ Test(cleanup, allocator_exhaustion_keeps_the_series_so_far) {
         tu_csv_free(&c);
         tu_rmtree(tu_path(dir, "oom"));
     }
+}
+
+/* The status field of the first data row of a CSV file with a status
+ * column (malloc'd). */
+static char *first_status(const char *path) {
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text, "no %s", path);
+    char *save, *f[256], *status = NULL;
+    char *header = strtok_r(text, "\n", &save), *row = strtok_r(NULL, "\n", &save);
+    cr_assert(header != NULL && row != NULL, "%s: no data row", path);
+    int col = -1, n = csv_split(header, f, 256);
+    for (int k = 0; k < n; k++)
+        if (strcmp(f[k], "status") == 0) col = k;
+    cr_assert_geq(col, 0, "%s: no status column", path);
+    cr_assert_gt(csv_split(row, f, 256), col);
+    status = strdup(f[col]);
+    free(text);
+    return status;
+}
+
+/* A worker stopped by its allocator's exhaustion has its results, and its
+ * row says so: "oom", not "ok" (compare's and a sweep's tables said "ok"),
+ * in compare's summary.csv, a sweep's sweep.csv, and sweep --collect's,
+ * which reads the point's summary.json.  The report loads the run. */
+Test(cleanup, an_exhausted_worker_row_says_oom) {
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("AddressSanitizer's shadow memory cannot run under an address-space limit");
+#endif
+    pid_t pid = spawn_limited((const char *[]){"compare", "--preset", "seed-blog", "--keys", "200000",
+                                               "--allocators", "jemalloc", "-o", "cmp", "-q",
+                                               "--no-progress", NULL},
+                              AS_LIMIT);
+    cr_assert_eq(wait_exit(pid), 0, "an exhausted allocator is a result, not a failure");
+    char *st = first_status(tu_path(dir, "cmp/summary.csv"));
+    cr_expect_str_eq(st, "oom");
+    free(st);
+    pid = spawn_limited((const char *[]){"sweep", "--preset", "seed-blog", "--keys", "200000",
+                                         "--grid", "jemalloc.dirty_decay_ms=1000", "-o", "sw", "-q",
+                                         "--no-progress", NULL},
+                        AS_LIMIT);
+    cr_assert_eq(wait_exit(pid), 0);
+    st = first_status(tu_path(dir, "sw/sweep.csv"));
+    cr_expect_str_eq(st, "oom");
+    free(st);
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *const[]){"sweep", "--collect", "sw", "-q", NULL}), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    st = first_status(tu_path(dir, "sw/sweep.csv"));
+    cr_expect_str_eq(st, "oom", "sweep --collect");
+    free(st);
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *const[]){"report", "cmp", "sw", "-o", "r.html",
+                                                           NULL}), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *html = tu_read_file(tu_path(dir, "r.html"), NULL);
+    cr_assert(html != NULL && strstr(html, "<svg") != NULL, "the report draws the stopped runs");
+    free(html);
 }

@@ -3,6 +3,7 @@
 
 #include "../base/cleanup.h"
 #include "../base/vclock.h"
+#include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,15 +28,19 @@ int children_self(char *buf, size_t n) {
     return 0;
 }
 
-/* The last non-empty line of a child's stderr, without its "fragsim CMD: ". */
-static void last_error_line(const char *path, char *out, size_t n) {
+/* The last non-empty line of a child's stderr, without its "fragsim CMD: ".
+ * *stopped: whether a line says the run stopped on the exhaustion of the
+ * allocator under test (run.h, RUN_STOPPED_PREFIX). */
+static void last_error_line(const char *path, char *out, size_t n, int *stopped) {
     FILE *f = fopen(path, "r");
     char line[1024];
     out[0] = '\0';
+    *stopped = 0;
     if (f == NULL) return;
     while (fgets(line, sizeof line, f) != NULL) {
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '\0') continue;
+        if (strncmp(line, RUN_STOPPED_PREFIX, strlen(RUN_STOPPED_PREFIX)) == 0) *stopped = 1;
         const char *msg = line;
         if (strncmp(line, "fragsim ", 8) == 0) {
             const char *colon = strstr(line, ": ");
@@ -48,9 +53,12 @@ static void last_error_line(const char *path, char *out, size_t n) {
 
 static void describe_exit(child_job *j, int status) {
     char msg[400];
-    last_error_line(j->errfile, msg, sizeof msg);
+    int stopped;
+    last_error_line(j->errfile, msg, sizeof msg, &stopped);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        snprintf(j->status, sizeof j->status, "ok");
+        /* A run the allocator's exhaustion stopped has its results (the
+         * series up to that point): "oom" says so, apart from "ok". */
+        snprintf(j->status, sizeof j->status, "%s", stopped ? "oom" : "ok");
         j->ok = 1;
     } else if (WIFEXITED(status)) {
         snprintf(j->status, sizeof j->status, "failed (exit %d): %s", WEXITSTATUS(status),

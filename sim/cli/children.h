@@ -16,8 +16,10 @@ typedef struct child_job {
     const char *label;                /* for progress lines */
     char errfile[1300];               /* its stderr goes here; removed afterwards */
     /* out */
-    int ok;                           /* exited with status 0 */
-    char status[512];                 /* "ok", "failed (exit 1): ...", "crashed (...)" */
+    int ok;                           /* exited with status 0: its results are there */
+    char status[512];                 /* "ok", "oom" (stopped by the allocator's memory
+                                         exhaustion, results so far kept), "failed (exit
+                                         1): ...", "crashed (...)" */
     double wall;                      /* seconds it ran */
 } child_job;
 

@@ -448,7 +448,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     if (results_dir_commit(&rd, err) != 0) goto done;
     rc = 0;
     if (sum->stopped[0])
-        fprintf(stderr, "fragsim run: stopped: %s; the series up to that point is in %s/ "
+        fprintf(stderr, RUN_STOPPED_PREFIX "%s; the series up to that point is in %s/ "
                 "(summary.json says why)\n", sum->stopped, cfg->out_dir);
     if (cfg->print_info) {
         outbuf ob;

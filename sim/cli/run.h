@@ -59,6 +59,11 @@ typedef struct run_config {
     defrag_hint_kind defrag_hint; /* active defrag's move decision (defrag.h) */
 } run_config;
 
+/* The line a run stopped by the exhaustion of the allocator under test
+ * prints on stderr (it exits 0: the series up to that point is its
+ * result).  A parent running it as a child reads it to say "oom". */
+#define RUN_STOPPED_PREFIX "fragsim run: stopped: "
+
 /* Replays and writes the results directory.  On error nothing is left on
  * disk.  Returns 0 (summary filled, if not NULL) or -1 with err set. */
 int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summary, fs_err *err);
