@@ -278,6 +278,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "wrongtype", s->counters.wrongtype);
         emit_u64(em, "hash_keys", s->counters.hash_keys);
         emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "set_keys", s->counters.set_keys);
+        emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_u64(em, "purges", s->counters.purges);
@@ -331,6 +333,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "wrongtype", s->counters.wrongtype);
         emit_u64(em, "hash_keys", s->counters.hash_keys);
         emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "set_keys", s->counters.set_keys);
+        emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_double(em, "virtual_time", s->trace_duration, 3);

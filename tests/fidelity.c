@@ -241,3 +241,47 @@ int fid_compare(const char *workload_in, const fid_row *rows, size_t n) {
                       workload, rows[i].field);
     return outside;
 }
+
+void fid_start_monitored(const char *dir, redis_info_memory *m0) {
+    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
+                 "%s", fid_srv.err);
+    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
+                 fid_srv.err);
+    fid_info_settled(m0);
+}
+
+fid_figures fid_stop_and_import(const char *dir, const redis_info_memory *m0) {
+    redis_info_memory m1;
+    cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
+    fid_info_settled(&m1);
+    uint64_t keys = fid_dbsize();
+    redis_server_stop(&fid_srv);
+    fid_figures s = fid_server_delta(m0, &m1);
+    s.keys = (double)keys;
+    fid_import(dir);
+    return s;
+}
+
+void fid_finish_types(const char *dir, const char *workload, const redis_info_memory *m0,
+                      const char *counter, int expect_conversions) {
+    fid_figures s = fid_stop_and_import(dir, m0);
+    fid_figures f = fid_replay_figures(dir, fid_allocator(), "res", NULL);
+    char *sum = tu_read_file(tu_path(dir, "res/summary.json"), NULL);
+    cr_assert_not_null(sum);
+    double conversions = tu_json_num(sum, "\"engine\"", counter);
+    double reallocs = tu_json_num(sum, "\"engine\"", "reallocs");
+    cr_log_info("fidelity %s: %.0f %s, %.0f reallocs in the replay", workload, conversions,
+                counter, reallocs);
+    free(sum);
+    cr_assert_gt(reallocs, 0, "listpacks and intsets grow by realloc");
+    if (expect_conversions) cr_assert_gt(conversions, 0, "%s: past the conversion", counter);
+    else cr_assert_eq(conversions, 0, "%s: every key stays in its compact encoding", counter);
+    fid_row rows[] = {
+        {"used_memory", s.used_memory, f.used_memory, 0.02, 1, 0},
+        {"allocator_allocated", s.allocated, f.allocated, 0.02, 1, 0},
+        {"allocator_active", s.active, f.active, 0.03, 1, 0},
+        {"allocator_frag_ratio", s.frag_ratio, f.frag_ratio, 0.03, 0, 0},
+        {"keys", s.keys, f.keys, 0, 1, 0},
+    };
+    fid_compare(workload, rows, sizeof rows / sizeof rows[0]);
+}
