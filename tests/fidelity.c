@@ -165,6 +165,7 @@ fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory
         .used_memory = (double)b->used_memory - (double)a->used_memory,
         .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
         .active = (double)b->allocator_active - (double)a->allocator_active,
+        .clients = (double)b->mem_clients_normal - (double)a->mem_clients_normal,
     };
     f.frag_ratio = f.active / f.allocated;
     return f;
@@ -242,9 +243,13 @@ int fid_compare(const char *workload_in, const fid_row *rows, size_t n) {
     return outside;
 }
 
-void fid_start_monitored(const char *dir, redis_info_memory *m0) {
-    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
-                 "%s", fid_srv.err);
+void fid_start_monitored(const char *dir, redis_info_memory *m0, const char *const *extra) {
+    const char *args[16] = {"--maxmemory", "0"};
+    for (int i = 0; extra != NULL && extra[i] != NULL; i++) {
+        cr_assert_lt(i + 3, 16, "too many server options");
+        args[i + 2] = extra[i];
+    }
+    cr_assert_eq(redis_server_start(&fid_srv, args), 0, "%s", fid_srv.err);
     cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
                  fid_srv.err);
     fid_info_settled(m0);

@@ -50,6 +50,8 @@ void fid_replay_on(const char *dir, const char *allocator, const char *res,
  * their ratio, and the live keys (fragsim's side only). */
 typedef struct fid_figures {
     double used_memory, allocated, active, frag_ratio, keys;
+    double clients; /* the server's: mem_clients_normal's change (client
+                       buffers, part of used_memory); 0 for fragsim */
 } fid_figures;
 
 /* Replays dir/w.trace on the allocator into dir/res (fid_replay_on) and
@@ -69,11 +71,12 @@ void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed);
  * then starts capturing MONITOR into dir/monitor.txt. */
 void fid_start_capture(const char *dir, redis_info_memory *m0);
 
-/* Starts fid_srv (maxmemory 0) and its MONITOR capture into
- * dir/monitor.txt, then reads INFO memory settled into *m0: the MONITOR
- * client's own buffers are in place before the first figures (on data of
- * a few MB they would be a few percent). */
-void fid_start_monitored(const char *dir, redis_info_memory *m0);
+/* Starts fid_srv (maxmemory 0, then the options extra, NULL-terminated,
+ * may be NULL) and its MONITOR capture into dir/monitor.txt, then reads
+ * INFO memory settled into *m0: the MONITOR client's own buffers are in
+ * place before the first figures (on data of a few MB they would be a few
+ * percent). */
+void fid_start_monitored(const char *dir, redis_info_memory *m0, const char *const *extra);
 /* Ends a workload of fid_start_monitored's: stops the capture, reads INFO
  * memory settled and DBSIZE, stops the server and imports the capture
  * (dir/w.trace).  Returns what the workload added on the server, its keys

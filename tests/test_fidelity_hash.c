@@ -65,7 +65,7 @@ static void del(const char *key) {
 
 static void start(const char *dir, redis_info_memory *m0) {
     memset(value, 'v', sizeof value - 1);
-    fid_start_monitored(dir, m0);
+    fid_start_monitored(dir, m0, NULL);
 }
 
 #define LP_HASHES 40000

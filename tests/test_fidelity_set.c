@@ -66,7 +66,7 @@ static void int_member(rng *r, int width, char *out) {
 Test(fidelity_set, intset_sets) {
     char *dir = tu_tmpdir();
     redis_info_memory m0;
-    fid_start_monitored(dir, &m0);
+    fid_start_monitored(dir, &m0, NULL);
     rng r;
     rng_seed(&r, 20261206);
     char key[32], key2[32];
@@ -120,7 +120,7 @@ static void str_member(rng *r, uint32_t j, char *out) {
 Test(fidelity_set, hashtable_sets) {
     char *dir = tu_tmpdir();
     redis_info_memory m0;
-    fid_start_monitored(dir, &m0);
+    fid_start_monitored(dir, &m0, NULL);
     rng r;
     rng_seed(&r, 20261207);
     char key[32];
