@@ -282,6 +282,14 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
+        emit_object_begin(em, "keys_by_encoding", NULL);
+        for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+            emit_u64(em, engine_encoding_name(enc), s->encodings.keys[enc]);
+        emit_object_end(em);
+        emit_object_begin(em, "bytes_by_encoding", NULL);
+        for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+            emit_u64(em, engine_encoding_name(enc), s->encodings.bytes[enc]);
+        emit_object_end(em);
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);

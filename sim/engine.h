@@ -227,6 +227,24 @@ static inline hashobj *engine_hash_of(const engine *e, uint32_t slot) {
     return e->hash_of != NULL && slot < e->hash_of_cap ? e->hash_of[slot] : NULL;
 }
 
+/* The hash and set keys of each encoding (redis model), and the bytes
+ * their values hold (usable sizes, as used_memory counts them: robj,
+ * listpack or intset, dict struct and bucket arrays, the fields' blocks;
+ * not the key's own sds and entries). */
+enum {
+    ENGINE_ENC_HASH_LISTPACK, ENGINE_ENC_HASH_HASHTABLE, ENGINE_ENC_SET_INTSET,
+    ENGINE_ENC_SET_HASHTABLE, ENGINE_ENC__COUNT
+};
+typedef struct engine_encodings {
+    uint64_t keys[ENGINE_ENC__COUNT];
+    uint64_t bytes[ENGINE_ENC__COUNT];
+} engine_encodings;
+/* "hash_listpack", "hash_hashtable", "set_intset", "set_hashtable". */
+const char *engine_encoding_name(int enc);
+/* Counts every live hash and set key of the redis model into out (one pass
+ * over the keys: for the end of a run). */
+void engine_encoding_census(const engine *e, engine_encodings *out);
+
 /* Removes the key in slot as expired (for the active expire cycle). */
 void engine_expire_key(engine *e, uint32_t slot);
 /* Removes the key in slot as evicted. */

@@ -94,3 +94,26 @@ int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err) {
     }
     return 0;
 }
+
+const char *engine_encoding_name(int enc) {
+    static const char *const names[ENGINE_ENC__COUNT] = {"hash_listpack", "hash_hashtable",
+                                                         "set_intset", "set_hashtable"};
+    return enc >= 0 && enc < ENGINE_ENC__COUNT ? names[enc] : NULL;
+}
+
+void engine_encoding_census(const engine *e, engine_encodings *out) {
+    memset(out, 0, sizeof *out);
+    for (uint32_t slot = 0; slot < e->hash_of_cap; slot++) {
+        const hashobj *h = e->hash_of[slot];
+        if (h == NULL || h->enc == 0) continue; /* a string, or the raw model */
+        int set = h->type == HO_TYPE_SET, table = h->enc == HO_HASHTABLE;
+        int enc = set ? (table ? ENGINE_ENC_SET_HASHTABLE : ENGINE_ENC_SET_INTSET)
+                      : (table ? ENGINE_ENC_HASH_HASHTABLE : ENGINE_ENC_HASH_LISTPACK);
+        uint64_t b = (uint64_t)h->robj_usable + h->lp_usable + h->dict_usable +
+                     h->ht.table_usable + h->ht.old_usable;
+        for (uint32_t i = 0; h->b != NULL && i < h->nfields; i++)
+            b += (uint64_t)h->b[i].val_usable + h->b[i].fsds_usable + h->b[i].de_usable;
+        out->keys[enc]++;
+        out->bytes[enc] += b;
+    }
+}

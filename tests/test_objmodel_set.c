@@ -172,3 +172,23 @@ Test(objmodel_set, raw_model_stores_each_member, .init = NULL) {
     cr_assert_eq(eng.c.requested_bytes, 1);
     cr_assert_eq(eng.c.set_keys, 1);
 }
+
+/* The census by encoding counts each value's blocks, and only those. */
+Test(objmodel_set, census_by_encoding) {
+    sadd("a", "1");
+    sadd("a", "2");
+    sadd("b", "x");
+    ev(TRACE_OP_HSET, "h", "f");
+    engine_encodings c;
+    engine_encoding_census(&eng, &c);
+    cr_assert_eq(c.keys[ENGINE_ENC_SET_INTSET], 1);
+    cr_assert_eq(c.keys[ENGINE_ENC_SET_HASHTABLE], 1);
+    cr_assert_eq(c.keys[ENGINE_ENC_HASH_LISTPACK], 1);
+    cr_assert_eq(c.keys[ENGINE_ENC_HASH_HASHTABLE], 0);
+    cr_assert_eq(c.bytes[ENGINE_ENC_SET_INTSET], 16 + U16(8 + 2 * 2));
+    cr_assert_eq(c.bytes[ENGINE_ENC_SET_HASHTABLE], 16 + U16(56) + 32 + U16(24) + U16(3));
+    uint64_t keys = 3 * (U16(3) + U16(24)) + 32; /* sds, entries, the main table */
+    uint64_t total = 0;
+    for (int i = 0; i < ENGINE_ENC__COUNT; i++) total += c.bytes[i];
+    cr_assert_eq(total + keys, eng.c.used_memory, "every block but the keys' own");
+}

@@ -227,6 +227,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     sum->trace_digest = digest;
     sum->trace_duration = engine_virtual_time(e);
     sum->counters = e->c;
+    engine_encoding_census(e, &sum->encodings);
     sum->defrag = e->df.st;
     sum->data_checksum = defrag_checksum(e);
     sum->wall_time = now_s() - rs->wall_start;
