@@ -78,6 +78,7 @@ typedef struct run_summary {
     uint64_t trace_digest;  /* FNV-1a over every event (trace_digest.h) */
     double trace_duration;  /* virtual seconds from first to last event */
     engine_counters counters;
+    engine_encodings encodings; /* the hash and set keys at the end, by encoding */
     /* measurements */
     uint64_t samples;
     sample_row peak;        /* each column's maximum over the samples */

@@ -278,8 +278,18 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "wrongtype", s->counters.wrongtype);
         emit_u64(em, "hash_keys", s->counters.hash_keys);
         emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "set_keys", s->counters.set_keys);
+        emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
+        emit_object_begin(em, "keys_by_encoding", NULL);
+        for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+            emit_u64(em, engine_encoding_name(enc), s->encodings.keys[enc]);
+        emit_object_end(em);
+        emit_object_begin(em, "bytes_by_encoding", NULL);
+        for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+            emit_u64(em, engine_encoding_name(enc), s->encodings.bytes[enc]);
+        emit_object_end(em);
         emit_u64(em, "purges", s->counters.purges);
         emit_u64(em, "samples", s->samples);
         emit_u64(em, "baseline_rss", s->baseline_rss);
@@ -331,6 +341,8 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "wrongtype", s->counters.wrongtype);
         emit_u64(em, "hash_keys", s->counters.hash_keys);
         emit_u64(em, "hash_conversions", s->counters.hash_conversions);
+        emit_u64(em, "set_keys", s->counters.set_keys);
+        emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_double(em, "virtual_time", s->trace_duration, 3);

@@ -220,6 +220,8 @@ static int apply(model *m, const trace_event *ev, fs_err *err) {
         return slot != KS_NONE ? ks_set_expire(&m->ks, slot, KS_NO_EXPIRE, err) : 0;
     case TRACE_OP_HSET: /* counted by operation only: the live-set model here */
     case TRACE_OP_HDEL: /* holds string values */
+    case TRACE_OP_SADD:
+    case TRACE_OP_SREM:
     case TRACE_OP_PURGE:
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;
@@ -328,6 +330,28 @@ static void emit_point(emitter *em, const char *key, const ts_point *p) {
     emit_object_end(em);
 }
 
+/* Events by the type of key they write: strings (SET, APPEND), hashes
+ * (HSET, HDEL), sets (SADD, SREM); keys of any type (DEL, EXPIRE, PERSIST,
+ * GET); none (PURGE, TICK). */
+enum { TS_STRING, TS_HASH, TS_SET, TS_ANY_TYPE, TS_NO_KEY, TS_TYPE__COUNT };
+static const char *const type_names[TS_TYPE__COUNT] = {"string", "hash", "set", "any_type",
+                                                       "no_key"};
+
+_Static_assert(TRACE_OP__COUNT == 12, "a new operation needs its type in events_by_type");
+
+static void events_by_type(const trace_stats *st, uint64_t out[TS_TYPE__COUNT]) {
+    static const unsigned char type_of[TRACE_OP__COUNT] = {
+        [TRACE_OP_SET] = TS_STRING,     [TRACE_OP_APPEND] = TS_STRING,
+        [TRACE_OP_HSET] = TS_HASH,      [TRACE_OP_HDEL] = TS_HASH,
+        [TRACE_OP_SADD] = TS_SET,       [TRACE_OP_SREM] = TS_SET,
+        [TRACE_OP_DEL] = TS_ANY_TYPE,   [TRACE_OP_EXPIRE] = TS_ANY_TYPE,
+        [TRACE_OP_PERSIST] = TS_ANY_TYPE, [TRACE_OP_GET] = TS_ANY_TYPE,
+        [TRACE_OP_PURGE] = TS_NO_KEY,   [TRACE_OP_TICK] = TS_NO_KEY,
+    };
+    memset(out, 0, TS_TYPE__COUNT * sizeof *out);
+    for (int op = 0; op < TRACE_OP__COUNT; op++) out[type_of[op]] += st->ops[op];
+}
+
 static void print_json(const trace_stats *st, const char *path, outbuf *ob) {
     emitter em;
     char key[64];
@@ -340,6 +364,11 @@ static void print_json(const trace_stats *st, const char *path, outbuf *ob) {
     emit_object_begin(&em, "events_by_op", NULL);
     for (int op = 0; op < TRACE_OP__COUNT; op++)
         emit_u64(&em, trace_op_name((trace_op)op), st->ops[op]);
+    emit_object_end(&em);
+    uint64_t by_type[TS_TYPE__COUNT];
+    events_by_type(st, by_type);
+    emit_object_begin(&em, "events_by_type", NULL);
+    for (int t = 0; t < TS_TYPE__COUNT; t++) emit_u64(&em, type_names[t], by_type[t]);
     emit_object_end(&em);
     emit_u64(&em, "conditional_nx", st->cond_nx);
     emit_u64(&em, "conditional_xx", st->cond_xx);
@@ -425,6 +454,13 @@ static void print_text(const trace_stats *st, const char *path, outbuf *ob) {
         outbuf_printf(ob, "  conditional writes: %llu NX (only if absent), %llu XX (only if "
                       "present)\n", (unsigned long long)st->cond_nx,
                       (unsigned long long)st->cond_xx);
+    uint64_t by_type[TS_TYPE__COUNT];
+    events_by_type(st, by_type);
+    outbuf_printf(ob, "events by type of key\n");
+    for (int t = 0; t < TS_TYPE__COUNT; t++)
+        if (by_type[t] > 0)
+            outbuf_printf(ob, "  %-8s %12llu  %5.1f%%\n", type_names[t],
+                          (unsigned long long)by_type[t], pct(by_type[t], st->events));
 
     outbuf_printf(ob, "\nreplay without an allocator (raw values, --fill-on-miss %s)\n",
                   st->fill_on_miss ? "on" : "off");

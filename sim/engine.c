@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "base/emem.h"
+#include "engine_int.h"
 #include "objmodel_hash.h"
+#include "objmodel_set.h"
 #include "redis_expire.h"
 
 const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }
@@ -34,9 +36,10 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     e->be = be;
     e->be_state = be_state;
     e->cfg = *cfg;
-    if (!cfg->hash_limits_set) {
+    if (!cfg->type_limits_set) {
         e->cfg.hash_max_listpack_entries = OMH_MAX_LISTPACK_ENTRIES;
         e->cfg.hash_max_listpack_value = OMH_MAX_LISTPACK_VALUE;
+        e->cfg.set_max_intset_entries = OMS_MAX_INTSET_ENTRIES;
     }
     e->last_sample_us = INT64_MIN;
     om_init(&e->om, cfg->object_model);
@@ -133,9 +136,7 @@ static void drop_value(engine *e, uint32_t slot) {
     ent->requested = ent->usable = 0;
 }
 
-/* Adds the event's key, in its heap.  Returns its slot, or KS_NONE with
- * err set. */
-static uint32_t insert_key(engine *e, const trace_event *ev, fs_err *err) {
+uint32_t engine_insert_key(engine *e, const trace_event *ev, fs_err *err) {
     uint32_t slot = ks_insert(&e->ks, ev->key, ev->keylen, err);
     if (slot == KS_NONE || e->cfg.nheaps <= 1) return slot;
     if (ev->shard >= e->cfg.nheaps) {
@@ -165,19 +166,18 @@ static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
 
 static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY_REDIS; }
 
-/* Frees a hash key's value (its blocks and the engine's record of it): the
- * key becomes a string key without a value. */
-static void drop_hash(engine *e, uint32_t slot, hashobj *h) {
+void engine_drop_hash(engine *e, uint32_t slot, hashobj *h) {
     omh_free(e, slot, h);
+    if (h->type == HO_TYPE_SET) e->c.set_keys--;
+    else e->c.hash_keys--;
     ho_free(h);
     e->hash_of[slot] = NULL;
-    e->c.hash_keys--;
 }
 
-static void remove_key(engine *e, uint32_t slot) {
+void engine_remove_key(engine *e, uint32_t slot) {
     if (redis_expiry(e) && ks_get(&e->ks, slot)->heap_pos != KS_NONE) rx_remove(e, slot);
     hashobj *h = engine_hash_of(e, slot);
-    if (h != NULL) drop_hash(e, slot, h);
+    if (h != NULL) engine_drop_hash(e, slot, h);
     if (is_redis(e)) om_key_free(e, slot);
     else drop_value(e, slot);
     if (heap_of(e, slot) >= 0) e->heaps[heap_of(e, slot)].keys--;
@@ -188,7 +188,7 @@ void engine_destroy(engine *e) {
     if (e->be != NULL) {
         for (uint32_t i = 0; i < e->ks.nslots; i++) {
             if (!ks_live(&e->ks, i)) continue;
-            if (engine_hash_of(e, i) != NULL) drop_hash(e, i, e->hash_of[i]);
+            if (engine_hash_of(e, i) != NULL) engine_drop_hash(e, i, e->hash_of[i]);
             if (is_redis(e)) om_key_free(e, i);
             else drop_value(e, i);
         }
@@ -217,17 +217,16 @@ static int set_expire(engine *e, uint32_t slot, int64_t expire_us, fs_err *err) 
 }
 
 void engine_expire_key(engine *e, uint32_t slot) {
-    remove_key(e, slot);
+    engine_remove_key(e, slot);
     e->c.expired_keys++;
 }
 
 void engine_evict_key(engine *e, uint32_t slot) {
-    remove_key(e, slot);
+    engine_remove_key(e, slot);
     e->c.evicted_keys++;
 }
 
-/* performEvictions, before a write: 1 to go on, 0 when refused (counted). */
-static int room_for_write(engine *e) {
+int engine_room_for_write(engine *e) {
     if (e->cfg.maxmemory == 0 || ev_make_room(e)) return 1;
     e->c.rejected_writes++;
     return 0;
@@ -239,7 +238,7 @@ static void expire_until(engine *e, int64_t t) {
     uint32_t slot;
     if (redis_expiry(e)) return;
     while ((slot = ks_first_expiring(&e->ks)) != KS_NONE && ks_expire_us(&e->ks, slot) <= t) {
-        remove_key(e, slot);
+        engine_remove_key(e, slot);
         e->c.expired_keys++;
     }
 }
@@ -381,9 +380,7 @@ static int advance(engine *e, int64_t t, fs_err *err) {
     return 0;
 }
 
-/* The live key's slot, or KS_NONE.  With Redis's expiry a key past its TTL
- * is expired now, as lookupKey's expireIfNeeded does for any command. */
-static uint32_t lookup(engine *e, const trace_event *ev) {
+uint32_t engine_lookup(engine *e, const trace_event *ev) {
     uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
     if (slot != KS_NONE && redis_expiry(e) && ks_expire_us(&e->ks, slot) <= e->now_us) {
         engine_expire_key(e, slot);
@@ -415,19 +412,19 @@ static int replace_value(engine *e, uint32_t slot, uint64_t size, int is_new, fs
 }
 
 static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
-    if (!room_for_write(e)) return 0;
-    uint32_t slot = lookup(e, ev);
+    if (!engine_room_for_write(e)) return 0;
+    uint32_t slot = engine_lookup(e, ev);
     if (ev->cond != TRACE_COND_NONE && (slot != KS_NONE) != (ev->cond == TRACE_COND_XX)) {
         e->c.skipped_writes++;
         return 0;
     }
     int is_new = slot == KS_NONE;
-    if (is_new && (slot = insert_key(e, ev, err)) == KS_NONE) return -1;
+    if (is_new && (slot = engine_insert_key(e, ev, err)) == KS_NONE) return -1;
     if (replace_value(e, slot, ev->size, is_new, err) != 0) return -1;
     /* SET overwrites a key of any type: the new value is made, then the old
      * freed (dbOverwrite). */
     hashobj *h = is_new ? NULL : engine_hash_of(e, slot);
-    if (h != NULL) drop_hash(e, slot, h);
+    if (h != NULL) engine_drop_hash(e, slot, h);
     if (ev_touch(e, slot, is_new, err) != 0) return -1;
     ks_entry *ent = ks_get(&e->ks, slot);
     /* SET without a TTL clears an old one, as Redis's SET does. */
@@ -442,15 +439,15 @@ static int apply_set(engine *e, const trace_event *ev, fs_err *err) {
  * written in full, then the old one freed.  The expiry stays.  A missing
  * key is created (Redis's APPEND) unless the condition is XX (memcached's). */
 static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
-    if (!room_for_write(e)) return 0;
-    uint32_t slot = lookup(e, ev);
+    if (!engine_room_for_write(e)) return 0;
+    uint32_t slot = engine_lookup(e, ev);
     int is_new = slot == KS_NONE;
     if (is_new) {
         if (ev->cond == TRACE_COND_XX) {
             e->c.skipped_writes++;
             return 0;
         }
-        if ((slot = insert_key(e, ev, err)) == KS_NONE) return -1;
+        if ((slot = engine_insert_key(e, ev, err)) == KS_NONE) return -1;
     } else if (engine_hash_of(e, slot) != NULL) {
         e->c.wrongtype++;
         return 0;
@@ -461,67 +458,6 @@ static int apply_append(engine *e, const trace_event *ev, fs_err *err) {
                        (unsigned long long)size, (unsigned long long)TRACE_SIZE_MAX);
     if (replace_value(e, slot, size, is_new, err) != 0) return -1;
     return ev_touch(e, slot, is_new, err);
-}
-
-/* The slot's place in hash_of, which grows with the slots. */
-static int hash_slot_reserve(engine *e, uint32_t slot, fs_err *err) {
-    if (slot < e->hash_of_cap) return 0;
-    uint32_t cap = e->hash_of_cap ? e->hash_of_cap : 4096;
-    while (cap <= slot) cap *= 2;
-    size_t w = sizeof *e->hash_of;
-    void *p = e->hash_of == NULL ? emem_map(cap * w)
-                                 : emem_remap(e->hash_of, e->hash_of_cap * w, cap * w);
-    if (p == NULL) return fs_errf(err, "out of engine memory for %u keys' hashes", cap);
-    e->hash_of = p;
-    e->hash_of_cap = cap;
-    return 0;
-}
-
-/* HSET: a missing key becomes a hash; a string key is WRONGTYPE (no
- * write). */
-static int apply_hset(engine *e, const trace_event *ev, fs_err *err) {
-    if (!room_for_write(e)) return 0;
-    uint32_t slot = lookup(e, ev);
-    int is_new = slot == KS_NONE;
-    hashobj *h;
-    if (!is_new && (h = engine_hash_of(e, slot)) == NULL) {
-        e->c.wrongtype++;
-        return 0;
-    }
-    if (is_new) {
-        if ((slot = insert_key(e, ev, err)) == KS_NONE) return -1;
-        if (hash_slot_reserve(e, slot, err) != 0) {
-            remove_key(e, slot);
-            return -1;
-        }
-        if ((h = ho_new()) == NULL) {
-            remove_key(e, slot);
-            return fs_errf(err, "out of engine memory for a hash");
-        }
-        e->hash_of[slot] = h;
-        e->c.hash_keys++;
-    }
-    if (omh_hset(e, slot, h, is_new, ev->field, ev->fieldlen, ev->size, err) != 0) return -1;
-    return ev_touch(e, slot, is_new, err);
-}
-
-/* HDEL: the field goes; the last field takes the key. */
-static int apply_hdel(engine *e, const trace_event *ev, fs_err *err) {
-    uint32_t slot = lookup(e, ev);
-    if (slot == KS_NONE) return 0;
-    hashobj *h = engine_hash_of(e, slot);
-    if (h == NULL) {
-        e->c.wrongtype++;
-        return 0;
-    }
-    uint32_t i = ho_find(h, ev->field, ev->fieldlen);
-    if (i == HO_NONE) return 0;
-    if (omh_hdel(e, slot, h, i, err) != 0) return -1;
-    if (h->nfields == 0) {
-        remove_key(e, slot);
-        e->c.deleted_keys++;
-    }
-    return 0;
 }
 
 /* A miss the client fills: a SET of the size the trace says the value has. */
@@ -549,33 +485,35 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
     switch (ev->op) {
     case TRACE_OP_SET: return apply_set(e, ev, err);
     case TRACE_OP_DEL:
-        if ((slot = lookup(e, ev)) != KS_NONE) {
-            remove_key(e, slot);
+        if ((slot = engine_lookup(e, ev)) != KS_NONE) {
+            engine_remove_key(e, slot);
             e->c.deleted_keys++;
         }
         return 0;
     case TRACE_OP_EXPIRE:
-        if ((slot = lookup(e, ev)) == KS_NONE) return 0;
+        if ((slot = engine_lookup(e, ev)) == KS_NONE) return 0;
         if (ev->ttl_us == 0) { /* Redis deletes at once; it is not an expiry */
-            remove_key(e, slot);
+            engine_remove_key(e, slot);
             e->c.deleted_keys++;
             return 0;
         }
         return set_expire(e, slot, ev->time_us + ev->ttl_us, err);
     case TRACE_OP_PERSIST:
-        if ((slot = lookup(e, ev)) != KS_NONE)
+        if ((slot = engine_lookup(e, ev)) != KS_NONE)
             return set_expire(e, slot, KS_NO_EXPIRE, err);
         return 0;
     case TRACE_OP_GET:
-        if ((slot = lookup(e, ev)) != KS_NONE) {
+        if ((slot = engine_lookup(e, ev)) != KS_NONE) {
             e->c.keyspace_hits++;
             return ev_touch(e, slot, 0, err);
         }
         e->c.keyspace_misses++;
         return e->cfg.fill_on_miss && ev->size > 0 ? fill(e, ev, err) : 0;
     case TRACE_OP_APPEND: return apply_append(e, ev, err);
-    case TRACE_OP_HSET: return apply_hset(e, ev, err);
-    case TRACE_OP_HDEL: return apply_hdel(e, ev, err);
+    case TRACE_OP_HSET:
+    case TRACE_OP_HDEL:
+    case TRACE_OP_SADD:
+    case TRACE_OP_SREM: return engine_apply_typed(e, ev, err);
     case TRACE_OP_PURGE: return purge(e, err);
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;

@@ -113,10 +113,12 @@ typedef struct engine_config {
      * redis model's dict tables) stay in the default heap, as one server's
      * tables would.  0 or 1: no heaps, every block by alloc and free. */
     int nheaps;
-    /* Redis's hash-max-listpack-entries and -value (objmodel_hash.h), read
-     * when hash_limits_set; else Redis 7's 512 and 64. */
-    int hash_limits_set;
+    /* Redis's hash-max-listpack-entries and -value (objmodel_hash.h) and
+     * set-max-intset-entries (objmodel_set.h), read when type_limits_set;
+     * else Redis 7's 512, 64 and 512. */
+    int type_limits_set;
     uint64_t hash_max_listpack_entries, hash_max_listpack_value;
+    uint64_t set_max_intset_entries;
 } engine_config;
 
 #define ENGINE_MAX_HEAPS 16
@@ -145,10 +147,14 @@ typedef struct engine_counters {
     uint64_t evicted_keys;    /* keys removed to stay under maxmemory */
     uint64_t rejected_writes; /* writes refused: over maxmemory, nothing to evict */
     uint64_t wrongtype;       /* commands refused on a key of another type (HSET on
-                                 a string, APPEND on a hash), as Redis's WRONGTYPE */
+                                 a string or a set, APPEND on a hash), as Redis's
+                                 WRONGTYPE */
     uint64_t hash_keys;       /* live hash keys (a gauge, among the keys) */
     uint64_t hash_conversions; /* listpacks converted to hashtables */
-    uint64_t reallocs;        /* blocks resized by realloc (a listpack's growth) */
+    uint64_t set_keys;        /* live set keys (a gauge, among the keys) */
+    uint64_t set_conversions; /* intsets converted to hashtables */
+    uint64_t reallocs;        /* blocks resized by realloc (a listpack's growth, an
+                                 intset's every insert and removal) */
     uint64_t realloc_moves;   /* those the allocator moved to a new address */
     int64_t idle_skipped_us;  /* virtual time skipped as idle (no ticks or samples) */
 } engine_counters;
@@ -179,9 +185,10 @@ struct engine {
     defrag df;                /* active defrag's state and statistics */
     uint8_t *heap_of;         /* by slot, each key's heap (cfg.nheaps > 1 only;
                                  engine memory) */
-    hashobj **hash_of;        /* by slot, a hash key's fields and blocks, NULL for a
-                                 string; the array exists once a hash has (engine
-                                 memory), so strings pay one test of a NULL */
+    hashobj **hash_of;        /* by slot, a hash or set key's fields and blocks, NULL
+                                 for a string; the array exists once a hash or set
+                                 has (engine memory), so strings pay one test of a
+                                 NULL */
     uint32_t hash_of_cap;
     uint32_t heap_of_cap;
     engine_heap heaps[ENGINE_MAX_HEAPS];
@@ -215,10 +222,29 @@ void engine_block_free(engine *e, uint32_t slot, void *p, uint64_t size, uint64_
  * (p is then untouched). */
 void *engine_block_realloc(engine *e, uint32_t slot, void *p, uint64_t old_size,
                            uint64_t old_usable, uint64_t size, size_t *usable);
-/* The hash of the key in slot, or NULL for a string. */
+/* The hash or set (hashobj.type) of the key in slot, or NULL for a
+ * string. */
 static inline hashobj *engine_hash_of(const engine *e, uint32_t slot) {
     return e->hash_of != NULL && slot < e->hash_of_cap ? e->hash_of[slot] : NULL;
 }
+
+/* The hash and set keys of each encoding (redis model), and the bytes
+ * their values hold (usable sizes, as used_memory counts them: robj,
+ * listpack or intset, dict struct and bucket arrays, the fields' blocks;
+ * not the key's own sds and entries). */
+enum {
+    ENGINE_ENC_HASH_LISTPACK, ENGINE_ENC_HASH_HASHTABLE, ENGINE_ENC_SET_INTSET,
+    ENGINE_ENC_SET_HASHTABLE, ENGINE_ENC__COUNT
+};
+typedef struct engine_encodings {
+    uint64_t keys[ENGINE_ENC__COUNT];
+    uint64_t bytes[ENGINE_ENC__COUNT];
+} engine_encodings;
+/* "hash_listpack", "hash_hashtable", "set_intset", "set_hashtable". */
+const char *engine_encoding_name(int enc);
+/* Counts every live hash and set key of the redis model into out (one pass
+ * over the keys: for the end of a run). */
+void engine_encoding_census(const engine *e, engine_encodings *out);
 
 /* Removes the key in slot as expired (for the active expire cycle). */
 void engine_expire_key(engine *e, uint32_t slot);

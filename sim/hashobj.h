@@ -1,4 +1,7 @@
-/* hashobj: what the engine knows of one hash key, in engine memory.
+/* hashobj: what the engine knows of one hash or set key, in engine memory.
+ *
+ * A set is kept as a hash whose fields are its members, without values
+ * (ho_field.vlen 0, except in the raw model: the member's own length).
  *
  * A hash key's fields (names and value sizes) and the blocks its object
  * model holds for it in the allocator under test live here, out of line:
@@ -38,9 +41,14 @@ typedef struct ho_blocks {
     uint32_t val_usable, fsds_usable, de_usable;
 } ho_blocks;
 
-enum { HO_LISTPACK = 1, HO_HASHTABLE = 2 }; /* Redis's OBJ_ENCODING_* of a hash */
+/* Redis's OBJ_ENCODING_* of a hash (listpack, hashtable) or a set (intset,
+ * hashtable). */
+enum { HO_LISTPACK = 1, HO_HASHTABLE = 2, HO_INTSET = 3 };
+/* The key's type: Redis's OBJ_HASH or OBJ_SET. */
+enum { HO_TYPE_HASH = 0, HO_TYPE_SET = 1 };
 
 typedef struct hashobj {
+    int type;             /* HO_TYPE_HASH (ho_new's) or HO_TYPE_SET */
     ho_field *f;          /* nfields of them */
     ho_blocks *b;         /* fcap of them once use_blocks, else NULL */
     int use_blocks;
@@ -51,10 +59,11 @@ typedef struct hashobj {
     uint32_t *idx;        /* field index + 1 by hash, 0 empty; icap words */
     uint32_t icap;        /* a power of two, or 0 */
     /* The redis model's blocks (objmodel_hash.c); all 0 in the raw model. */
-    int enc;              /* HO_LISTPACK or HO_HASHTABLE */
+    int enc;              /* HO_LISTPACK, HO_INTSET or HO_HASHTABLE */
     void *robj;
     uint32_t robj_usable;
-    void *lp;             /* the listpack */
+    uint32_t width;       /* an intset's bytes per member: 2, 4 or 8 */
+    void *lp;             /* the listpack, or a set's intset (lp_* alike) */
     uint64_t lp_bytes;    /* its total bytes (lpBytes) */
     uint64_t lp_asked;    /* the size last asked of the allocator (lpBytes then):
                              a listpack grows within its usable size unasked */

@@ -66,6 +66,33 @@ void om_blk_free(engine *e, uint32_t slot, void *p, uint64_t size, size_t usable
     if (p != NULL) engine_block_free(e, slot, p, size, usable);
 }
 
+int om_string2ll(const char *s, uint64_t len, int64_t *out) {
+    if (len == 0 || len >= 21) return 0;
+    if (len == 1 && s[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    uint64_t i = 0, v;
+    int neg = s[0] == '-';
+    if (neg && ++i == len) return 0;
+    if (s[i] < '1' || s[i] > '9') return 0;
+    v = (uint64_t)(s[i++] - '0');
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (uint64_t)INT64_MAX + 1) return 0;
+        *out = (int64_t)(0 - v);
+    } else {
+        if (v > (uint64_t)INT64_MAX) return 0;
+        *out = (int64_t)v;
+    }
+    return 1;
+}
+
 uint64_t om_dict_next_size(uint64_t n) {
     uint64_t s = OM_DICT_MIN_SIZE;
     while (s < n) s <<= 1;
@@ -134,9 +161,6 @@ void om_dict_step(engine *e, uint32_t slot, om_dict *d) {
 
 static int dict_add(engine *e, om_dict *d, fs_err *err) { return om_dict_add(e, KS_NONE, d, err); }
 static void dict_step(engine *e, om_dict *d) { om_dict_step(e, KS_NONE, d); }
-static int dict_resize(engine *e, om_dict *d, uint64_t size, fs_err *err) {
-    return om_dict_resize(e, KS_NONE, d, size, err);
-}
 
 static om_key *key_of(engine *e, uint32_t slot) { return &e->om.keys[slot]; }
 
@@ -154,7 +178,7 @@ static int keys_reserve(engine *e, uint32_t slot, fs_err *err) {
     return 0;
 }
 
-static int fill_byte(engine *e, uint32_t slot) { return (int)ks_get(&e->ks, slot)->fill; }
+int om_fill(const engine *e, uint32_t slot) { return (int)ks_get(&e->ks, slot)->fill; }
 
 int om_key_new(engine *e, uint32_t slot, fs_err *err) {
     if (keys_reserve(e, slot, err) != 0) return -1;
@@ -168,7 +192,7 @@ int om_set_value(engine *e, uint32_t slot, uint64_t len, int is_new, fs_err *err
     if (is_new) memset(k, 0, sizeof *k);
     uint64_t robj_size, body_size;
     om_value_sizes(len, &robj_size, &body_size);
-    int fill = fill_byte(e, slot);
+    int fill = om_fill(e, slot);
     size_t robj_usable = 0, body_usable = 0;
     void *robj = NULL, *body;
     if (robj_size && (robj = om_blk_alloc(e, slot, robj_size, fill, &robj_usable, err)) == NULL)
@@ -197,7 +221,7 @@ int om_db_add(engine *e, uint32_t slot, fs_err *err) {
     /* dbAdd: sdsdup(key), then dictAddRaw (table growth, then the entry). */
     if (keys_reserve(e, slot, err) != 0) return -1;
     om_key *k = key_of(e, slot);
-    int fill = fill_byte(e, slot);
+    int fill = om_fill(e, slot);
     size_t u;
     k->key_sds = om_blk_alloc(e, slot, om_key_sds_size(ks_get(&e->ks, slot)->keylen), fill, &u, err);
     if (k->key_sds == NULL) return -1;
@@ -261,7 +285,7 @@ int om_ttl_changed(engine *e, uint32_t slot, int has_ttl, fs_err *err) {
     if (has_ttl && k->exp_de == NULL) {
         size_t u;
         if (dict_add(e, d, err) != 0) return -1;
-        k->exp_de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_byte(e, slot), &u, err);
+        k->exp_de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, om_fill(e, slot), &u, err);
         if (k->exp_de == NULL) {
             d->used--;
             return -1;
@@ -283,13 +307,18 @@ void om_lookups(engine *e) {
     if (e->om.expires.used > 0) dict_step(e, &e->om.expires);
 }
 
-/* htNeedsResize + dictResize: a table above 4 buckets and under 10% used
- * shrinks to the power of two at or above max(used, 4). */
-static int dict_cron(engine *e, om_dict *d, fs_err *err) {
+int om_dict_shrink_if_sparse(engine *e, uint32_t slot, om_dict *d, fs_err *err) {
     if (d->old == NULL && d->size > OM_DICT_MIN_SIZE && d->used * 100 / d->size < 10) {
         uint64_t size = next_pow2(d->used);
-        if (size != d->size && dict_resize(e, d, size, err) != 0) return -1;
+        if (size != d->size) return om_dict_resize(e, slot, d, size, err);
     }
+    return 0;
+}
+
+/* The cron's resize (htNeedsResize + dictResize), then the rest of any
+ * rehash. */
+static int dict_cron(engine *e, om_dict *d, fs_err *err) {
+    if (om_dict_shrink_if_sparse(e, KS_NONE, d, err) != 0) return -1;
     if (d->old != NULL) rehash_done(e, KS_NONE, d);
     return 0;
 }

@@ -113,7 +113,19 @@ int om_key_blocks(struct engine *e, uint32_t slot, om_block out[OM_KEY_MAX_BLOCK
 /* Frees the tables (after every key's blocks). */
 void om_destroy(struct engine *e);
 
-/* ---- Shared with the hash model (objmodel_hash.c) ----
+/* ---- Shared with the hash and set models (objmodel_hash.c,
+ * objmodel_set.c) ---- */
+/* Redis's string2ll (lpStringToInt64 and isSdsRepresentableAsLongLong read
+ * the same): s is the canonical form of an int64 (no sign but '-', no
+ * leading zero, at most 20 bytes).  Returns 1 with *out set, else 0. */
+int om_string2ll(const char *s, uint64_t len, int64_t *out);
+/* The byte the key in slot's blocks are written with (keyspace.h). */
+int om_fill(const struct engine *e, uint32_t slot);
+/* htNeedsResize then dictResize, as t_hash.c and t_set.c call them after a
+ * delete: a table above 4 buckets and under 10% used, not rehashing,
+ * shrinks to the power of two at or above max(used, 4).  Returns 0 or -1. */
+int om_dict_shrink_if_sparse(struct engine *e, uint32_t slot, om_dict *d, fs_err *err);
+/* ----
  * slot is the key whose heap a block goes to, KS_NONE for the keyspace's
  * own tables. */
 /* A block of `size` bytes written with `fill`, counted as zmalloc counts

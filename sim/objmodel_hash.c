@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "objmodel_set.h"
 
 #define LP_EMPTY 7 /* lpNew: LP_HDR_SIZE (6) + the end byte */
 
@@ -16,39 +17,10 @@ static uint64_t lp_backlen(uint64_t l) {
     return 5;
 }
 
-/* lpStringToInt64: the canonical form of an int64 only (no sign but '-',
- * no leading zero, at most 20 bytes). */
-static int lp_string_to_int(const char *s, uint64_t len, int64_t *out) {
-    if (len == 0 || len >= 21) return 0;
-    if (len == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    uint64_t i = 0, v;
-    int neg = s[0] == '-';
-    if (neg && ++i == len) return 0;
-    if (s[i] < '1' || s[i] > '9') return 0;
-    v = (uint64_t)(s[i++] - '0');
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1) return 0;
-        *out = (int64_t)(0 - v);
-    } else {
-        if (v > (uint64_t)INT64_MAX) return 0;
-        *out = (int64_t)v;
-    }
-    return 1;
-}
-
 uint64_t omh_lp_entry_size(const char *s, uint64_t len) {
     int64_t v;
     uint64_t enc;
-    if (s != NULL && lp_string_to_int(s, len, &v)) {
+    if (s != NULL && om_string2ll(s, len, &v)) {
         if (v >= 0 && v <= 127) enc = 1;
         else if (v >= -4096 && v <= 4095) enc = 2;
         else if (v >= -32768 && v <= 32767) enc = 3;
@@ -62,10 +34,22 @@ uint64_t omh_lp_entry_size(const char *s, uint64_t len) {
 }
 
 static int is_redis(const engine *e) { return e->om.kind == OM_REDIS; }
-static int fill_of(const engine *e, uint32_t slot) { return (int)ks_get(&e->ks, slot)->fill; }
 
 static uint64_t field_entries(const hashobj *h, uint32_t i) {
     return omh_lp_entry_size(ho_name(h, i), h->f[i].len) + omh_lp_entry_size(NULL, h->f[i].vlen);
+}
+
+int omh_realloc(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, const char *what,
+                fs_err *err) {
+    size_t usable;
+    void *p = engine_block_realloc(e, slot, h->lp, h->lp_asked, h->lp_usable, bytes, &usable);
+    if (p == NULL)
+        return fs_errf(err, "the allocator refused to resize %s to %llu bytes (out of memory)",
+                       what, (unsigned long long)bytes);
+    h->lp = p;
+    h->lp_asked = bytes;
+    h->lp_usable = usable;
+    return 0;
 }
 
 /* The listpack becomes `bytes` long, as lpInsert and lpShrinkToFit resize
@@ -73,39 +57,31 @@ static uint64_t field_entries(const hashobj *h, uint32_t i) {
  * The new bytes are written (DESIGN.md decision 3). */
 static int lp_resize(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_err *err) {
     uint64_t old = h->lp_bytes;
-    if ((bytes > old && bytes > h->lp_usable) || bytes < old) {
-        size_t usable;
-        void *p = engine_block_realloc(e, slot, h->lp, h->lp_asked, h->lp_usable, bytes, &usable);
-        if (p == NULL)
-            return fs_errf(err, "the allocator refused to resize a listpack to %llu bytes (out "
-                           "of memory)", (unsigned long long)bytes);
-        h->lp = p;
-        h->lp_asked = bytes;
-        h->lp_usable = usable;
-    }
+    if (((bytes > old && bytes > h->lp_usable) || bytes < old) &&
+        omh_realloc(e, slot, h, bytes, "a listpack", err) != 0)
+        return -1;
     h->lp_bytes = bytes;
-    if (bytes > old) memset((char *)h->lp + old - 1, fill_of(e, slot), bytes - old);
+    if (bytes > old) memset((char *)h->lp + old - 1, om_fill(e, slot), bytes - old);
     return 0;
 }
 
-/* A field's own blocks in a hashtable: sdsdup of the field, then of the
- * value. */
-static int ht_field_blocks(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
+int omh_field_blocks(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
     size_t u;
-    int fill = fill_of(e, slot);
+    int fill = om_fill(e, slot);
     ho_blocks *b = &h->b[i];
     if ((b->fsds = om_blk_alloc(e, slot, om_key_sds_size(h->f[i].len), fill, &u, err)) == NULL)
         return -1;
     b->fsds_usable = (uint32_t)u;
+    if (h->type == HO_TYPE_SET) return 0;
     if ((b->val = om_blk_alloc(e, slot, om_key_sds_size(h->f[i].vlen), fill, &u, err)) == NULL)
         return -1;
     b->val_usable = (uint32_t)u;
     return 0;
 }
 
-static int ht_entry(engine *e, uint32_t slot, ho_blocks *b, fs_err *err) {
+int omh_entry(engine *e, uint32_t slot, ho_blocks *b, fs_err *err) {
     size_t u;
-    b->de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, fill_of(e, slot), &u, err);
+    b->de = om_blk_alloc(e, slot, OM_DICT_ENTRY_SIZE, om_fill(e, slot), &u, err);
     if (b->de == NULL) return -1;
     b->de_usable = (uint32_t)u;
     return 0;
@@ -119,37 +95,44 @@ static void ht_field_free(engine *e, uint32_t slot, hashobj *h, uint32_t i) {
     b->fsds = b->val = b->de = NULL;
 }
 
-/* hashTypeConvertListpack: the dict presized to the fields, each field's
- * sds, value sds and entry, then the listpack freed. */
-static int convert(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
+int omh_convert(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
     size_t u;
-    h->dict = om_blk_alloc(e, slot, OM_DICT_STRUCT_SIZE, fill_of(e, slot), &u, err);
+    h->dict = om_blk_alloc(e, slot, OM_DICT_STRUCT_SIZE, om_fill(e, slot), &u, err);
     if (h->dict == NULL) return -1;
     h->dict_usable = (uint32_t)u;
     h->enc = HO_HASHTABLE;
     if (ho_use_blocks(h) != 0) return fs_errf(err, "out of engine memory for a hash's fields");
     if (om_dict_resize(e, slot, &h->ht, om_dict_next_size(h->nfields), err) != 0) return -1;
     for (uint32_t i = 0; i < h->nfields; i++) {
-        if (ht_field_blocks(e, slot, h, i, err) != 0 || ht_entry(e, slot, &h->b[i], err) != 0)
+        if (omh_field_blocks(e, slot, h, i, err) != 0 || omh_entry(e, slot, &h->b[i], err) != 0)
             return -1;
         h->ht.used++;
     }
     om_blk_free(e, slot, h->lp, h->lp_asked, h->lp_usable);
     h->lp = NULL;
     h->lp_bytes = h->lp_asked = h->lp_usable = 0;
-    e->c.hash_conversions++;
+    if (h->type == HO_TYPE_SET) e->c.set_conversions++;
+    else e->c.hash_conversions++;
     return 0;
 }
 
-/* A new hash: createHashObject (lpNew, then the robj), then dbAdd. */
-static int hash_create(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
+int omh_create(engine *e, uint32_t slot, hashobj *h, int enc, fs_err *err) {
     size_t u;
-    int fill = fill_of(e, slot);
+    int fill = om_fill(e, slot);
     if (om_key_new(e, slot, err) != 0) return -1;
-    if ((h->lp = om_blk_alloc(e, slot, LP_EMPTY, fill, &u, err)) == NULL) return -1;
-    h->lp_bytes = h->lp_asked = LP_EMPTY;
-    h->lp_usable = u;
-    h->enc = HO_LISTPACK;
+    h->enc = enc;
+    if (enc == HO_HASHTABLE) {
+        if ((h->dict = om_blk_alloc(e, slot, OM_DICT_STRUCT_SIZE, fill, &u, err)) == NULL)
+            return -1;
+        h->dict_usable = (uint32_t)u;
+        if (ho_use_blocks(h) != 0) return fs_errf(err, "out of engine memory for a key's fields");
+    } else {
+        uint64_t size = enc == HO_INTSET ? OMS_INTSET_EMPTY : LP_EMPTY;
+        if ((h->lp = om_blk_alloc(e, slot, size, fill, &u, err)) == NULL) return -1;
+        h->lp_bytes = h->lp_asked = size;
+        h->lp_usable = u;
+        h->width = 2; /* intsetNew: INTSET_ENC_INT16 */
+    }
     if ((h->robj = om_blk_alloc(e, slot, OM_ROBJ_SIZE, fill, &u, err)) == NULL) return -1;
     h->robj_usable = (uint32_t)u;
     return om_db_add(e, slot, err);
@@ -160,7 +143,7 @@ static int raw_value(engine *e, uint32_t slot, hashobj *h, uint32_t i, uint64_t 
     void *p = NULL;
     size_t u = 0;
     ho_blocks *b = &h->b[i];
-    if (vlen > 0 && (p = om_blk_alloc(e, slot, vlen, fill_of(e, slot), &u, err)) == NULL)
+    if (vlen > 0 && (p = om_blk_alloc(e, slot, vlen, om_fill(e, slot), &u, err)) == NULL)
         return -1;
     om_blk_free(e, slot, b->val, h->f[i].vlen, b->val_usable);
     b->val = p;
@@ -177,11 +160,11 @@ int omh_hset(engine *e, uint32_t slot, hashobj *h, int is_new_key, const char *f
             return fs_errf(err, "out of engine memory for a hash's fields");
         return raw_value(e, slot, h, i, vlen, err);
     }
-    if (is_new_key && hash_create(e, slot, h, err) != 0) return -1;
+    if (is_new_key && omh_create(e, slot, h, HO_LISTPACK, err) != 0) return -1;
     /* hashTypeTryConversion, before the write. */
     if (h->enc == HO_LISTPACK &&
         (flen > e->cfg.hash_max_listpack_value || vlen > e->cfg.hash_max_listpack_value) &&
-        convert(e, slot, h, err) != 0)
+        omh_convert(e, slot, h, err) != 0)
         return -1;
     if (h->enc == HO_LISTPACK) {
         if (i != HO_NONE) { /* lpReplace of the value */
@@ -196,7 +179,7 @@ int omh_hset(engine *e, uint32_t slot, hashobj *h, int is_new_key, const char *f
         if (lp_resize(e, slot, h, h->lp_bytes + omh_lp_entry_size(field, flen), err) != 0 ||
             lp_resize(e, slot, h, h->lp_bytes + omh_lp_entry_size(NULL, vlen), err) != 0)
             return -1;
-        if (h->nfields > e->cfg.hash_max_listpack_entries) return convert(e, slot, h, err);
+        if (h->nfields > e->cfg.hash_max_listpack_entries) return omh_convert(e, slot, h, err);
         return 0;
     }
     om_dict_step(e, slot, &h->ht); /* dictFind */
@@ -205,16 +188,16 @@ int omh_hset(engine *e, uint32_t slot, hashobj *h, int is_new_key, const char *f
         size_t u;
         om_blk_free(e, slot, b->val, om_key_sds_size(h->f[i].vlen), b->val_usable);
         h->f[i].vlen = (uint32_t)vlen;
-        b->val = om_blk_alloc(e, slot, om_key_sds_size(vlen), fill_of(e, slot), &u, err);
+        b->val = om_blk_alloc(e, slot, om_key_sds_size(vlen), om_fill(e, slot), &u, err);
         b->val_usable = (uint32_t)u;
         return b->val == NULL ? -1 : 0;
     }
     if ((i = ho_add(h, field, flen, (uint32_t)vlen)) == HO_NONE)
         return fs_errf(err, "out of engine memory for a hash's fields");
-    if (ht_field_blocks(e, slot, h, i, err) != 0) return -1;
+    if (omh_field_blocks(e, slot, h, i, err) != 0) return -1;
     om_dict_step(e, slot, &h->ht); /* dictAddRaw */
     if (om_dict_add(e, slot, &h->ht, err) != 0) return -1;
-    return ht_entry(e, slot, &h->b[i], err);
+    return omh_entry(e, slot, &h->b[i], err);
 }
 
 int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
@@ -233,12 +216,7 @@ int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
     h->ht.used--;
     ho_remove(h, i);
     /* htNeedsResize, then dictResize (which a running rehash refuses). */
-    om_dict *d = &h->ht;
-    if (d->old == NULL && d->size > OM_DICT_MIN_SIZE && d->used * 100 / d->size < 10) {
-        uint64_t size = om_dict_next_size(d->used);
-        if (size != d->size) return om_dict_resize(e, slot, d, size, err);
-    }
-    return 0;
+    return om_dict_shrink_if_sparse(e, slot, &h->ht, err);
 }
 
 void omh_free(engine *e, uint32_t slot, hashobj *h) {

@@ -62,8 +62,30 @@ int omh_hset(struct engine *e, uint32_t slot, hashobj *h, int is_new_key, const 
 /* HDEL of field i of h (the engine deletes the key when it was the last).
  * Returns 0 or -1. */
 int omh_hdel(struct engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err);
-/* Frees every block of the hash (its robj included; the key's own blocks
- * are om_key_free's). */
+/* Frees every block of the hash or set (its robj included; the key's own
+ * blocks are om_key_free's). */
 void omh_free(struct engine *e, uint32_t slot, hashobj *h);
+
+/* ---- Shared with the set model (objmodel_set.c), redis model only ---- */
+/* A new key's value and dbAdd: the encoding's first block (a listpack of
+ * 7 bytes, an intset of 8, or a dict struct of 56), then the robj, then
+ * the key's sds and dictEntry (om_db_add).  Returns 0 or -1. */
+int omh_create(struct engine *e, uint32_t slot, hashobj *h, int enc, fs_err *err);
+/* zrealloc of the listpack or intset (h->lp) to `bytes` (lp_asked and
+ * lp_usable follow; lp_bytes is the caller's); what names it in the error.
+ * Returns 0 or -1. */
+int omh_realloc(struct engine *e, uint32_t slot, hashobj *h, uint64_t bytes, const char *what,
+                fs_err *err);
+/* Field i's sds in a hashtable, then (a hash's) its value's sds: sdsdup
+ * each.  Returns 0 or -1. */
+int omh_field_blocks(struct engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err);
+/* A dictEntry (24 B) into b.  Returns 0 or -1. */
+int omh_entry(struct engine *e, uint32_t slot, ho_blocks *b, fs_err *err);
+/* hashTypeConvertListpack and setTypeConvert: the dict struct, its table
+ * presized to the fields (dictExpand: the power of two at or above, at
+ * least 4), each field's blocks (omh_field_blocks) and entry, then the
+ * listpack or intset freed; counted in hash_ or set_conversions.  Returns
+ * 0 or -1. */
+int omh_convert(struct engine *e, uint32_t slot, hashobj *h, fs_err *err);
 
 #endif

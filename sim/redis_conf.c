@@ -86,6 +86,7 @@ static const conf_row rows[] = {
     {"jemalloc-bg-thread", K_BOOL, F(jemalloc_bg_thread), 0, 1, 1, NULL},
     {"hash-max-listpack-entries", K_ULL, F(hash_max_listpack_entries), 0, LONG_MAX, 512, "fields"},
     {"hash-max-listpack-value", K_MEMORY, F(hash_max_listpack_value), 0, LONG_MAX, 64, "bytes"},
+    {"set-max-intset-entries", K_ULL, F(set_max_intset_entries), 0, LONG_MAX, 512, "members"},
 };
 #undef F
 #define NROWS (sizeof rows / sizeof rows[0])

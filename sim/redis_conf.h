@@ -65,6 +65,7 @@ typedef struct redis_conf {
     uint64_t hash_max_listpack_entries;    /* fields a listpack hash holds, 512 */
     uint64_t hash_max_listpack_value;      /* bytes of a field or value a listpack hash
                                               holds, 64 */
+    uint64_t set_max_intset_entries;       /* members an intset set holds, 512 */
 } redis_conf;
 
 /* What a load had to say besides errors. */

@@ -165,6 +165,7 @@ fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory
         .used_memory = (double)b->used_memory - (double)a->used_memory,
         .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
         .active = (double)b->allocator_active - (double)a->allocator_active,
+        .clients = (double)b->mem_clients_normal - (double)a->mem_clients_normal,
     };
     f.frag_ratio = f.active / f.allocated;
     return f;
@@ -240,4 +241,52 @@ int fid_compare(const char *workload_in, const fid_row *rows, size_t n) {
             cr_expect(fabs(row_error(&rows[i])) <= rows[i].bound, "%s: %s outside its bound",
                       workload, rows[i].field);
     return outside;
+}
+
+void fid_start_monitored(const char *dir, redis_info_memory *m0, const char *const *extra) {
+    const char *args[16] = {"--maxmemory", "0"};
+    for (int i = 0; extra != NULL && extra[i] != NULL; i++) {
+        cr_assert_lt(i + 3, 16, "too many server options");
+        args[i + 2] = extra[i];
+    }
+    cr_assert_eq(redis_server_start(&fid_srv, args), 0, "%s", fid_srv.err);
+    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s",
+                 fid_srv.err);
+    fid_info_settled(m0);
+}
+
+fid_figures fid_stop_and_import(const char *dir, const redis_info_memory *m0) {
+    redis_info_memory m1;
+    cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
+    fid_info_settled(&m1);
+    uint64_t keys = fid_dbsize();
+    redis_server_stop(&fid_srv);
+    fid_figures s = fid_server_delta(m0, &m1);
+    s.keys = (double)keys;
+    fid_import(dir);
+    return s;
+}
+
+void fid_finish_types(const char *dir, const char *workload, const redis_info_memory *m0,
+                      const char *counter, int expect_conversions) {
+    fid_figures s = fid_stop_and_import(dir, m0);
+    fid_figures f = fid_replay_figures(dir, fid_allocator(), "res", NULL);
+    char *sum = tu_read_file(tu_path(dir, "res/summary.json"), NULL);
+    cr_assert_not_null(sum);
+    double conversions = tu_json_num(sum, "\"engine\"", counter);
+    double reallocs = tu_json_num(sum, "\"engine\"", "reallocs");
+    cr_log_info("fidelity %s: %.0f %s, %.0f reallocs in the replay", workload, conversions,
+                counter, reallocs);
+    free(sum);
+    cr_assert_gt(reallocs, 0, "listpacks and intsets grow by realloc");
+    if (expect_conversions) cr_assert_gt(conversions, 0, "%s: past the conversion", counter);
+    else cr_assert_eq(conversions, 0, "%s: every key stays in its compact encoding", counter);
+    fid_row rows[] = {
+        {"used_memory", s.used_memory, f.used_memory, 0.02, 1, 0},
+        {"allocator_allocated", s.allocated, f.allocated, 0.02, 1, 0},
+        {"allocator_active", s.active, f.active, 0.03, 1, 0},
+        {"allocator_frag_ratio", s.frag_ratio, f.frag_ratio, 0.03, 0, 0},
+        {"keys", s.keys, f.keys, 0, 1, 0},
+    };
+    fid_compare(workload, rows, sizeof rows / sizeof rows[0]);
 }

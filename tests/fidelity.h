@@ -50,6 +50,8 @@ void fid_replay_on(const char *dir, const char *allocator, const char *res,
  * their ratio, and the live keys (fragsim's side only). */
 typedef struct fid_figures {
     double used_memory, allocated, active, frag_ratio, keys;
+    double clients; /* the server's: mem_clients_normal's change (client
+                       buffers, part of used_memory); 0 for fragsim */
 } fid_figures;
 
 /* Replays dir/w.trace on the allocator into dir/res (fid_replay_on) and
@@ -68,6 +70,28 @@ void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed);
 /* Starts fid_srv (maxmemory 0), reads its INFO memory settled into *m0,
  * then starts capturing MONITOR into dir/monitor.txt. */
 void fid_start_capture(const char *dir, redis_info_memory *m0);
+
+/* Starts fid_srv (maxmemory 0, then the options extra, NULL-terminated,
+ * may be NULL) and its MONITOR capture into dir/monitor.txt, then reads
+ * INFO memory settled into *m0: the MONITOR client's own buffers are in
+ * place before the first figures (on data of a few MB they would be a few
+ * percent). */
+void fid_start_monitored(const char *dir, redis_info_memory *m0, const char *const *extra);
+/* Ends a workload of fid_start_monitored's: stops the capture, reads INFO
+ * memory settled and DBSIZE, stops the server and imports the capture
+ * (dir/w.trace).  Returns what the workload added on the server, its keys
+ * the DBSIZE. */
+fid_figures fid_stop_and_import(const char *dir, const redis_info_memory *m0);
+/* Ends a workload of fid_start_monitored's on a type's encodings: stops
+ * the capture, reads INFO memory settled and DBSIZE, stops the server,
+ * imports and replays the capture (fid_replay_figures into dir/res), and
+ * compares what the workload added: used_memory and allocator_allocated
+ * within 2%, allocator_active within 3%, allocator_frag_ratio within 0.03,
+ * the keys exactly.  The replay's summary must show reallocs, and its
+ * engine counter `counter` (hash_conversions, set_conversions...) above 0
+ * when expect_conversions, else 0. */
+void fid_finish_types(const char *dir, const char *workload, const redis_info_memory *m0,
+                      const char *counter, int expect_conversions);
 
 /* The times of a capture's INFO memory commands, in seconds from its first
  * command, into t (at most max); *last_set (may be NULL) the time of its

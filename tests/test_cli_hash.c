@@ -1,5 +1,6 @@
-/* Hashes end to end: `fragsim run` on jemalloc, whose realloc the
- * listpacks grow by, and the session-hashes preset. */
+/* Hashes and sets end to end: `fragsim run` on jemalloc, whose realloc
+ * the listpacks and intsets grow by, and the session-hashes and
+ * follower-sets presets. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,5 +66,24 @@ Test(cli_hash, session_hashes_preset) {
     cr_assert_eq(tu_json_num(json, "\"engine\"", "expired_keys"), 300, "every session expired");
     cr_assert_eq(tu_json_num(json, "\"engine\"", "hash_conversions"), 0, "all small");
     cr_assert_gt(tu_json_num(json, "\"engine\"", "reallocs"), 300);
+    free(json);
+}
+
+/* About half the sets pass 512 members: intsets that grew by a realloc per
+ * SADD, then hashtables. */
+Test(cli_hash, follower_sets_preset) {
+    char *json = run_summary((const char *const[]){
+        "run", "--preset", "follower-sets", "--keys", "200", "--allocator", "jemalloc", "-q",
+        "--no-progress", "-o", "res", NULL});
+    cr_assert(strstr(json, "\"object_model\": \"redis\"") != NULL, "the preset's model");
+    double sadds = tu_json_num(json, "\"events_by_op\"", "SADD");
+    cr_assert(sadds >= 200 * 5 && sadds <= 200 * 1000, "%.0f SADDs", sadds);
+    double conv = tu_json_num(json, "\"engine\"", "set_conversions");
+    cr_assert(conv >= 60 && conv <= 140, "%.0f of 200 sets converted", conv);
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "set_keys"), 200, "no TTL: every set stays");
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "hash_keys"), 0);
+    /* Every SADD to an intset is a realloc: at least 5 a set, at most 513. */
+    double reallocs = tu_json_num(json, "\"engine\"", "reallocs");
+    cr_assert(reallocs >= 200 * 5 && reallocs <= sadds, "%.0f reallocs", reallocs);
     free(json);
 }

@@ -23,7 +23,6 @@
  * and to fidelity-table.csv in the build directory (fidelity.h). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <criterion/logging.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,45 +65,7 @@ static void del(const char *key) {
 
 static void start(const char *dir, redis_info_memory *m0) {
     memset(value, 'v', sizeof value - 1);
-    cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
-                 "%s", fid_srv.err);
-    /* The MONITOR client's own buffers are in place before the first
-     * figures: on data of a few MB they would be a few percent. */
-    cr_assert_eq(redis_monitor_start(&fid_srv, tu_path(dir, "monitor.txt")), 0, "%s", fid_srv.err);
-    fid_info_settled(m0);
-}
-
-/* Stops the capture, replays it and compares; the summary's hash figures
- * must show the encodings the workload was made to reach. */
-static void finish(const char *dir, const char *workload, const redis_info_memory *m0,
-                   int expect_conversions) {
-    redis_info_memory m1;
-    cr_assert_eq(redis_monitor_stop(&fid_srv), 0, "%s", fid_srv.err);
-    fid_info_settled(&m1);
-    uint64_t keys = fid_dbsize();
-    redis_server_stop(&fid_srv);
-    fid_figures s = fid_server_delta(m0, &m1);
-    s.keys = (double)keys;
-    fid_import(dir);
-    fid_figures f = fid_replay_figures(dir, fid_allocator(), "res", NULL);
-    char *sum = tu_read_file(tu_path(dir, "res/summary.json"), NULL);
-    cr_assert_not_null(sum);
-    double conversions = tu_json_num(sum, "\"engine\"", "hash_conversions");
-    double reallocs = tu_json_num(sum, "\"engine\"", "reallocs");
-    cr_log_info("fidelity %s: %.0f conversions, %.0f reallocs in the replay", workload,
-                conversions, reallocs);
-    free(sum);
-    cr_assert_gt(reallocs, 0, "listpacks grow by realloc");
-    if (expect_conversions) cr_assert_gt(conversions, 0, "hashes past the conversion");
-    else cr_assert_eq(conversions, 0, "every hash stays a listpack");
-    fid_row rows[] = {
-        {"used_memory", s.used_memory, f.used_memory, 0.02, 1, 0},
-        {"allocator_allocated", s.allocated, f.allocated, 0.02, 1, 0},
-        {"allocator_active", s.active, f.active, 0.03, 1, 0},
-        {"allocator_frag_ratio", s.frag_ratio, f.frag_ratio, 0.03, 0, 0},
-        {"keys", s.keys, f.keys, 0, 1, 0},
-    };
-    fid_compare(workload, rows, sizeof rows / sizeof rows[0]);
+    fid_start_monitored(dir, m0, NULL);
 }
 
 #define LP_HASHES 40000
@@ -140,7 +101,7 @@ Test(fidelity_hash, listpack_hashes) {
             if (n > 0) fields_cmd("HDEL", key, i % 2, j, j + n, NULL);
         }
     }
-    finish(dir, "hash-listpack", &m0, 0);
+    fid_finish_types(dir, "hash-listpack", &m0, "hash_conversions", 0);
     tu_rmtree(dir);
     free(dir);
 }
@@ -179,7 +140,7 @@ Test(fidelity_hash, hashtable_hashes) {
         for (uint32_t j = 0; j < n; j += 4)
             fields_cmd("HDEL", key, 0, j, j + 4 < n ? j + 4 : n, NULL);
     }
-    finish(dir, "hash-hashtable", &m0, 1);
+    fid_finish_types(dir, "hash-hashtable", &m0, "hash_conversions", 1);
     tu_rmtree(dir);
     free(dir);
 }

@@ -363,7 +363,7 @@ Test(import_monitor, stats_say_what_happened) {
         "OK\n\n" L(1000, "\"SET\" \"a\" \"1\"") L(1000, "\"SET\" \"a\" \"2\" \"NX\"")
         L(1000, "\"DEL\" \"nope\"") L(1000, "\"PING\"") L(1000, "\"TTL\" \"a\"")
         L(1000, "\"memory\" \"usage\" \"a\"") L(1000, "\"GETRANGE\" \"a\" \"0\" \"x\"")
-        L(1000, "\"INCR\" \"a\"") L(1000, "\"SADD\" \"s\" \"m\""),
+        L(1000, "\"INCR\" \"a\"") L(1000, "\"PFADD\" \"s\" \"m\""),
         &r);
     cr_assert_eq(st->lines, 11);
     cr_assert_eq(st->commands, 9);
@@ -378,9 +378,9 @@ Test(import_monitor, stats_say_what_happened) {
 Test(import_monitor, untranslated_counted) {
     run r;
     const import_monitor_stats *st = stats_of(
-        "OK\n" L(1000, "\"SADD\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
-        L(1000, "\"SADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZADD\" \"z\" \"1\" \"m\"")
-        L(1000, "\"sadd\" \"h\" \"i\" \"v\"") L(1000, "\"ZADD\" \"z\" \"2\" \"n\""),
+        "OK\n" L(1000, "\"PFADD\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
+        L(1000, "\"PFADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZADD\" \"z\" \"1\" \"m\"")
+        L(1000, "\"pfadd\" \"h\" \"i\" \"v\"") L(1000, "\"ZADD\" \"z\" \"2\" \"n\""),
         &r);
     cr_assert_eq(st->lines, 8);
     cr_assert_eq(st->commands, 7);
@@ -389,7 +389,7 @@ Test(import_monitor, untranslated_counted) {
     const import_monitor_count *list;
     size_t n = import_monitor_untranslated(r.im, &list);
     cr_assert_eq(n, 3);
-    cr_assert_str_eq(list[0].name, "SADD");
+    cr_assert_str_eq(list[0].name, "PFADD");
     cr_assert_eq(list[0].count, 3);
     cr_assert_str_eq(list[1].name, "ZADD");
     cr_assert_eq(list[1].count, 2);
@@ -528,4 +528,32 @@ Test(import_monitor, hash_commands) {
                  "1002 HSET h d 3\n1003 HSET h2 f 1\n1003 SET s 1\n1003 GET h\n"
                  "1004 HDEL h a\n1004 HDEL h b\n1004 HDEL h2 f\n1004 HSET h2 f 1\n"
                  "1005 SET h2 4\n1005 SET h2 4\n");
+}
+
+/* Sets: SADD per new member, SREM per member present (the last takes the
+ * key), SMOVE as an SREM and an SADD, SPOP as SREMs of the importer's
+ * choosing, WRONGTYPE across types, reads as lookups. */
+Test(import_monitor, set_commands) {
+    expect_events(L(1000, "\"SADD\" \"s\" \"1\" \"2\" \"1\"")  /* 1 twice: one SADD */
+                 L(1000, "\"SADD\" \"s\"")                  /* arity: rejected */
+                 L(1001, "\"SREM\" \"s\" \"7\" \"2\"")
+                 L(1001, "\"HSET\" \"s\" \"f\" \"v\"")      /* WRONGTYPE */
+                 L(1001, "\"SADD\" \"h\" \"x\"")
+                 L(1001, "\"HSET\" \"h\" \"f\" \"v\"")      /* WRONGTYPE */
+                 L(1001, "\"SET\" \"str\" \"v\"")
+                 L(1001, "\"SADD\" \"str\" \"x\"")          /* WRONGTYPE */
+                 L(1001, "\"APPEND\" \"h\" \"x\"")          /* WRONGTYPE */
+                 L(1002, "\"SMOVE\" \"s\" \"t\" \"1\"")     /* s's last: it goes */
+                 L(1002, "\"SMOVE\" \"s\" \"t\" \"1\"")     /* s is gone: nothing */
+                 L(1002, "\"SMOVE\" \"t\" \"str\" \"1\"")   /* WRONGTYPE */
+                 L(1002, "\"SISMEMBER\" \"t\" \"1\"")
+                 L(1003, "\"SADD\" \"t\" \"a\" \"b\" \"c\"")
+                 L(1003, "\"SPOP\" \"t\" \"-1\"")           /* out of range */
+                 L(1003, "\"SPOP\" \"t\"")
+                 L(1003, "\"SPOP\" \"t\" \"9\"")            /* the rest: the key goes */
+                 L(1004, "\"SREM\" \"t\" \"a\""),
+                 "1000 SADD s 1\n1000 SADD s 2\n1001 SREM s 2\n1001 SADD h x\n1001 SET str 1\n"
+                 "1002 SREM s 1\n1002 SADD t 1\n1002 GET t\n1003 SADD t a\n1003 SADD t b\n"
+                 "1003 SADD t c\n1003 SREM t c\n1003 SREM t b\n1003 SREM t a\n1003 SREM t 1\n"
+                 "1004 TICK\n");
 }

@@ -205,6 +205,18 @@ Test(trace_binary, many_keys_long_and_short_across_buffer_refills) {
 
 /* ---- damaged files ---- */
 
+/* Set members share the keys' and fields' id space. */
+Test(trace_binary, set_members_round_trip) {
+    const char *t1 = tu_path(dir, "s.trace"), *b = tu_path(dir, "s.fsb"),
+               *t2 = tu_path(dir, "s2.trace");
+    cr_assert_eq(tu_write_file(t1, "fragsim-trace v1\n0 SADD s 17\n0 SADD s a%20member\n"
+                                   "1 HSET 17 s 3\n1.5 SREM s 17\n2 SREM s%00 %\n"), 0);
+    fs_err err;
+    cr_assert_eq(convert(t1, b, 1, &err), 5, "%s", err.msg);
+    cr_assert_eq(convert(b, t2, 0, &err), 5, "%s", err.msg);
+    assert_same_file(t1, t2);
+}
+
 static size_t good_len;
 
 /* A valid binary file of ALL_TEXT, returned malloc'd. */
@@ -341,6 +353,11 @@ Test(trace_binary, damaged_records) {
     bad[at] = 8;
     fails("hsetfield.fsb", bad, good_len, where,
           "HSET with field id 1000001: expected a field defined by a KEY record");
+    memcpy(bad, d, good_len);
+    bad[at] = 11; /* SREM, which has no size */
+    memset(bad + at + 4, 0, 4);
+    fails("sremmember.fsb", bad, good_len, where,
+          "SREM with field id 1000001: expected a field defined by a KEY record");
     free(bad);
     free(d);
 }

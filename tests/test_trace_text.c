@@ -768,3 +768,10 @@ Test(trace_text, hset_and_hdel_need_a_field_and_hset_a_size) {
     read_fails_at("fragsim-trace v1\n0 HDEL h f 10\n", 2, "unexpected '10' after HDEL");
     read_fails_at("fragsim-trace v1\n0 HSET h f%zz 1\n", 2, "HSET expects a field");
 }
+
+Test(trace_text, sadd_and_srem_need_a_member_and_nothing_more) {
+    read_fails_at("fragsim-trace v1\n0 SADD s\n", 2, "SADD expects a member after the key");
+    read_fails_at("fragsim-trace v1\n0 SREM s\n", 2, "SREM expects a member after the key");
+    read_fails_at("fragsim-trace v1\n0 SADD s m 10\n", 2, "unexpected '10' after SADD");
+    read_fails_at("fragsim-trace v1\n0 sadd s m%g1\n", 2, "SADD expects a member");
+}

@@ -34,11 +34,13 @@ void imk_make_string(imk_entry *e) {
     imk_free(e->fields);
     free(e->fields);
     e->fields = NULL;
+    e->type = IMK_STRING;
 }
 
-int imk_make_hash(imk_entry *e) {
+int imk_make_fields(imk_entry *e, int type) {
     if (e->fields != NULL) return 0;
     if ((e->fields = malloc(sizeof *e->fields)) == NULL) return -1;
+    e->type = type;
     imk_init(e->fields);
     e->fields->first_buckets = 8;
     free(e->val);

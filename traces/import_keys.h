@@ -35,7 +35,9 @@ typedef struct imk_entry {
                                longer than IMK_VALUE_KEEP: the bytes of every
                                shorter value are known */
     struct imk_table *fields; /* a hash key's fields (db 0, field -> value, no
-                               expiry); NULL for a string key */
+                               expiry) or a set key's members (no values);
+                               NULL for a string key */
+    int type;               /* IMK_STRING, IMK_HASH or IMK_SET */
     int db;
     uint32_t keylen;
     char key[];             /* keylen bytes */
@@ -61,9 +63,12 @@ imk_entry *imk_find(imk_table *t, int db, const char *key, uint32_t keylen, int6
 imk_entry *imk_add(imk_table *t, int db, const char *key, uint32_t keylen, int64_t now_us);
 
 void imk_del(imk_table *t, imk_entry *e);
-/* Makes e a hash key with no fields yet (a string's value is dropped).
- * Returns 0, or -1 when out of memory. */
-int imk_make_hash(imk_entry *e);
+/* A key's type, as Redis's TYPE names it. */
+enum { IMK_STRING = 0, IMK_HASH = 1, IMK_SET = 2 };
+/* Makes e a hash or set key (IMK_HASH, IMK_SET) with no fields or members
+ * yet (a string's value is dropped).  Returns 0, or -1 when out of
+ * memory. */
+int imk_make_fields(imk_entry *e, int type);
 /* Makes e a string key again (a hash's fields are dropped), as SET does. */
 void imk_make_string(imk_entry *e);
 

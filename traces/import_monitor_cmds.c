@@ -496,6 +496,20 @@ static const im_command commands[] = {
     {"HVALS", 2, 1, 1, 1, cmd_read},
     {"HRANDFIELD", -2, 1, 1, 1, cmd_read},
     {"HSCAN", -3, 1, 1, 1, cmd_read},
+    /* Sets (import_monitor_set.c); the reads as for hashes. */
+    {"SADD", -3, 1, 1, 1, im_cmd_sadd},
+    {"SREM", -3, 1, 1, 1, im_cmd_srem},
+    {"SMOVE", 4, 1, 2, 1, im_cmd_smove},
+    {"SPOP", -2, 1, 1, 1, im_cmd_spop},
+    {"SISMEMBER", 3, 1, 1, 1, cmd_read},
+    {"SMISMEMBER", -3, 1, 1, 1, cmd_read},
+    {"SMEMBERS", 2, 1, 1, 1, cmd_read},
+    {"SCARD", 2, 1, 1, 1, cmd_read},
+    {"SRANDMEMBER", -2, 1, 1, 1, cmd_read},
+    {"SSCAN", -3, 1, 1, 1, cmd_read},
+    {"SINTER", -2, 1, -1, 1, cmd_read},
+    {"SUNION", -2, 1, -1, 1, cmd_read},
+    {"SDIFF", -2, 1, -1, 1, cmd_read},
     /* No memory effect on keys.  SELECT: every line names its database
      * already.  EVAL and friends: a script's commands appear on lines of
      * their own ("[0 lua]").  MULTI/EXEC: the queued commands appear when

@@ -14,22 +14,19 @@
 
 #include "import_monitor_int.h"
 
-/* The field's value, or NULL. */
-static imk_entry *field_of(imk_entry *e, const im_arg *f) {
+imk_entry *im_field_of(imk_entry *e, const im_arg *f) {
     return imk_find(e->fields, 0, f->p, (uint32_t)f->len, 0);
 }
 
-/* hashTypeLookupWriteOrCreate: the hash at key, made when missing; NULL
- * with *rc IM_REJECTED for a string key (WRONGTYPE), -1 when out of memory. */
-static imk_entry *hash_for_write(import_monitor *im, const im_arg *key, int *rc) {
+imk_entry *im_fields_for_write(import_monitor *im, const im_arg *key, int type, int *rc) {
     imk_entry *e = im_lookup(im, key);
-    if (e != NULL && e->fields == NULL) {
+    if (e != NULL && e->type != type) {
         *rc = IM_REJECTED;
         return NULL;
     }
     if (e == NULL) {
         e = imk_add(&im->keys, im->db, key->p, (uint32_t)key->len, im->now_us);
-        if (e == NULL || imk_make_hash(e) != 0) {
+        if (e == NULL || imk_make_fields(e, type) != 0) {
             if (e != NULL) imk_del(&im->keys, e);
             *rc = fs_errf(im->err, "out of memory");
             return NULL;
@@ -38,12 +35,11 @@ static imk_entry *hash_for_write(import_monitor *im, const im_arg *key, int *rc)
     return e;
 }
 
-/* A field longer than a trace's keys cannot be written: the command is
- * counted as not translated under a label of its own. */
-static int fields_fit(import_monitor *im, size_t from, size_t step, const char *cmd) {
+int im_fields_fit(import_monitor *im, size_t from, size_t step, const char *cmd) {
     for (size_t j = from; j < im->argc; j += step) {
         if (im->argv[j].len > TRACE_KEY_MAX) {
-            snprintf(im->label, sizeof im->label, "%s (field over 64 KiB)", cmd);
+            snprintf(im->label, sizeof im->label, "%s (%s over 64 KiB)", cmd,
+                     cmd[0] == 'H' ? "field" : "member");
             return 0;
         }
     }
@@ -53,7 +49,7 @@ static int fields_fit(import_monitor *im, size_t from, size_t step, const char *
 /* hashTypeSet: the field now holds size bytes (bytes when known). */
 static int set_field(import_monitor *im, imk_entry *e, const im_arg *f, const char *bytes,
                      uint64_t size) {
-    imk_entry *v = field_of(e, f);
+    imk_entry *v = im_field_of(e, f);
     if (v == NULL && (v = imk_add(e->fields, 0, f->p, (uint32_t)f->len, 0)) == NULL)
         return fs_errf(im->err, "out of memory");
     if (imk_set_value(v, bytes, size) != 0) return fs_errf(im->err, "out of memory");
@@ -64,9 +60,9 @@ static int set_field(import_monitor *im, imk_entry *e, const im_arg *f, const ch
 /* HSET key field value [field value ...], and HMSET. */
 int im_cmd_hset(import_monitor *im) {
     if (im->argc % 2 == 1) return IM_REJECTED; /* wrong number of arguments */
-    if (!fields_fit(im, 2, 2, "HSET")) return IM_UNTRANSLATED;
+    if (!im_fields_fit(im, 2, 2, "HSET")) return IM_UNTRANSLATED;
     int rc = 0;
-    imk_entry *e = hash_for_write(im, &im->argv[1], &rc);
+    imk_entry *e = im_fields_for_write(im, &im->argv[1], IMK_HASH, &rc);
     if (e == NULL) return rc;
     for (size_t j = 2; j < im->argc; j += 2)
         if (set_field(im, e, &im->argv[j], im->argv[j + 1].p, im->argv[j + 1].len) != 0)
@@ -75,23 +71,23 @@ int im_cmd_hset(import_monitor *im) {
 }
 
 int im_cmd_hsetnx(import_monitor *im) {
-    if (!fields_fit(im, 2, 2, "HSETNX")) return IM_UNTRANSLATED;
+    if (!im_fields_fit(im, 2, 2, "HSETNX")) return IM_UNTRANSLATED;
     int rc = 0;
-    imk_entry *e = hash_for_write(im, &im->argv[1], &rc);
+    imk_entry *e = im_fields_for_write(im, &im->argv[1], IMK_HASH, &rc);
     if (e == NULL) return rc;
-    if (field_of(e, &im->argv[2]) != NULL) return IM_DONE;
+    if (im_field_of(e, &im->argv[2]) != NULL) return IM_DONE;
     return set_field(im, e, &im->argv[2], im->argv[3].p, im->argv[3].len) != 0 ? -1 : IM_DONE;
 }
 
 /* HDEL key field [field ...]: the last field takes the key. */
 int im_cmd_hdel(import_monitor *im) {
-    if (!fields_fit(im, 2, 1, "HDEL")) return IM_UNTRANSLATED;
+    if (!im_fields_fit(im, 2, 1, "HDEL")) return IM_UNTRANSLATED;
     const im_arg *key = &im->argv[1];
     imk_entry *e = im_lookup(im, key);
     if (e == NULL) return IM_DONE;
-    if (e->fields == NULL) return IM_REJECTED; /* WRONGTYPE */
+    if (e->type != IMK_HASH) return IM_REJECTED; /* WRONGTYPE */
     for (size_t j = 2; j < im->argc; j++) {
-        imk_entry *v = field_of(e, &im->argv[j]);
+        imk_entry *v = im_field_of(e, &im->argv[j]);
         if (v == NULL) continue;
         imk_del(e->fields, v);
         if (im_emit_field(im, TRACE_OP_HDEL, key->p, key->len, im->argv[j].p, im->argv[j].len,
@@ -120,11 +116,11 @@ int im_cmd_hincrby(import_monitor *im) {
     long long incr, value;
     long double unused;
     if (!redis_string2ll(im->argv[3].p, im->argv[3].len, &incr)) return IM_REJECTED;
-    if (!fields_fit(im, 2, 2, "HINCRBY")) return IM_UNTRANSLATED;
+    if (!im_fields_fit(im, 2, 2, "HINCRBY")) return IM_UNTRANSLATED;
     int rc = 0;
-    imk_entry *e = hash_for_write(im, &im->argv[1], &rc);
+    imk_entry *e = im_fields_for_write(im, &im->argv[1], IMK_HASH, &rc);
     if (e == NULL) return rc;
-    if (field_number(field_of(e, &im->argv[2]), 0, &value, &unused) != 0) return IM_REJECTED;
+    if (field_number(im_field_of(e, &im->argv[2]), 0, &value, &unused) != 0) return IM_REJECTED;
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
         (incr > 0 && value > 0 && incr > LLONG_MAX - value))
         return IM_REJECTED; /* "increment or decrement would overflow" */
@@ -138,11 +134,11 @@ int im_cmd_hincrbyfloat(import_monitor *im) {
     long long unused;
     if (!redis_string2ld(im->argv[3].p, im->argv[3].len, &incr)) return IM_REJECTED;
     if (isnan(incr) || isinf(incr)) return IM_REJECTED;
-    if (!fields_fit(im, 2, 2, "HINCRBYFLOAT")) return IM_UNTRANSLATED;
+    if (!im_fields_fit(im, 2, 2, "HINCRBYFLOAT")) return IM_UNTRANSLATED;
     int rc = 0;
-    imk_entry *e = hash_for_write(im, &im->argv[1], &rc);
+    imk_entry *e = im_fields_for_write(im, &im->argv[1], IMK_HASH, &rc);
     if (e == NULL) return rc;
-    if (field_number(field_of(e, &im->argv[2]), 1, &unused, &value) != 0) return IM_REJECTED;
+    if (field_number(im_field_of(e, &im->argv[2]), 1, &unused, &value) != 0) return IM_REJECTED;
     value += incr;
     if (isnan(value) || isinf(value)) return IM_REJECTED;
     char buf[REDIS_LONG_DOUBLE_CHARS];

@@ -63,7 +63,8 @@ int im_translate(import_monitor *im);
 int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
             int64_t ttl_us);
 int im_emit_purge(import_monitor *im);
-/* An HSET (size: the value's bytes) or HDEL event of a field. */
+/* An HSET (size: the value's bytes) or HDEL event of a field, or an SADD
+ * or SREM of a member (size 0). */
 int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
                   const char *field, size_t fieldlen, uint64_t size);
 
@@ -74,8 +75,24 @@ int im_cmd_hsetnx(import_monitor *im);
 int im_cmd_hdel(import_monitor *im);
 int im_cmd_hincrby(import_monitor *im);
 int im_cmd_hincrbyfloat(import_monitor *im);
+/* The set commands' translators (import_monitor_set.c). */
+int im_cmd_sadd(import_monitor *im);
+int im_cmd_srem(import_monitor *im);
+int im_cmd_smove(import_monitor *im);
+int im_cmd_spop(import_monitor *im);
 /* The key's entry (live), or NULL. */
 imk_entry *im_lookup(import_monitor *im, const im_arg *key);
+/* The entry of a hash's field or a set's member f in e, or NULL. */
+imk_entry *im_field_of(imk_entry *e, const im_arg *f);
+/* The hash or set (type IMK_HASH, IMK_SET) at key for a write, made when
+ * missing (lookupKeyWrite, then the type's create); NULL with *rc
+ * IM_REJECTED for a key of another type (WRONGTYPE), -1 when out of
+ * memory. */
+imk_entry *im_fields_for_write(import_monitor *im, const im_arg *key, int type, int *rc);
+/* Do argv[from], argv[from + step] ... fit in a trace as fields or
+ * members?  When not, the command is counted as not translated under a
+ * label of its own ("CMD (field over 64 KiB)") and 0 is returned. */
+int im_fields_fit(import_monitor *im, size_t from, size_t step, const char *cmd);
 
 /* Redis's MAX_LONG_DOUBLE_CHARS: INCRBYFLOAT reads at most this many bytes. */
 #define REDIS_LONG_DOUBLE_CHARS (5 * 1024)

@@ -6,16 +6,16 @@
  *    12  u32 record size (32)
  *   then records of 32 bytes:
  *     0  u8  type: 0 SET, 1 DEL, 2 EXPIRE, 3 PERSIST, 4 GET, 5 PURGE, 6 TICK,
- *               7 APPEND, 8 HSET, 9 HDEL (events); 0x80 KEY (defines a
- *               key or a field); 0xFF END
+ *               7 APPEND, 8 HSET, 9 HDEL, 10 SADD, 11 SREM (events); 0x80
+ *               KEY (defines a key, a field or a member); 0xFF END
  *     1  u8  condition: 0 none, 1 NX, 2 XX (SET, APPEND; else 0)
  *     2  u16 reserved, 0
  *     4  u32 size: SET, APPEND, GET, HSET: bytes (else 0); KEY: the key's length
  *     8  i64 time, microseconds, >= 0 (KEY, END: 0)
  *    16  u64 key id (PURGE, TICK: 0); END: the number of event records
  *    24  i64 ttl, microseconds: SET: -1 (none) or > 0; EXPIRE: >= 0;
- *            HSET, HDEL: the field's id (fields are defined by KEY records
- *            and numbered with the keys); else -1
+ *            HSET, HDEL, SADD, SREM: the field's or member's id (defined
+ *            by KEY records and numbered with the keys); else -1
  *   a KEY record is followed by the key's bytes (no padding).
  *
  * Keys are numbered 0, 1, 2 ... in order of definition; a KEY record
@@ -43,7 +43,8 @@
 
 enum {
     REC_SET = 0, REC_DEL = 1, REC_EXPIRE = 2, REC_PERSIST = 3, REC_GET = 4, REC_PURGE = 5,
-    REC_TICK = 6, REC_APPEND = 7, REC_HSET = 8, REC_HDEL = 9, REC_EVENT_TYPES = 10,
+    REC_TICK = 6, REC_APPEND = 7, REC_HSET = 8, REC_HDEL = 9, REC_SADD = 10, REC_SREM = 11,
+    REC_EVENT_TYPES = 12,
     REC_KEY = 0x80, REC_END = 0xFF,
 };
 
@@ -53,6 +54,7 @@ static const trace_op rec_to_op[REC_EVENT_TYPES] = {
     [REC_PERSIST] = TRACE_OP_PERSIST, [REC_GET] = TRACE_OP_GET, [REC_PURGE] = TRACE_OP_PURGE,
     [REC_TICK] = TRACE_OP_TICK,   [REC_APPEND] = TRACE_OP_APPEND,
     [REC_HSET] = TRACE_OP_HSET,   [REC_HDEL] = TRACE_OP_HDEL,
+    [REC_SADD] = TRACE_OP_SADD,   [REC_SREM] = TRACE_OP_SREM,
 };
 
 static int op_to_rec(trace_op op) {
@@ -66,7 +68,6 @@ static int op_has_size(trace_op op) {
     return op == TRACE_OP_SET || op == TRACE_OP_APPEND || op == TRACE_OP_GET ||
            op == TRACE_OP_HSET;
 }
-static int op_has_field(trace_op op) { return op == TRACE_OP_HSET || op == TRACE_OP_HDEL; }
 static int op_has_ttl(trace_op op) { return op == TRACE_OP_SET || op == TRACE_OP_EXPIRE; }
 
 int trace_binary_detect(const unsigned char *head, size_t n) {
@@ -210,7 +211,8 @@ static const unsigned char rec_fields[REC_EVENT_TYPES] = {
     [REC_SET] = HAS_KEY | HAS_SIZE | HAS_TTL, [REC_DEL] = HAS_KEY, [REC_EXPIRE] = HAS_KEY | HAS_TTL,
     [REC_PERSIST] = HAS_KEY, [REC_GET] = HAS_KEY | HAS_SIZE, [REC_PURGE] = 0, [REC_TICK] = 0,
     [REC_APPEND] = HAS_KEY | HAS_SIZE, [REC_HSET] = HAS_KEY | HAS_SIZE | HAS_FIELD,
-    [REC_HDEL] = HAS_KEY | HAS_FIELD,
+    [REC_HDEL] = HAS_KEY | HAS_FIELD, [REC_SADD] = HAS_KEY | HAS_FIELD,
+    [REC_SREM] = HAS_KEY | HAS_FIELD,
 };
 
 /* The cold paths live apart from bin_next's loop (noinline), so that the
@@ -281,7 +283,7 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
         return 2;
     }
     if (type >= REC_EVENT_TYPES)
-        return REC_ERR("unknown record type 0x%02x: expected 0-9 (an event), 0x80 (KEY) or "
+        return REC_ERR("unknown record type 0x%02x: expected 0-11 (an event), 0x80 (KEY) or "
                        "0xFF (END)", type);
     const char *name = trace_op_name(rec_to_op[type]);
     unsigned fields = rec_fields[type];
@@ -469,7 +471,7 @@ int trace_binary_write_event(trace_binary_writer *w, const trace_event *ev, fs_e
     int64_t ttl = op_has_ttl(ev->op) ? ev->ttl_us : TRACE_TTL_NONE;
     if (op_has_key(ev->op) && (id = string_id(w, ev->key, ev->keylen, err)) == KS_NONE)
         return -1;
-    if (op_has_field(ev->op)) {
+    if (trace_op_has_field(ev->op)) {
         uint32_t f = string_id(w, ev->field, ev->fieldlen, err);
         if (f == KS_NONE) return -1;
         ttl = f;

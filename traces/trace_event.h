@@ -22,6 +22,10 @@ typedef enum trace_op {
                          `size` bytes (a missing key becomes a hash)        */
     TRACE_OP_HDEL,    /* key field: the field goes; the last one takes the
                          key with it                                        */
+    TRACE_OP_SADD,    /* key member: the set holds the member (a missing
+                         key becomes a set)                                 */
+    TRACE_OP_SREM,    /* key member: the member goes; the last one takes
+                         the key with it                                    */
     TRACE_OP__COUNT
 } trace_op;
 
@@ -55,8 +59,9 @@ typedef struct trace_event {
     const char *key;  /* raw key bytes (not NUL-terminated); valid until the
                          next read; NULL for PURGE and TICK */
     uint32_t keylen;
-    const char *field; /* HSET, HDEL: the field's bytes (not NUL-terminated),
-                          valid as key is; NULL otherwise */
+    const char *field; /* HSET, HDEL: the field's bytes; SADD, SREM: the
+                          member's (not NUL-terminated), valid as key is;
+                          NULL otherwise (trace_op_has_field) */
     uint32_t fieldlen; /* <= TRACE_KEY_MAX */
     uint64_t size;    /* SET, HSET: value size in bytes; APPEND: bytes added;
                          GET: the value's size when the trace knows it
@@ -72,6 +77,12 @@ typedef struct trace_event {
 const char *trace_op_name(trace_op op);
 /* Case-insensitive lookup of an operation name; -1 when unknown. */
 int trace_op_parse(const char *name, uint32_t len);
+/* Does the operation name a field or member after its key (HSET, HDEL,
+ * SADD, SREM)? */
+static inline int trace_op_has_field(trace_op op) {
+    return op == TRACE_OP_HSET || op == TRACE_OP_HDEL || op == TRACE_OP_SADD ||
+           op == TRACE_OP_SREM;
+}
 /* "", "NX", "XX"; NULL for an out-of-range condition. */
 const char *trace_cond_name(trace_cond c);
 

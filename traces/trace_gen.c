@@ -58,6 +58,21 @@ static void preset_session_hashes(gen_params *p) {
     snprintf(p->key_prefix, sizeof p->key_prefix, "session:");
 }
 
+/* Who follows whom: 20,000 users, each a set of 5-1000 follower ids (below
+ * 10,000,000, so an intset of 4-byte members that grows by a realloc per
+ * SADD), added over 10 minutes; about half the sets pass 512 members and
+ * become hashtables.  No TTL; a minute of observation. */
+static void preset_follower_sets(gen_params *p) {
+    gen_params_default(p);
+    p->keys = 20000;
+    p->insert_seconds = 600;
+    dist_parse(&p->fields, "uniform:5,1000", 0, "fields", NULL);
+    p->sets = 1;
+    p->member_max = 10000000;
+    p->observe = 60;
+    snprintf(p->key_prefix, sizeof p->key_prefix, "followers:");
+}
+
 static const gen_preset presets[] = {
     {"seed-blog", "1M keys, values uniform 100-10000 B, TTL uniform 60-300 s, inserted over "
                   "180 s, then 600 s of observation",
@@ -72,6 +87,9 @@ static const gen_preset presets[] = {
     {"session-hashes", "100k per-user hashes of 10-100 fields of 5-60 B, TTL uniform "
                        "600-1800 s, logged in over 600 s, then 1800 s of observation",
      preset_session_hashes, "object-model redis"},
+    {"follower-sets", "20k sets of 5-1000 integer members (follower ids below 10^7; intsets, "
+                      "about half past 512 become hashtables), added over 600 s, then 60 s",
+     preset_follower_sets, "object-model redis"},
 };
 
 const gen_preset *gen_presets(size_t *count) {
@@ -141,6 +159,8 @@ int gen_params_check(const gen_params *p, fs_err *err) {
                          "bytes", err) != 0 ||
         dist_check_range(&p->ttl, 0.001, ttl_max, "--ttl", "s", err) != 0)
         return -1;
+    if (p->sets && (p->fields.kind == DIST_NONE || p->member_max == 0))
+        return fs_errf(err, "sets need a member count per key and member ids above 0");
     if (p->keys2 > 0 && p->sizes2.kind == DIST_NONE)
         return fs_errf(err, "the second wave's sizes cannot be none");
     return 0;
@@ -171,7 +191,8 @@ static int64_t draw_ttl(gen_state *s) {
     return us > TRACE_TTL_MAX_US ? TRACE_TTL_MAX_US : us;
 }
 
-/* The next event of the hash key next_key: its HSETs, then its EXPIRE. */
+/* The next event of the hash or set key next_key: its HSETs or SADDs,
+ * then its EXPIRE. */
 static int hash_next(gen_state *s, trace_event *ev) {
     uint64_t i = s->next_key;
     ev->time_us = seconds_to_us((double)i / s->rate);
@@ -179,12 +200,19 @@ static int hash_next(gen_state *s, trace_event *ev) {
     ev->key = s->key;
     ev->keylen = (uint32_t)n;
     if (s->field < s->nfields) {
-        ev->op = TRACE_OP_HSET;
-        n = snprintf(s->fieldname, sizeof s->fieldname, "f%llu", (unsigned long long)s->field++);
+        ev->op = s->p.sets ? TRACE_OP_SADD : TRACE_OP_HSET;
+        if (s->p.sets) {
+            n = snprintf(s->fieldname, sizeof s->fieldname, "%llu",
+                         (unsigned long long)rng_below(&s->r, s->p.member_max));
+            s->field++;
+        } else {
+            n = snprintf(s->fieldname, sizeof s->fieldname, "f%llu",
+                         (unsigned long long)s->field++);
+            uint64_t size = dist_draw_bytes(&s->p.sizes, &s->r);
+            ev->size = size > TRACE_SIZE_MAX ? TRACE_SIZE_MAX : size;
+        }
         ev->field = s->fieldname;
         ev->fieldlen = (uint32_t)n;
-        uint64_t size = dist_draw_bytes(&s->p.sizes, &s->r);
-        ev->size = size > TRACE_SIZE_MAX ? TRACE_SIZE_MAX : size;
         if (s->field < s->nfields || s->p.ttl.kind != DIST_NONE) return 1;
     } else {
         ev->op = TRACE_OP_EXPIRE;

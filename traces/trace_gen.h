@@ -1,7 +1,7 @@
 /* trace_gen: the synthetic workload generator, a trace reader like any file.
  *
  * The workload: `keys` keys, each SET once (or made a hash of `fields`
- * fields) at a steady `rate` (keys per virtual second) with a size and a TTL
+ * fields, or a set of as many members) at a steady `rate` (keys per virtual second) with a size and a TTL
  * drawn from their distributions, then
  * `observe` virtual seconds with no traffic (a TICK ends the trace), so that
  * the expiries play out.  Everything follows from `seed`. */
@@ -32,6 +32,13 @@ typedef struct gen_params {
      * sizes, then given its TTL by an EXPIRE.  The count is drawn per key
      * from its own stream, so that gen_events can count without replaying. */
     dist fields;
+    /* Sets: with fields, each key is a set instead, of that many SADDs
+     * (none of them HSETs), each of a member drawn uniformly from 0 to
+     * member_max - 1 (> 0) and written in decimal, so that a set is an
+     * intset until it passes set-max-intset-entries (a member drawn twice
+     * is an SADD that adds nothing, as on a server). */
+    int sets;
+    uint64_t member_max;
 } gen_params;
 
 typedef struct gen_preset {

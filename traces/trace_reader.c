@@ -16,6 +16,7 @@ static const char *const op_names[TRACE_OP__COUNT] = {
     [TRACE_OP_GET] = "GET",         [TRACE_OP_PURGE] = "PURGE",
     [TRACE_OP_TICK] = "TICK",       [TRACE_OP_APPEND] = "APPEND",
     [TRACE_OP_HSET] = "HSET",       [TRACE_OP_HDEL] = "HDEL",
+    [TRACE_OP_SADD] = "SADD",       [TRACE_OP_SREM] = "SREM",
 };
 
 static const char *const cond_names[TRACE_COND__COUNT] = {

@@ -215,7 +215,8 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
         int op = trace_op_parse(f, (uint32_t)n);
         if (op < 0)
             return LINE_ERR("unknown operation '%.*s': expected SET, DEL, EXPIRE, PERSIST, "
-                            "GET, APPEND, HSET, HDEL, PURGE or TICK", (int)(n > 40 ? 40 : n), f);
+                            "GET, APPEND, HSET, HDEL, SADD, SREM, PURGE or TICK",
+                            (int)(n > 40 ? 40 : n), f);
         ev->op = (trace_op)op;
         const char *opname = trace_op_name(ev->op);
 
@@ -230,12 +231,14 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
             ev->key = s->key;
             ev->keylen = (uint32_t)k;
         }
-        if (op == TRACE_OP_HSET || op == TRACE_OP_HDEL) {
+        if (trace_op_has_field(ev->op)) {
             n = next_field(&p, &f);
             long k = n == 0 ? -1 : decode_key(f, n, s->field);
             if (k < 0)
-                return LINE_ERR("%s expects a field after the key: at most %u bytes, with odd "
-                                "bytes written %%HH (two hex digits)", opname, TRACE_KEY_MAX);
+                return LINE_ERR("%s expects a %s after the key: at most %u bytes, with odd "
+                                "bytes written %%HH (two hex digits)", opname,
+                                op == TRACE_OP_SADD || op == TRACE_OP_SREM ? "member" : "field",
+                                TRACE_KEY_MAX);
             ev->field = s->field;
             ev->fieldlen = (uint32_t)k;
         }
@@ -372,8 +375,7 @@ void trace_text_write_event(outbuf *ob, const trace_event *ev) {
     outbuf_write(ob, " ", 1);
     outbuf_puts(ob, trace_op_name(ev->op));
     if (ev->op != TRACE_OP_PURGE && ev->op != TRACE_OP_TICK) write_key(ob, ev->key, ev->keylen);
-    if (ev->op == TRACE_OP_HSET || ev->op == TRACE_OP_HDEL)
-        write_key(ob, ev->field, ev->fieldlen);
+    if (trace_op_has_field(ev->op)) write_key(ob, ev->field, ev->fieldlen);
     if (ev->op == TRACE_OP_HSET) {
         outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
     } else if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND) {

@@ -228,6 +228,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     sum->trace_digest = digest;
     sum->trace_duration = engine_virtual_time(e);
     sum->counters = e->c;
+    engine_encoding_census(e, &sum->encodings);
     sum->defrag = e->df.st;
     sum->data_checksum = defrag_checksum(e);
     sum->wall_time = now_s() - rs->wall_start;
@@ -379,9 +380,10 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     };
     if (cfg->redis != NULL) {
         const redis_conf *r = cfg->redis;
-        ec.hash_limits_set = 1;
+        ec.type_limits_set = 1;
         ec.hash_max_listpack_entries = r->hash_max_listpack_entries;
         ec.hash_max_listpack_value = r->hash_max_listpack_value;
+        ec.set_max_intset_entries = r->set_max_intset_entries;
         ec.defrag = (defrag_config){
             .enabled = r->activedefrag,
             .enable_at_us = (int64_t)(cfg->activedefrag_at * TRACE_US_PER_S + 0.5),

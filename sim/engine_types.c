@@ -1,0 +1,119 @@
+/* The events of hash and set keys (HSET, HDEL, SADD, SREM): a key's type
+ * and Redis's WRONGTYPE here, its blocks in objmodel_hash.c and
+ * objmodel_set.c. */
+#include <string.h>
+
+#include "base/emem.h"
+#include "engine_int.h"
+#include "objmodel_hash.h"
+#include "objmodel_set.h"
+
+/* The slot's place in hash_of, which grows with the slots. */
+static int hash_slot_reserve(engine *e, uint32_t slot, fs_err *err) {
+    if (slot < e->hash_of_cap) return 0;
+    uint32_t cap = e->hash_of_cap ? e->hash_of_cap : 4096;
+    while (cap <= slot) cap *= 2;
+    size_t w = sizeof *e->hash_of;
+    void *p = e->hash_of == NULL ? emem_map(cap * w)
+                                 : emem_remap(e->hash_of, e->hash_of_cap * w, cap * w);
+    if (p == NULL) return fs_errf(err, "out of engine memory for %u keys' hashes", cap);
+    e->hash_of = p;
+    e->hash_of_cap = cap;
+    return 0;
+}
+
+/* The key of a write (HSET, SADD) as lookupKeyWrite and checkType see it:
+ * its hashobj of `type`, made with the key when missing (*is_new).  NULL
+ * with *rc 0 when the write is refused (maxmemory, or WRONGTYPE: a string
+ * or another type), with *rc -1 and err set on failure. */
+static hashobj *for_write(engine *e, const trace_event *ev, int type, uint32_t *slot,
+                          int *is_new, int *rc, fs_err *err) {
+    *rc = 0;
+    if (!engine_room_for_write(e)) return NULL;
+    *slot = engine_lookup(e, ev);
+    *is_new = *slot == KS_NONE;
+    hashobj *h;
+    if (!*is_new) {
+        if ((h = engine_hash_of(e, *slot)) == NULL || h->type != type) {
+            e->c.wrongtype++;
+            return NULL;
+        }
+        return h;
+    }
+    *rc = -1;
+    if ((*slot = engine_insert_key(e, ev, err)) == KS_NONE) return NULL;
+    if (hash_slot_reserve(e, *slot, err) != 0) {
+        engine_remove_key(e, *slot);
+        return NULL;
+    }
+    if ((h = ho_new()) == NULL) {
+        engine_remove_key(e, *slot);
+        fs_errf(err, "out of engine memory for a %s", type == HO_TYPE_SET ? "set" : "hash");
+        return NULL;
+    }
+    h->type = type;
+    e->hash_of[*slot] = h;
+    if (type == HO_TYPE_SET) e->c.set_keys++;
+    else e->c.hash_keys++;
+    *rc = 0;
+    return h;
+}
+
+/* The key of a removal (HDEL, SREM): its hashobj of `type`, or NULL when
+ * there is none (missing, or WRONGTYPE: counted). */
+static hashobj *for_removal(engine *e, const trace_event *ev, int type, uint32_t *slot) {
+    if ((*slot = engine_lookup(e, ev)) == KS_NONE) return NULL;
+    hashobj *h = engine_hash_of(e, *slot);
+    if (h == NULL || h->type != type) {
+        e->c.wrongtype++;
+        return NULL;
+    }
+    return h;
+}
+
+int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err) {
+    int set = ev->op == TRACE_OP_SADD || ev->op == TRACE_OP_SREM;
+    int type = set ? HO_TYPE_SET : HO_TYPE_HASH;
+    uint32_t slot;
+    int is_new, rc;
+    hashobj *h;
+    if (ev->op == TRACE_OP_HSET || ev->op == TRACE_OP_SADD) {
+        if ((h = for_write(e, ev, type, &slot, &is_new, &rc, err)) == NULL) return rc;
+        rc = set ? oms_sadd(e, slot, h, is_new, ev->field, ev->fieldlen, err)
+                 : omh_hset(e, slot, h, is_new, ev->field, ev->fieldlen, ev->size, err);
+        return rc != 0 ? -1 : ev_touch(e, slot, is_new, err);
+    }
+    if ((h = for_removal(e, ev, type, &slot)) == NULL) return 0;
+    uint32_t i = ho_find(h, ev->field, ev->fieldlen);
+    if (set) rc = oms_srem(e, slot, h, i, err);
+    else rc = i == HO_NONE ? 0 : omh_hdel(e, slot, h, i, err);
+    if (rc != 0) return -1;
+    if (h->nfields == 0) { /* the last field or member takes the key */
+        engine_remove_key(e, slot);
+        e->c.deleted_keys++;
+    }
+    return 0;
+}
+
+const char *engine_encoding_name(int enc) {
+    static const char *const names[ENGINE_ENC__COUNT] = {"hash_listpack", "hash_hashtable",
+                                                         "set_intset", "set_hashtable"};
+    return enc >= 0 && enc < ENGINE_ENC__COUNT ? names[enc] : NULL;
+}
+
+void engine_encoding_census(const engine *e, engine_encodings *out) {
+    memset(out, 0, sizeof *out);
+    for (uint32_t slot = 0; slot < e->hash_of_cap; slot++) {
+        const hashobj *h = e->hash_of[slot];
+        if (h == NULL || h->enc == 0) continue; /* a string, or the raw model */
+        int set = h->type == HO_TYPE_SET, table = h->enc == HO_HASHTABLE;
+        int enc = set ? (table ? ENGINE_ENC_SET_HASHTABLE : ENGINE_ENC_SET_INTSET)
+                      : (table ? ENGINE_ENC_HASH_HASHTABLE : ENGINE_ENC_HASH_LISTPACK);
+        uint64_t b = (uint64_t)h->robj_usable + h->lp_usable + h->dict_usable +
+                     h->ht.table_usable + h->ht.old_usable;
+        for (uint32_t i = 0; h->b != NULL && i < h->nfields; i++)
+            b += (uint64_t)h->b[i].val_usable + h->b[i].fsds_usable + h->b[i].de_usable;
+        out->keys[enc]++;
+        out->bytes[enc] += b;
+    }
+}
