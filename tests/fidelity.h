@@ -47,9 +47,12 @@ void fid_replay_on(const char *dir, const char *allocator, const char *res,
                    const char *const *extra, tu_csv *c);
 
 /* What a workload added: used_memory, allocator_allocated and _active,
- * their ratio, and the live keys (fragsim's side only). */
+ * their ratio, and the live keys (fragsim's side only); and, not a
+ * difference, the mem_fragmentation_ratio printed at the end, with the RSS
+ * and used_memory it divides. */
 typedef struct fid_figures {
     double used_memory, allocated, active, frag_ratio, keys;
+    double mem_frag, rss, server_used;
 } fid_figures;
 
 /* Replays dir/w.trace on the allocator into dir/res (fid_replay_on) and
