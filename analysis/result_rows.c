@@ -82,12 +82,12 @@ static int is_text_column(const char *name) {
     return 0;
 }
 
-/* A summary column of a signed sample column (final_heap_rss,
- * mean_mem_fragmentation_bytes, ...): below 0 is a measurement there. */
-static int is_signed_column(const char *name) {
+int result_signed_column(const char *name) {
     const char *u = strchr(name, '_');
-    for (size_t i = 0; u != NULL && i < sample_ncolumns; i++)
-        if (sample_columns[i].type == SAMPLE_I64 && strcmp(u + 1, sample_columns[i].name) == 0)
+    for (size_t i = 0; i < sample_ncolumns; i++)
+        if (sample_columns[i].type == SAMPLE_I64 &&
+            (strcmp(name, sample_columns[i].name) == 0 ||
+             (u != NULL && strcmp(u + 1, sample_columns[i].name) == 0)))
             return 1;
     return 0;
 }
@@ -101,7 +101,7 @@ static int row_check(const result_row *r, const char *path, fs_err *err) {
         const char *why;
         if (is_text_column(r->names[k]) || r->values[k][0] == '\0') continue;
         if (result_number(r->values[k], &v, &why) != 0 &&
-            !(strcmp(why, "negative") == 0 && is_signed_column(r->names[k])))
+            !(strcmp(why, "negative") == 0 && result_signed_column(r->names[k])))
             return fs_errf(err, "%s:2:%d: %s '%.40s' is %s", path, k + 1, r->names[k],
                            r->values[k], why);
     }
