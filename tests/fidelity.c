@@ -80,6 +80,10 @@ void fid_replay_on(const char *dir, const char *allocator, const char *res,
     cr_assert(c->nrows >= 2);
 }
 
+void fid_purge(void) {
+    fid_send(2, (const char *const[]){"MEMORY", "PURGE"}, (const size_t[]){6, 5});
+}
+
 void fid_start_capture(const char *dir, redis_info_memory *m0) {
     cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
                  "%s", fid_srv.err);

@@ -68,6 +68,14 @@ fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory
  * random 70% of them. */
 void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed);
 
+/* Sends MEMORY PURGE to fid_srv, inside a capture: the replay purges at the
+ * same point.  A workload whose RSS is compared ends with it, so both sides
+ * are compared settled, with no dirty pages: otherwise how much freed memory
+ * is still resident depends on when each one's decay ran (the server's
+ * background thread, the replay's cron ticks on the capture's clock), not
+ * on fragmentation. */
+void fid_purge(void);
+
 /* Starts fid_srv (maxmemory 0), reads its INFO memory settled into *m0,
  * then starts capturing MONITOR into dir/monitor.txt. */
 void fid_start_capture(const char *dir, redis_info_memory *m0);
