@@ -112,3 +112,29 @@ Test(redis_version, v74_frag_is_the_small_bins) {
     tu_rmtree(dir);
     free(dir);
 }
+
+/* A version fragsim does not know is refused before anything runs, naming
+ * it; compare passes the version on to every allocator's run. */
+Test(redis_version, cli_refuses_unknown_and_compare_passes_it_on) {
+    char *dir = tu_tmpdir();
+    tu_result r;
+    const char *bad[] = {FRAGSIM_BIN, "compare", "--preset", "seed-blog", "--keys", "100",
+                         "--redis-version", "8.0", "-o", "c", "-q", "--no-progress", NULL};
+    cr_assert_eq(tu_run(&r, dir, NULL, bad), 0);
+    cr_assert_eq(r.exit_code, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "--redis-version '8.0'"), "%s", r.err);
+    cr_assert(!tu_exists(tu_path(dir, "c")), "nothing written");
+    tu_result_free(&r);
+    const char *ok[] = {FRAGSIM_BIN, "compare", "--preset", "seed-blog", "--keys", "100",
+                        "--allocators", "jemalloc", "--redis-version", "7.4", "-o", "c", "-q",
+                        "--no-progress", NULL};
+    cr_assert_eq(tu_run(&r, dir, NULL, ok), 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *info = tu_read_file(tu_path(dir, "c/jemalloc/info.txt"), NULL);
+    cr_assert_not_null(info);
+    cr_assert_not_null(strstr(info, "redis_version:7.4\n"), "%s", info);
+    free(info);
+    tu_rmtree(dir);
+    free(dir);
+}
