@@ -74,7 +74,7 @@ static void fill_delete_case(const char *workload, uint32_t keys, size_t vmin, s
         {"allocator_allocated", s.allocated, f.allocated, 0.02, 1, 1},
         {"allocator_active", s.active, f.active, 0.02, 1, 0},
         {"allocator_frag_ratio", s.frag_ratio, f.frag_ratio, 0.03, 0, 1},
-        {"mem_fragmentation_ratio", s.mem_frag, f.mem_frag, 0.05, 0, 0},
+        {"mem_fragmentation_ratio", s.mem_frag, f.mem_frag, 0.05, 0, FID_RSS_UNCHECKED},
         {"used_memory on jemalloc", s.used_memory, d.used_memory, 0.01, 1, 1},
         {"allocator_allocated on jemalloc", s.allocated, d.allocated, 0.02, 1, 1},
         {"allocator_active on jemalloc", s.active, d.active, 0.02, 1, 1},
