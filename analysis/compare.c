@@ -51,10 +51,13 @@ static void print_table(FILE *f, const compare_entry *e, const result_row *rows,
                 ratio(G("final_mem_fragmentation_ratio"), b[7]), wall, eps, e[i].status);
 #undef G
     }
-    fprintf(f, "# MiB.  rss = used_memory_rss (process RSS); act = allocator_active; res = "
-               "allocator_resident (n/a: the allocator does not report it)\n"
-               "# frag = mem_fragmentation_ratio, process fragmentation: RSS / used_memory "
-               "(peak: while used_memory >= 10%% of its peak; final '-': no live data)\n");
+    fprintf(f, "# MiB.  rss = used_memory_rss (the server's: heap RSS plus an empty server's); "
+               "act = allocator_active; res = allocator_resident (n/a: the allocator does not "
+               "report it)\n"
+               "# frag = mem_fragmentation_ratio, process fragmentation: RSS / (used_memory + "
+               "used_memory_startup) "
+               "(peak: while used_memory >= 10%% of its peak; final with no key left: an empty "
+               "server's)\n");
 }
 
 /* Appends every run's series.csv to out, an allocator column first. */

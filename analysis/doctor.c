@@ -32,6 +32,7 @@ typedef struct cols {
     size_t n;
     double *t, *used, *rss, *alloc, *active, *resident, *dirty;
     double *mem_frag, *alloc_frag, *alloc_rss, *rss_over;
+    double *frag_bytes; /* allocator_frag_bytes: the version's (Redis 7.4: small bins') */
 } cols;
 
 static void cols_load(cols *c, const rs_run *r) {
@@ -48,11 +49,18 @@ static void cols_load(cols *c, const rs_run *r) {
     c->alloc_frag = table_column(s, "allocator_frag_ratio");
     c->alloc_rss = table_column(s, "allocator_rss_ratio");
     c->rss_over = table_column(s, "rss_overhead_ratio");
+    c->frag_bytes = table_column(s, "allocator_frag_bytes");
+    /* The server's used_memory holds its start-up memory too (results
+     * written before used_memory_startup was kept have none). */
+    double *startup = table_column(s, "used_memory_startup");
+    for (size_t i = 0; startup != NULL && c->used != NULL && i < c->n; i++)
+        if (!isnan(startup[i])) c->used[i] += startup[i];
+    free(startup);
 }
 
 static void cols_free(cols *c) {
     double *all[] = {c->t, c->used, c->rss, c->alloc, c->active, c->resident, c->dirty,
-                     c->mem_frag, c->alloc_frag, c->alloc_rss, c->rss_over};
+                     c->mem_frag, c->alloc_frag, c->alloc_rss, c->rss_over, c->frag_bytes};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
 }
 
@@ -67,12 +75,12 @@ static const struct {
      "The allocator seldom returns what a peak left behind; MEMORY PURGE may reclaim some"},
     {"High total RSS", "mem_fragmentation_ratio > 1.4 and RSS - used_memory > 10 MB",
      "RSS is well above the data: a past peak, or a workload that fragments the allocator"},
-    {"High allocator fragmentation", "allocator_frag_ratio > 1.1 and active - allocated > 10 MB",
+    {"High allocator fragmentation", "allocator_frag_ratio > 1.1 and allocator_frag_bytes > 10 MB",
      "Holes inside pages that still hold live values: Redis suggests activedefrag"},
     {"High allocator RSS overhead", "allocator_rss_ratio > 1.1 and resident - active > 10 MB",
      "Free pages the allocator keeps resident: Redis suggests MEMORY PURGE"},
     {"High non-allocator RSS", "rss_overhead_ratio > 1.1 and RSS - allocator_resident > 10 MB",
-     "RSS outside the allocator (here: code, libraries, fragsim's own tables)"},
+     "RSS outside the allocator (here: the server's code, libraries and start-up memory)"},
 };
 /* The statistics each rule reads that an allocator may not report. */
 static const char *const md_needs[MD_NRULES] = {
@@ -85,7 +93,10 @@ static int md_applies(const cols *c, size_t i, int k, double peak, double *ratio
     switch (k) {
     case MD_PEAK: *ratio = peak / u, *over = peak - u; return *ratio > 1.5;
     case MD_RSS: *ratio = c->mem_frag[i], *over = c->rss[i] - u; break;
-    case MD_ALLOC_FRAG: *ratio = c->alloc_frag[i], *over = c->active[i] - c->alloc[i]; break;
+    case MD_ALLOC_FRAG:
+        *ratio = c->alloc_frag[i];
+        *over = c->frag_bytes != NULL ? c->frag_bytes[i] : c->active[i] - c->alloc[i];
+        break;
     case MD_ALLOC_RSS: *ratio = c->alloc_rss[i], *over = c->resident[i] - c->active[i]; break;
     case MD_PROC_RSS: *ratio = c->rss_over[i], *over = c->rss[i] - c->resident[i]; break;
     }

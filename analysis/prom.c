@@ -4,21 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns not in series.csv are derived from it: the *_bytes companions
- * of the ratios, as INFO prints them, and used_memory_peak (the running
- * maximum, as a server keeps it). */
+/* The *_bytes companions of the ratios and used_memory_peak are read from
+ * series.csv's columns of INFO's names; results written before those
+ * columns existed get them derived ("=a-b": a - b; "=peak": the running
+ * maximum of used_memory).  (Redis 7.4's allocator_frag_bytes, the small
+ * bins', has no derivation: only its column says it.) */
 const prom_metric prom_metrics[] = {
     {"redis_up", "gauge", "=1", "1: the (simulated) server answered"},
     {"redis_memory_used_bytes", "gauge", "used_memory", "used_memory: usable bytes of live values"},
-    {"redis_memory_used_rss_bytes", "gauge", "used_memory_rss", "used_memory_rss: process RSS"},
+    {"redis_memory_used_rss_bytes", "gauge", "used_memory_rss",
+     "used_memory_rss: the server's RSS (the heap's plus an empty server's)"},
     {"redis_memory_used_peak_bytes", "gauge", "=peak", "used_memory_peak: used_memory's maximum so far"},
     {"redis_allocator_allocated_bytes", "gauge", "allocator_allocated", "allocator_allocated"},
     {"redis_allocator_active_bytes", "gauge", "allocator_active", "allocator_active"},
     {"redis_allocator_resident_bytes", "gauge", "allocator_resident", "allocator_resident"},
     {"redis_mem_fragmentation_ratio", "gauge", "mem_fragmentation_ratio",
-     "process fragmentation: used_memory_rss / used_memory"},
+     "process fragmentation: used_memory_rss / (used_memory + used_memory_startup)"},
     {"redis_mem_fragmentation_bytes", "gauge", "=used_memory_rss-used_memory",
-     "used_memory_rss - used_memory"},
+     "used_memory_rss - (used_memory + used_memory_startup)"},
     {"redis_allocator_frag_ratio", "gauge", "allocator_frag_ratio",
      "allocator fragmentation: allocator_active / allocator_allocated"},
     {"redis_allocator_frag_bytes", "gauge", "=allocator_active-allocator_allocated",
@@ -41,8 +44,13 @@ static double *values(const rs_run *run, const prom_metric *m) {
     const table *s = &run->series;
     double *v = malloc((s->nrows ? s->nrows : 1) * sizeof *v);
     if (v == NULL) return NULL;
+    /* INFO's field name, the metric's without "redis_" (or used_memory_peak). */
+    int field = strcmp(m->column, "=peak") == 0 ? table_col(s, "used_memory_peak")
+                                                 : table_col(s, m->name + 6);
     if (strcmp(m->column, "=1") == 0) {
         for (size_t i = 0; i < s->nrows; i++) v[i] = 1;
+    } else if (m->column[0] == '=' && field >= 0) {
+        for (size_t i = 0; i < s->nrows; i++) v[i] = table_num(s, i, field);
     } else if (strcmp(m->column, "=peak") == 0) {
         int c = table_col(s, "used_memory");
         double peak = NAN;

@@ -239,7 +239,8 @@ static void whatif_section(FILE *f, const rs_group *g, const report_opts *o) {
     if (runs != NULL && g->nruns > 0) {
         for (size_t i = 0; i < g->nruns; i++) runs[i] = &g->runs[i];
         fputs("<p class=\"note\">Over time: the baseline and each remedy replayed in one "
-              "process (process RSS as measured, fragsim's own memory included).</p>\n", f);
+              "process (the server's RSS: the heap's plus an empty server's, fragsim's own memory "
+              "left out).</p>\n", f);
         report_plot_overlay(f, runs, g->nruns < 10 ? g->nruns : 10, "used_memory_rss",
                             "RSS of the baseline and the remedies", SVG_BYTES, 0,
                             o->container_limit, NULL);

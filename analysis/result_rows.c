@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sim/sample.h"
+
 int csv_split(char *line, char **fields, int max) {
     int n = 0;
     char *p = line;
@@ -80,6 +82,16 @@ static int is_text_column(const char *name) {
     return 0;
 }
 
+int result_signed_column(const char *name) {
+    const char *u = strchr(name, '_');
+    for (size_t i = 0; i < sample_ncolumns; i++)
+        if (sample_columns[i].type == SAMPLE_I64 &&
+            (strcmp(name, sample_columns[i].name) == 0 ||
+             (u != NULL && strcmp(u + 1, sample_columns[i].name) == 0)))
+            return 1;
+    return 0;
+}
+
 static int row_check(const result_row *r, const char *path, fs_err *err) {
     if (r->nnames < 1 || strcmp(r->names[0], "allocator") != 0)
         return fs_errf(err, "%s:1:1: expected a header starting with 'allocator': not a "
@@ -88,7 +100,8 @@ static int row_check(const result_row *r, const char *path, fs_err *err) {
         double v;
         const char *why;
         if (is_text_column(r->names[k]) || r->values[k][0] == '\0') continue;
-        if (result_number(r->values[k], &v, &why) != 0)
+        if (result_number(r->values[k], &v, &why) != 0 &&
+            !(strcmp(why, "negative") == 0 && result_signed_column(r->names[k])))
             return fs_errf(err, "%s:2:%d: %s '%.40s' is %s", path, k + 1, r->names[k],
                            r->values[k], why);
     }

@@ -22,6 +22,10 @@ typedef struct result_row {
  * wrong ("not a number", "not finite", "negative", "too large"). */
 #define RESULT_MAX_VALUE 1e19 /* above any byte count or counter a run can reach (2^63) */
 int result_number(const char *field, double *v, const char **why);
+/* 1 when the column is a signed sample column (heap_rss, the *_bytes beside
+ * the ratios), as series.csv names it or summary.csv (final_heap_rss ...):
+ * below 0 is a measurement there, not a broken file. */
+int result_signed_column(const char *name);
 
 /* Loads dir/summary.csv and checks it: a header starting with "allocator",
  * as many fields as names, and every field but the text ones (allocator,

@@ -60,6 +60,8 @@ typedef struct run_summary {
     double purge_every;
     int fill_on_miss;       /* GET misses of known size were filled */
     char object_model[8];   /* "raw" or "redis" (sim/objmodel.h) */
+    redis_version redis_version; /* whose INFO formulas (sim/redis_version.h) */
+    redis_startup startup;  /* the empty server whose start-up memory INFO counts */
     char expiry[24];        /* "exact", "redis" or "redis:US" (sim/engine.h) */
     int activedefrag;       /* active defrag was on (sim/defrag.h) */
     double activedefrag_at; /* from this virtual second */

@@ -6,8 +6,8 @@
  * What scales: the counts of keys and the bytes they hold, from the values
  * up to the allocator's pages, and fragsim's own memory (per key).  What
  * does not: events and purge counts (they count occurrences, not size),
- * the start-up baseline (a fixed cost of the process, counted once in
- * used_memory_rss_est = baseline + (used_memory_rss - baseline) / R), and
+ * the server's start-up memory (a fixed cost of the server, counted once in
+ * used_memory_rss_est = startup + (used_memory_rss - startup) / R), and
  * every ratio: a ratio is a property of the mix of sizes and lifetimes,
  * which sampling keys preserves; it is never scaled. */
 #include <math.h>
@@ -21,7 +21,7 @@ static const char *const scaled[] = {
     "keys", "expired_keys", "requested_bytes", "used_memory", "allocator_allocated",
     "allocator_active", "allocator_resident", "allocator_mapped", "allocator_retained",
     "allocator_metadata", "allocator_dirty", "allocator_muzzy", "allocator_purged",
-    "engine_rss", "heap_rss",
+    "engine_rss", "heap_rss", "used_memory_peak", "allocator_frag_bytes", "allocator_rss_bytes",
 };
 
 static int is_scaled(const char *name) {
@@ -61,18 +61,18 @@ void results_sampling_emit(emitter *em, const run_summary *s) {
     }
     if (info) {
         /* The figures a reader of the INFO block most wants at full size. */
-        double base = (double)s->baseline_rss;
+        double base = (double)s->startup.rss;
         emit_i64(em, "peak_used_memory_est", llround((double)s->peak.used_memory / r));
         emit_i64(em, "peak_used_memory_rss_est",
                  llround(base + ((double)s->peak.used_memory_rss - base) / r));
         emit_i64(em, "peak_heap_rss_est", llround((double)s->peak.heap_rss / r));
     } else {
-        emit_est_row(em, "final_est", &s->final, r, s->baseline_rss);
-        emit_est_row(em, "peak_est", &s->peak, r, s->baseline_rss);
-        emit_est_row(em, "mean_est", &s->mean, r, s->baseline_rss);
+        emit_est_row(em, "final_est", &s->final, r, s->startup.rss);
+        emit_est_row(em, "peak_est", &s->peak, r, s->startup.rss);
+        emit_est_row(em, "mean_est", &s->mean, r, s->startup.rss);
     }
-    emit_note(em, "byte figures and key counts divided by sample_keys (the start-up "
-                  "baseline counted once in used_memory_rss_est); ratios are as measured, "
+    emit_note(em, "byte figures and key counts divided by sample_keys (the server's start-up "
+                  "RSS counted once in used_memory_rss_est); ratios are as measured, "
                   "never scaled");
     emit_object_end(em);
 }

@@ -204,6 +204,10 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     emit_str(em, "allocator_version", s->allocator_version);
     if (!info || *s->allocator_options) emit_str(em, "allocator_options", s->allocator_options);
     emit_str(em, "trace", s->trace_source);
+    /* Which server INFO stands for: the version's formulas, the build's
+     * start-up memory. */
+    emit_str(em, "redis_version", redis_version_name(s->redis_version));
+    emit_str(em, "server", s->startup.server != NULL ? s->startup.server : "");
     if (*s->import_replayed) emit_str(em, "import_monitor", s->import_replayed);
     if (*s->import_untranslated) emit_str(em, "not_translated", s->import_untranslated);
     if (!info) {
@@ -296,11 +300,25 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         snprintf(buf, sizeof buf, "%016llx", (unsigned long long)s->data_checksum);
         emit_str(em, "data_checksum_fnv1a64", buf);
         emit_object_end(em);
+
+        emit_object_begin(em, "server_startup", NULL);
+        emit_str(em, "server", s->startup.server != NULL ? s->startup.server : "");
+        emit_str(em, "mem_allocator", s->startup.mem_allocator != NULL ? s->startup.mem_allocator
+                                                                       : "");
+        emit_u64(em, "used_memory", s->startup.used_memory);
+        emit_u64(em, "used_memory_rss", s->startup.rss);
+        emit_bool(em, "measured", s->startup.measured);
+        emit_note(em, "an empty server of that build (allocators/redis-jemalloc/"
+                      "measure_startup.sh): measured 0, the build named stood in");
+        emit_object_end(em);
     }
 
-    if (info && s->final.used_memory == 0)
+    if (info && s->final.used_memory == 0 && s->final.used_memory_startup == 0)
         emit_note(em, "used_memory is 0 (no live keys): the ratios over it are undefined "
                       "and left empty");
+    if (info)
+        emit_note(em, "used_memory_rss and the ratios over it stand for the server: the heap's "
+                      "RSS plus an empty server's (process_rss is fragsim's process)");
     int with_defrag = !info || s->activedefrag;
     emit_row(em, "final", "Memory at the end of the trace", &s->final, with_defrag);
     emit_row(em, "peak", "Peak (each field's maximum over the samples; ratios only "

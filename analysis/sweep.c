@@ -180,7 +180,7 @@ static void print_defrag_table(FILE *f, char **names, int nnames, const point_ro
 #undef G
     }
     fprintf(f, "# defrag_cpu: thread CPU seconds spent in active defrag; rss = used_memory_rss "
-               "(process RSS, MiB), peak and final;\n# afrag_final: allocator fragmentation "
+               "(the server's RSS, MiB), peak and final;\n# afrag_final: allocator fragmentation "
                "(allocator_active / allocator_allocated) at the end; moved: MiB moved by defrag;\n"
                "# pareto *: no other point has both less defrag CPU and less final RSS\n");
 }
@@ -226,7 +226,7 @@ static void print_table(FILE *f, char **names, int nnames, const point_row *rows
                 r->status);
 #undef G
     }
-    fprintf(f, "# MiB.  rss = used_memory_rss (process RSS): mean over the samples, peak, final;\n"
+    fprintf(f, "# MiB.  rss = used_memory_rss (the server's RSS): mean over the samples, peak, final;\n"
                "# purged = allocator_purged, npurge / nmadvise = allocator_npurge / _nmadvise "
                "at the end (n/a: the allocator does not report it)\n");
 }

@@ -99,7 +99,8 @@ int table_check_measures(const table *t, const char *path, const char *time_col,
                                    time_col);
                 continue;
             }
-            if (result_number(f, &v, &why) != 0)
+            if (result_number(f, &v, &why) != 0 &&
+                !(strcmp(why, "negative") == 0 && result_signed_column(t->names[c])))
                 return fs_errf(err, "%s:%zu:%d: %s '%.40s' is %s", path, t->lines[r], c + 1,
                                t->names[c], f, why);
         }

@@ -10,14 +10,16 @@
 #include "result_rows.h"
 
 /* The series columns a what-if row is computed from. */
-/* RSS is the process's less fragsim's own structures (engine_rss): a
- * remedy that needs a bigger table in the replay (a shard per key, a TTL
- * per prefix) must not look costlier for it, as no server would hold it.
- * The process's start-up memory stays: separate instances each pay it. */
-enum { C_VT, C_REQ, C_USED, C_ALLOC, C_ACTIVE, C_RSS, C_ENGINE, NCOLS };
+/* RSS is the emulated server's (used_memory_rss): fragsim's own
+ * structures are not in it, so a remedy that needs a bigger table in the
+ * replay (a shard per key, a TTL per prefix) does not look costlier for
+ * it, as no server would hold it; the server's start-up memory is, so
+ * separate instances each pay it (and its used_memory_startup counts in
+ * each one's process fragmentation). */
+enum { C_VT, C_REQ, C_USED, C_ALLOC, C_ACTIVE, C_RSS, C_STARTUP, NCOLS };
 static const char *const col_names[NCOLS] = {"virtual_time", "requested_bytes", "used_memory",
                                              "allocator_allocated", "allocator_active",
-                                             "used_memory_rss", "engine_rss"};
+                                             "used_memory_rss", "used_memory_startup"};
 
 typedef struct series {
     double *v[NCOLS];
@@ -97,8 +99,11 @@ static int series_load(series *s, const char *path, const char *const names[NCOL
     return 0;
 }
 
-/* Sample i's RSS, fragsim's own memory left out. */
-static double rss_at(const series *s, size_t i) { return s->v[C_RSS][i] - s->v[C_ENGINE][i]; }
+/* Sample i's RSS and the used_memory it is over, the server's. */
+static double rss_at(const series *s, size_t i) { return s->v[C_RSS][i]; }
+static double server_used(const series *s, size_t i) {
+    return s->v[C_USED][i] + s->v[C_STARTUP][i];
+}
 
 /* Adds dir/series.csv, a process's samples. */
 static int series_add(series *s, const char *dir, fs_err *err) {
@@ -137,7 +142,7 @@ static void figures_of(const series *s, figures *g) {
     }
     for (size_t i = 0; i < s->n; i++) {
         if (!(s->v[C_USED][i] >= 0.1 * g->used_peak) || !(s->v[C_USED][i] > 0)) continue;
-        double fr = ratio(rss_at(s, i), s->v[C_USED][i]);
+        double fr = ratio(rss_at(s, i), server_used(s, i));
         double af = ratio(s->v[C_ACTIVE][i], s->v[C_ALLOC][i]);
         if (!isnan(fr)) g->frag_peak = isnan(g->frag_peak) ? fr : fmax(g->frag_peak, fr);
         if (!isnan(af)) g->afrag_peak = isnan(g->afrag_peak) ? af : fmax(g->afrag_peak, af);
@@ -146,7 +151,7 @@ static void figures_of(const series *s, figures *g) {
     g->rss_final = s->n ? rss_at(s, l) : NAN;
     g->used_final = s->n ? s->v[C_USED][l] : NAN;
     g->req_final = s->n ? s->v[C_REQ][l] : NAN;
-    g->frag_final = s->n ? ratio(rss_at(s, l), s->v[C_USED][l]) : NAN;
+    g->frag_final = s->n ? ratio(rss_at(s, l), server_used(s, l)) : NAN;
     g->afrag_final = s->n ? ratio(s->v[C_ACTIVE][l], s->v[C_ALLOC][l]) : NAN;
 }
 
@@ -276,9 +281,10 @@ static void print_table(FILE *f, const whatif_entry *e, size_t n, const figures 
             print_row(f, name, &sub[i][k], NULL, sub_status(&e[i], k));
         }
     }
-    fprintf(f, "# MiB.  rss = used_memory_rss less fragsim's own memory (engine_rss); used = "
+    fprintf(f, "# MiB.  rss = used_memory_rss (the server's: fragsim's own memory left out); used = "
                "used_memory; req = requested_bytes (what the trace asked for, after the remedy)\n"
-               "# frag = mem_fragmentation_ratio (process: rss / used_memory); afrag = "
+               "# frag = mem_fragmentation_ratio (process: rss / (used_memory + "
+               "used_memory_startup)); afrag = "
                "allocator_frag_ratio (allocator_active / allocator_allocated)\n"
                "# pk: peak (ratios: while used_memory >= 10%% of its peak); mean / mn: over the run; "
                "fn: at the end.  "

@@ -12,17 +12,17 @@ ratios of summary.json: a ratio over a nearly empty heap says nothing).
 
 Printed, each as the worst deviation over those samples and where it is:
   allocator_frag_ratio     active / allocated, as measured in both runs
-  mem_fragmentation_ratio  used_memory_rss / used_memory, as measured: the
-                           process RSS holds a start-up baseline that does not
+  mem_fragmentation_ratio  used_memory_rss / (used_memory + used_memory_startup),
+                           as measured: the server's start-up memory does not
                            shrink with R, so at small R this one drifts up
-  mem_frag_no_engine       (used_memory_rss - engine_rss) / used_memory:
-                           fragsim's own memory taken out
+  mem_frag_no_engine       (process_rss - engine_rss) / used_memory: the
+                           process's RSS, fragsim's own memory taken out
   mem_frag_heap            heap_rss / used_memory: engine memory and the
                            start-up baseline taken out (what the heap costs)
   mem_frag_est             used_memory_rss_est / used_memory_est: the sampled
                            run's full-size estimate of mem_fragmentation_ratio
                            (baseline counted once), against the full run's
-  used_memory_rss_est      baseline + (used_memory_rss - baseline) / R, the
+  used_memory_rss_est      startup + (used_memory_rss - startup) / R, the
                            summary's estimate, against the full run's RSS
   heap_rss_est             heap_rss / R against the full run's heap_rss
 Ratios are compared as absolute differences (tolerance --ratio-tol), RSS
@@ -57,6 +57,16 @@ def num(row, col):
     return float(v) if v not in ("", None) else math.nan
 
 
+def raw_rss(row):
+    """The process's RSS: process_rss, or used_memory_rss before that column."""
+    return num(row, "process_rss") if row.get("process_rss") else num(row, "used_memory_rss")
+
+
+def startup_used(row):
+    """The server's start-up used_memory (0 before that column)."""
+    return num(row, "used_memory_startup") if row.get("used_memory_startup") else 0.0
+
+
 def div(a, b):
     return a / b if b else math.nan
 
@@ -87,7 +97,10 @@ def main(argv):
     fs, frows = load(args[0])
     ss, srows = load(args[1])
     r = float(ss.get("config", {}).get("sample_keys", 1))
-    base = float(ss.get("engine", {}).get("baseline_rss", 0))
+    # The server's start-up RSS, counted once (results before it was kept:
+    # the process's start-up baseline, in used_memory_rss then).
+    base = float(ss.get("server_startup", {}).get("used_memory_rss",
+                                                  ss.get("engine", {}).get("baseline_rss", 0)))
     if not 0 < r <= 1:
         sys.exit(f"sampling_accuracy: {args[1]}: sample_keys {r} out of range")
     if fs.get("config", {}).get("sample_keys", 1) != 1:
@@ -99,7 +112,7 @@ def main(argv):
     ratio_cols = {
         "allocator_frag_ratio": lambda x: num(x, "allocator_frag_ratio"),
         "mem_fragmentation_ratio": lambda x: num(x, "mem_fragmentation_ratio"),
-        "mem_frag_no_engine": lambda x: div(num(x, "used_memory_rss") - num(x, "engine_rss"),
+        "mem_frag_no_engine": lambda x: div(raw_rss(x) - num(x, "engine_rss"),
                                             num(x, "used_memory")),
         "mem_frag_heap": lambda x: div(num(x, "heap_rss"), num(x, "used_memory")),
     }
@@ -107,7 +120,7 @@ def main(argv):
     est_cols = {
         "mem_frag_est": (lambda f: num(f, "mem_fragmentation_ratio"),
                          lambda s: div(base + (num(s, "used_memory_rss") - base) / r,
-                                       num(s, "used_memory") / r)),
+                                       num(s, "used_memory") / r + startup_used(s))),
     }
     rss_cols = {
         "used_memory_rss_est": (lambda f: num(f, "used_memory_rss"),

@@ -469,7 +469,15 @@ static int fill(engine *e, const trace_event *ev, fs_err *err) {
     return apply_set(e, &set, err);
 }
 
+static int apply_event(engine *e, const trace_event *ev, fs_err *err);
+
 int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
+    int rc = apply_event(e, ev, err);
+    if (e->c.used_memory > e->c.used_memory_peak) e->c.used_memory_peak = e->c.used_memory;
+    return rc;
+}
+
+static int apply_event(engine *e, const trace_event *ev, fs_err *err) {
     if ((unsigned)ev->op >= TRACE_OP__COUNT)
         return fs_errf(err, "unknown operation %d", (int)ev->op);
     if (e->started && ev->time_us < e->now_us)

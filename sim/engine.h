@@ -142,6 +142,8 @@ typedef struct engine_counters {
     uint64_t requested_bytes; /* sum of requested sizes of live blocks: values in
                                  the raw model, every block in the redis model */
     uint64_t used_memory;     /* sum of usable sizes of the same blocks */
+    uint64_t used_memory_peak; /* the most used_memory after any event, as
+                                 Redis's stat_peak_memory after each command */
     uint64_t purges;          /* purge requests made to the allocator (events and timer) */
     uint64_t ticks;           /* cron ticks */
     uint64_t evicted_keys;    /* keys removed to stay under maxmemory */

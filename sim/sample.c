@@ -41,14 +41,18 @@ const sample_column sample_columns[] = {
          "bytes of pages purged so far (each step: dirty to muzzy, muzzy or dirty to the kernel)"),
     ACOL(allocator_npurge, npurge, BACKEND_HAVE_NPURGE, "purge sweeps so far"),
     ACOL(allocator_nmadvise, nmadvise, BACKEND_HAVE_NMADVISE, "madvise calls so far"),
-    COL(used_memory_rss, SAMPLE_U64, 0, "process RSS from /proc: what the OOM killer sees"),
+    COL(used_memory_rss, SAMPLE_U64, 0,
+        "the emulated server's RSS: process_rss less fragsim's own memory (engine_rss) and its "
+        "start-up, plus an empty server's RSS (summary.json server_startup)"),
     COL(engine_rss, SAMPLE_U64, 0, "resident bytes of fragsim's own structures (not the heap)"),
     COL(heap_rss, SAMPLE_I64, 0,
         "process RSS less fragsim's own memory and the start-up baseline: what the heap costs"),
     COL(mem_fragmentation_ratio, SAMPLE_RATIO, 0,
-        "process fragmentation: used_memory_rss / used_memory"),
-    COL(allocator_frag_ratio, SAMPLE_RATIO, BACKEND_HAVE_ACTIVE | BACKEND_HAVE_ALLOCATED,
-        "allocator fragmentation: allocator_active / allocator_allocated"),
+        "process fragmentation: used_memory_rss / (used_memory + used_memory_startup), the "
+        "server's used_memory"),
+    COL(allocator_frag_ratio, SAMPLE_RATIO, SAMPLE_HAVE_FRAG,
+        "allocator fragmentation: allocator_active / allocator_allocated (Redis 7.4: 1 + "
+        "allocator_frag_bytes / allocator_allocated)"),
     COL(allocator_rss_ratio, SAMPLE_RATIO, BACKEND_HAVE_RESIDENT | BACKEND_HAVE_ACTIVE,
         "allocator RSS overhead: allocator_resident / allocator_active"),
     COL(rss_overhead_ratio, SAMPLE_RATIO, BACKEND_HAVE_RESIDENT,
@@ -62,6 +66,22 @@ const sample_column sample_columns[] = {
     DCOL(active_defrag_bytes, SAMPLE_U64, "usable bytes active defrag moved, so far"),
     DCOL(active_defrag_cpu, SAMPLE_SECONDS,
          "thread CPU seconds spent in active defrag (rule, scan, moves), so far"),
+    COL(process_rss, SAMPLE_U64, 0,
+        "fragsim's process RSS from /proc, its own structures included: what the OOM killer "
+        "sees of fragsim"),
+    COL(used_memory_startup, SAMPLE_U64, 0,
+        "an empty server's used_memory (one client connected), in the server's used_memory "
+        "besides the data"),
+    COL(used_memory_peak, SAMPLE_U64, 0, "the most used_memory held after any event, so far"),
+    COL(allocator_frag_bytes, SAMPLE_I64, SAMPLE_HAVE_FRAG,
+        "allocator fragmentation in bytes: allocator_active - allocator_allocated (Redis 7.4: "
+        "the small bins' free regions in slabs in use)"),
+    COL(allocator_rss_bytes, SAMPLE_I64, BACKEND_HAVE_RESIDENT | BACKEND_HAVE_ACTIVE,
+        "allocator RSS overhead in bytes: allocator_resident - allocator_active"),
+    COL(rss_overhead_bytes, SAMPLE_I64, BACKEND_HAVE_RESIDENT,
+        "non-allocator RSS overhead in bytes: used_memory_rss - allocator_resident"),
+    COL(mem_fragmentation_bytes, SAMPLE_I64, 0,
+        "process fragmentation in bytes: used_memory_rss - (used_memory + used_memory_startup)"),
 };
 const size_t sample_ncolumns = sizeof sample_columns / sizeof sample_columns[0];
 
@@ -71,17 +91,33 @@ static double ratio(uint64_t num, uint64_t den, int defined) {
 
 void sample_ratios(sample_row *row) {
     uint32_t h = row->alloc.have;
-    row->mem_fragmentation_ratio = ratio(row->used_memory_rss, row->used_memory, 1);
-    row->allocator_frag_ratio = ratio(row->alloc.active, row->alloc.allocated,
-                                      (h & BACKEND_HAVE_ACTIVE) && (h & BACKEND_HAVE_ALLOCATED));
+    int have_active = (h & BACKEND_HAVE_ACTIVE) && (h & BACKEND_HAVE_ALLOCATED);
+    uint64_t server_used = row->used_memory + row->used_memory_startup;
+    row->mem_fragmentation_ratio = ratio(row->used_memory_rss, server_used, 1);
+    row->mem_fragmentation_bytes = (int64_t)row->used_memory_rss - (int64_t)server_used;
+    int frag_known;
+    if (row->frag_from_bins) {
+        frag_known = (h & SAMPLE_HAVE_SMALLBINS) && (h & BACKEND_HAVE_ALLOCATED);
+        row->allocator_frag_ratio =
+            frag_known && row->alloc.allocated > 0
+                ? 1.0 + (double)row->allocator_frag_bytes / (double)row->alloc.allocated
+                : NAN;
+    } else {
+        frag_known = have_active;
+        row->allocator_frag_bytes = (int64_t)row->alloc.active - (int64_t)row->alloc.allocated;
+        row->allocator_frag_ratio = ratio(row->alloc.active, row->alloc.allocated, frag_known);
+    }
+    row->alloc.have = frag_known ? h | SAMPLE_HAVE_FRAG : h & ~SAMPLE_HAVE_FRAG;
     row->allocator_rss_ratio = ratio(row->alloc.resident, row->alloc.active,
                                      (h & BACKEND_HAVE_RESIDENT) && (h & BACKEND_HAVE_ACTIVE));
+    row->allocator_rss_bytes = (int64_t)row->alloc.resident - (int64_t)row->alloc.active;
     row->rss_overhead_ratio = ratio(row->used_memory_rss, row->alloc.resident,
                                     (h & BACKEND_HAVE_RESIDENT) != 0);
+    row->rss_overhead_bytes = (int64_t)row->used_memory_rss - (int64_t)row->alloc.resident;
 }
 
 int sample_measure(sample_row *row, const engine *e, double wall_time, uint64_t baseline_rss,
-                   fs_err *err) {
+                   const sample_server *srv, fs_err *err) {
     memset(row, 0, sizeof *row);
     row->virtual_time = engine_virtual_time(e);
     row->wall_time = wall_time;
@@ -90,10 +126,23 @@ int sample_measure(sample_row *row, const engine *e, double wall_time, uint64_t 
     row->expired_keys = e->c.expired_keys;
     row->requested_bytes = e->c.requested_bytes;
     row->used_memory = e->c.used_memory;
+    row->used_memory_peak = e->c.used_memory_peak;
     if (e->be->stats(e->be_state, &row->alloc, err) != 0) return -1;
-    if (procmem_rss(&row->used_memory_rss, err) != 0) return -1;
+    row->frag_from_bins = redis_version_frag_from_bins(srv->version);
+    if (row->frag_from_bins) {
+        uint64_t frag;
+        int rc = redis_version_smallbins_frag(e->be, e->be_state, &frag, err);
+        if (rc < 0) return -1;
+        if (rc > 0) row->alloc.have |= SAMPLE_HAVE_SMALLBINS;
+        row->allocator_frag_bytes = (int64_t)frag;
+    }
+    if (procmem_rss(&row->process_rss, err) != 0) return -1;
     row->engine_rss = emem_resident();
-    row->heap_rss = (int64_t)row->used_memory_rss - (int64_t)row->engine_rss - (int64_t)baseline_rss;
+    row->heap_rss = (int64_t)row->process_rss - (int64_t)row->engine_rss - (int64_t)baseline_rss;
+    /* The server holds what the heap costs on top of its own start-up. */
+    int64_t server_rss = row->heap_rss + (int64_t)srv->startup_rss;
+    row->used_memory_rss = server_rss > 0 ? (uint64_t)server_rss : 0;
+    row->used_memory_startup = srv->startup_used_memory;
     sample_ratios(row);
     const defrag_stats *d = &e->df.st;
     row->active_defrag_running = (uint64_t)d->running;
@@ -208,6 +257,7 @@ void sample_peaks_free(sample_peaks *sp) {
 void sample_means_add(sample_means *m, const sample_row *row) {
     m->have = m->started ? m->have & row->alloc.have : row->alloc.have;
     m->started = 1;
+    m->frag_from_bins = row->frag_from_bins;
     for (size_t i = 0; i < sample_ncolumns && i < SAMPLE_MAX_COLUMNS; i++) {
         double v = sample_value(row, &sample_columns[i]);
         if (isnan(v)) continue;
@@ -219,6 +269,7 @@ void sample_means_add(sample_means *m, const sample_row *row) {
 void sample_means_row(const sample_means *m, sample_row *out) {
     memset(out, 0, sizeof *out);
     out->alloc.have = m->have;
+    out->frag_from_bins = m->frag_from_bins;
     for (size_t i = 0; i < sample_ncolumns && i < SAMPLE_MAX_COLUMNS; i++) {
         const sample_column *c = &sample_columns[i];
         char *dst = (char *)out + c->offset;

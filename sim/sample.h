@@ -13,6 +13,7 @@
 
 #include "../allocators/backend.h"
 #include "base/fs_err.h"
+#include "redis_version.h"
 
 typedef struct engine engine;
 
@@ -25,9 +26,11 @@ typedef struct sample_row {
     uint64_t requested_bytes; /* sum of requested sizes of live values */
     uint64_t used_memory;     /* sum of usable sizes of live values */
     backend_stats alloc;      /* allocator_* (see backend.h) */
-    uint64_t used_memory_rss; /* process RSS */
+    /* The emulated server's RSS: heap_rss plus the server's start-up RSS
+     * (redis_version.h), 0 at the least. */
+    uint64_t used_memory_rss;
     uint64_t engine_rss;      /* resident bytes of the engine's own memory */
-    int64_t heap_rss;         /* rss - engine_rss - start-up baseline */
+    int64_t heap_rss;         /* process_rss - engine_rss - start-up baseline */
     double mem_fragmentation_ratio; /* NAN where undefined (x / 0) */
     double allocator_frag_ratio;
     double allocator_rss_ratio;
@@ -40,7 +43,30 @@ typedef struct sample_row {
     uint64_t active_defrag_key_misses;
     uint64_t active_defrag_bytes;     /* usable bytes moved so far */
     double active_defrag_cpu;         /* thread CPU seconds in defrag so far */
+    /* The process as the kernel sees it, and the server's INFO beside each
+     * ratio (redis_version.h has the formulas of each version): */
+    uint64_t process_rss;          /* fragsim's process RSS from /proc */
+    uint64_t used_memory_startup;  /* the empty server's used_memory */
+    uint64_t used_memory_peak;     /* the most used_memory held after any event */
+    int64_t allocator_frag_bytes;  /* 7.0/7.2: active - allocated; 7.4: small bins' */
+    int64_t allocator_rss_bytes;   /* resident - active */
+    int64_t rss_overhead_bytes;    /* used_memory_rss - resident */
+    int64_t mem_fragmentation_bytes; /* used_memory_rss - (used_memory + startup) */
+    int frag_from_bins;            /* allocator_frag as Redis 7.4 computes it */
 } sample_row;
+
+/* Bits of a row's alloc.have beyond the backend's (allocators/backend.h):
+ * the small bins were read (7.4's allocator_frag_bytes), and the version's
+ * allocator fragmentation is known (set by sample_ratios). */
+#define SAMPLE_HAVE_SMALLBINS (1u << 30)
+#define SAMPLE_HAVE_FRAG (1u << 31)
+
+/* The server a run's INFO stands for: its version and its start-up memory. */
+typedef struct sample_server {
+    redis_version version;
+    uint64_t startup_used_memory; /* bytes, the empty server's used_memory */
+    uint64_t startup_rss;         /* bytes, the empty server's RSS */
+} sample_server;
 
 typedef enum sample_type { SAMPLE_SECONDS, SAMPLE_U64, SAMPLE_I64, SAMPLE_RATIO } sample_type;
 
@@ -59,11 +85,14 @@ extern const size_t sample_ncolumns;
 
 /* Measures now: counters from the engine, statistics from its backend, RSS
  * from the kernel, the ratios from those.  baseline_rss is the process RSS
- * before the replay, less the engine's memory then.  Returns 0 or -1. */
+ * before the replay, less the engine's memory then; srv the server the INFO
+ * figures stand for.  Returns 0 or -1. */
 int sample_measure(sample_row *row, const engine *e, double wall_time, uint64_t baseline_rss,
-                   fs_err *err);
+                   const sample_server *srv, fs_err *err);
 
-/* Fills the four ratios from the byte fields (REFERENCE.md's formulas). */
+/* Fills the four ratios and the bytes beside them from the byte fields
+ * (redis_version.h's formulas; allocator_frag_bytes is an input when
+ * frag_from_bins), and the SAMPLE_HAVE_FRAG bit. */
 void sample_ratios(sample_row *row);
 
 /* The column's value as a double; NAN when it is not available (the
@@ -84,6 +113,7 @@ typedef struct sample_means {
     uint64_t n[SAMPLE_MAX_COLUMNS];
     uint32_t have; /* fields reported in every sample */
     int started;
+    int frag_from_bins;
 } sample_means;
 
 void sample_means_add(sample_means *m, const sample_row *row);

@@ -80,6 +80,10 @@ void fid_replay_on(const char *dir, const char *allocator, const char *res,
     cr_assert(c->nrows >= 2);
 }
 
+void fid_purge(void) {
+    fid_send(2, (const char *const[]){"MEMORY", "PURGE"}, (const size_t[]){6, 5});
+}
+
 void fid_start_capture(const char *dir, redis_info_memory *m0) {
     cr_assert_eq(redis_server_start(&fid_srv, (const char *const[]){"--maxmemory", "0", NULL}), 0,
                  "%s", fid_srv.err);
@@ -149,8 +153,16 @@ fid_figures fid_replay_figures(const char *dir, const char *allocator, const cha
         .allocated = tu_csv_get(&c, last, "allocator_allocated") - base_alloc,
         .active = tu_csv_get(&c, last, "allocator_active") - base_active,
         .keys = tu_csv_get(&c, last, "keys"),
+        .mem_frag = tu_csv_get(&c, last, "mem_fragmentation_ratio"),
+        .rss = tu_csv_get(&c, last, "used_memory_rss"),
+        .server_used = tu_csv_get(&c, last, "used_memory") +
+                       tu_csv_get(&c, last, "used_memory_startup"),
     };
     f.frag_ratio = f.active / f.allocated;
+    cr_log_info("fidelity: fragsim on %s: printed mem_fragmentation_ratio %.4f = used_memory_rss "
+                "%.0f / used_memory with start-up %.0f (process_rss %.0f, engine_rss %.0f)",
+                allocator, f.mem_frag, f.rss, f.server_used, tu_csv_get(&c, last, "process_rss"),
+                tu_csv_get(&c, last, "engine_rss"));
     cr_log_info("fidelity: fragsim on %s: absolute used_memory %.0f allocated %.0f active %.0f "
                 "ratio %.4f; before the model allocated %.0f active %.0f", allocator,
                 tu_csv_get(&c, last, "used_memory"), tu_csv_get(&c, last, "allocator_allocated"),
@@ -166,8 +178,15 @@ fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory
         .allocated = (double)b->allocator_allocated - (double)a->allocator_allocated,
         .active = (double)b->allocator_active - (double)a->allocator_active,
         .clients = (double)b->mem_clients_normal - (double)a->mem_clients_normal,
+        .mem_frag = b->mem_fragmentation_ratio,
+        .rss = (double)b->used_memory_rss,
+        .server_used = (double)b->used_memory,
     };
     f.frag_ratio = f.active / f.allocated;
+    cr_log_info("fidelity: server: mem_fragmentation_ratio %.2f = used_memory_rss %llu / "
+                "used_memory %llu (empty: %llu / %llu)", b->mem_fragmentation_ratio,
+                (unsigned long long)b->used_memory_rss, (unsigned long long)b->used_memory,
+                (unsigned long long)a->used_memory_rss, (unsigned long long)a->used_memory);
     return f;
 }
 

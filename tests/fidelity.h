@@ -47,11 +47,14 @@ void fid_replay_on(const char *dir, const char *allocator, const char *res,
                    const char *const *extra, tu_csv *c);
 
 /* What a workload added: used_memory, allocator_allocated and _active,
- * their ratio, and the live keys (fragsim's side only). */
+ * their ratio, and the live keys (fragsim's side only); and, not a
+ * difference, the mem_fragmentation_ratio printed at the end, with the RSS
+ * and used_memory it divides. */
 typedef struct fid_figures {
     double used_memory, allocated, active, frag_ratio, keys;
     double clients; /* the server's: mem_clients_normal's change (client
                        buffers, part of used_memory); 0 for fragsim */
+    double mem_frag, rss, server_used;
 } fid_figures;
 
 /* Replays dir/w.trace on the allocator into dir/res (fid_replay_on) and
@@ -66,6 +69,24 @@ fid_figures fid_server_delta(const redis_info_memory *a, const redis_info_memory
  * with values of vmin..vmax bytes (uniform, from seed), then DELs of a
  * random 70% of them. */
 void fid_fill_delete(uint32_t keys, size_t vmin, size_t vmax, uint64_t seed);
+
+/* 1 when the mem_fragmentation_ratio rows are tabled but not checked: in a
+ * sanitizer build the worker's instrumented writes make AddressSanitizer's
+ * shadow of the heap (an eighth of it) resident, so the replay's RSS is not
+ * a server's. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FID_RSS_UNCHECKED 1
+#else
+#define FID_RSS_UNCHECKED 0
+#endif
+
+/* Sends MEMORY PURGE to fid_srv, inside a capture: the replay purges at the
+ * same point.  A workload whose RSS is compared ends with it, so both sides
+ * are compared settled, with no dirty pages: otherwise how much freed memory
+ * is still resident depends on when each one's decay ran (the server's
+ * background thread, the replay's cron ticks on the capture's clock), not
+ * on fragmentation. */
+void fid_purge(void);
 
 /* Starts fid_srv (maxmemory 0), reads its INFO memory settled into *m0,
  * then starts capturing MONITOR into dir/monitor.txt. */

@@ -88,14 +88,40 @@ Test(cli_run, seed_blog_shows_the_seeds_phenomenon) {
     double ratio = tu_csv_get(&c, late, "mem_fragmentation_ratio");
     cr_assert_gt(ratio, 1.5, "ratio %.3f after most keys expired", ratio);
 
-    /* When every key has expired, used_memory is exactly 0, and the ratio
-     * over it is left empty rather than invented. */
+    /* When every key has expired, used_memory is exactly 0; the ratio is
+     * the empty server's, its RSS over its own start-up used_memory. */
     size_t last = c.nrows - 1;
     cr_assert_eq(tu_csv_get(&c, last, "keys"), 0);
     cr_assert_eq(tu_csv_get(&c, last, "used_memory"), 0);
     cr_assert_eq(tu_csv_get(&c, last, "requested_bytes"), 0);
-    cr_assert(isnan(tu_csv_get(&c, last, "mem_fragmentation_ratio")));
+    double startup = tu_csv_get(&c, last, "used_memory_startup");
+    cr_assert_gt(startup, 0);
+    cr_assert_float_eq(tu_csv_get(&c, last, "mem_fragmentation_ratio"),
+                       tu_csv_get(&c, last, "used_memory_rss") / startup, 1e-4);
     cr_assert_gt(tu_csv_get(&c, last, "used_memory_rss"), 0);
+
+    /* used_memory_rss is the server's: the heap's RSS plus the start-up
+     * RSS summary.json names, at every sample; the process's RSS is that
+     * heap plus fragsim's own memory plus what the process held before
+     * the replay (one constant). */
+    char *json = tu_read_file(tu_path(dir, "r/summary.json"), NULL);
+    const char *so = strstr(json, "\"server_startup\"");
+    cr_assert_not_null(so);
+    const char *f = strstr(so, "\"used_memory_rss\": ");
+    cr_assert_not_null(f);
+    double startup_rss = strtod(f + 19, NULL);
+    cr_assert_gt(startup_rss, 1e6, "an empty server holds megabytes: %.0f", startup_rss);
+    free(json);
+    double base = 0;
+    for (size_t i = 0; i < c.nrows; i++) {
+        double heap = tu_csv_get(&c, i, "heap_rss");
+        cr_assert_eq(tu_csv_get(&c, i, "used_memory_rss"), fmax(0, heap + startup_rss),
+                     "row %zu", i);
+        double b = tu_csv_get(&c, i, "process_rss") - tu_csv_get(&c, i, "engine_rss") - heap;
+        if (i == 0) base = b;
+        cr_assert_eq(b, base, "row %zu: the process's start-up changed", i);
+        cr_assert_geq(tu_csv_get(&c, i, "used_memory_peak"), tu_csv_get(&c, i, "used_memory"));
+    }
     tu_csv_free(&c);
     cr_assert(tu_exists(tu_path(dir, "r/summary.json")));
     cr_assert(tu_exists(tu_path(dir, "r/info.txt")));

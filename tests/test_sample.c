@@ -162,6 +162,39 @@ Test(sample, missing_have_bits_give_nan) {
     cr_assert_eq(r.rss_overhead_ratio, 2.0);
 }
 
+/* The server's INFO: used_memory counts its start-up memory, every ratio
+ * has its bytes beside it, and 7.4's allocator fragmentation is the small
+ * bins' (an input) over allocated. */
+Test(sample, server_ratios_and_bytes) {
+    sample_row r = full_row(); /* rss 3000, used 1000, allocated 800, active 1000, resident 1500 */
+    r.used_memory_startup = 500;
+    sample_ratios(&r);
+    cr_assert_float_eq(r.mem_fragmentation_ratio, 2.0, 1e-12, "rss / (used + startup)");
+    cr_assert_eq(r.mem_fragmentation_bytes, 1500);
+    cr_assert_eq(r.allocator_frag_bytes, 200);
+    cr_assert_eq(r.allocator_rss_bytes, 500);
+    cr_assert_eq(r.rss_overhead_bytes, 1500);
+    r.used_memory = 0;
+    sample_ratios(&r);
+    cr_assert_float_eq(r.mem_fragmentation_ratio, 6.0, 1e-12, "an empty server has a ratio");
+    r.used_memory_rss = 100; /* below the data: negative bytes, as Redis's %zd */
+    sample_ratios(&r);
+    cr_assert_eq(r.mem_fragmentation_bytes, -400);
+    cr_assert_eq(r.rss_overhead_bytes, -1400);
+
+    r = full_row();
+    r.frag_from_bins = 1;
+    r.allocator_frag_bytes = 80;
+    sample_ratios(&r);
+    cr_assert(isnan(r.allocator_frag_ratio), "7.4 without the bins read: unknown");
+    cr_assert(isnan(sample_value(&r, col("allocator_frag_bytes"))));
+    r.alloc.have |= SAMPLE_HAVE_SMALLBINS;
+    sample_ratios(&r);
+    cr_assert_float_eq(r.allocator_frag_ratio, 1.1, 1e-12, "1 + 80 / 800, not active / allocated");
+    cr_assert_eq(r.allocator_frag_bytes, 80, "an input, not active - allocated");
+    cr_assert_eq(sample_value(&r, col("allocator_frag_bytes")), 80);
+}
+
 /* ---- the column table and sample_value ---- */
 
 Test(sample, column_table_is_sane) {
@@ -175,7 +208,10 @@ Test(sample, column_table_is_sane) {
             cr_assert_str_neq(c->name, sample_columns[j].name, "column %s twice", c->name);
     }
     cr_assert_eq(col("allocator_allocated")->have, BACKEND_HAVE_ALLOCATED);
-    cr_assert_eq(col("allocator_frag_ratio")->have, BACKEND_HAVE_ACTIVE | BACKEND_HAVE_ALLOCATED);
+    /* The version decides what allocator fragmentation needs (active and
+     * allocated, or 7.4's small bins): sample_ratios says whether it is known. */
+    cr_assert_eq(col("allocator_frag_ratio")->have, SAMPLE_HAVE_FRAG);
+    cr_assert_eq(col("allocator_frag_bytes")->have, SAMPLE_HAVE_FRAG);
     cr_assert_eq(col("allocator_rss_ratio")->have, BACKEND_HAVE_RESIDENT | BACKEND_HAVE_ACTIVE);
     cr_assert_eq(col("rss_overhead_ratio")->have, BACKEND_HAVE_RESIDENT);
     cr_assert_eq(col("mem_fragmentation_ratio")->have, 0);

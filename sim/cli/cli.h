@@ -42,6 +42,7 @@ enum {
     OPT_DEFRAG_CYCLE_MIN, OPT_DEFRAG_CYCLE_MAX, OPT_DEFRAG_MAX_SCAN_FIELDS, OPT_ACTIVEDEFRAG_FROM,
     OPT_DEFRAG_HINT,
     OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL, OPT_FORCE, OPT_COLUMNS, OPT_SAMPLE_KEYS, OPT_SAMPLE_SEED,
+    OPT_REDIS_VERSION,
 };
 
 /* The options that end every replaying command's table (run, compare,
@@ -116,7 +117,8 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     {"sample-interval", required_argument, 0, OPT_SAMPLE_INTERVAL}, \
     {"page-map-at", required_argument, 0, OPT_PAGE_MAP_AT}, \
     {"sample-keys", required_argument, 0, OPT_SAMPLE_KEYS}, \
-    {"sample-seed", required_argument, 0, OPT_SAMPLE_SEED}, CLI_TIME_LONGOPTS, CLI_OUTPUT_LONGOPTS
+    {"sample-seed", required_argument, 0, OPT_SAMPLE_SEED}, \
+    {"redis-version", required_argument, 0, OPT_REDIS_VERSION}, CLI_TIME_LONGOPTS, CLI_OUTPUT_LONGOPTS
 /* Their help, less the allocator's options and -o, -q (which say what
  * each command writes). */
 #define CLI_REPLAY_HELP \
@@ -137,6 +139,8 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     "                        summary.json's sampling section scales byte figures\n" \
     "                        by 1/R (*_est), ratios as measured\n" \
     "  --sample-seed N       the hash's seed (default: --seed, else 0)\n" \
+    "  --redis-version V     7.0 (default), 7.2 or 7.4: INFO's formulas of that Redis\n" \
+    "                        (7.4: allocator_frag from jemalloc's small bins)\n" \
     CLI_TIME_HELP \
     "  --force               -o may replace another command's results (a run over a\n" \
     "                        comparison); without it, -o replaces only an earlier\n" \
@@ -152,6 +156,7 @@ typedef struct cli_replay_opts {
     int nallocator_options, allocator_options_dropped; /* beyond the maximum */
     const char *config, *format, *sample_interval, *page_map_at, *out, *jobs;
     const char *sample_keys, *sample_seed; /* --sample-keys R, --sample-seed N */
+    const char *redis_version;             /* --redis-version V */
     int fill_on_miss, progress, quiet;
     int force; /* --force: -o may replace any earlier results directory */
     cli_time_opts time;

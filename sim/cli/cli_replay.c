@@ -125,6 +125,7 @@ int cli_replay_opt(cli_replay_opts *r, int opt, const char *arg) {
     case OPT_PAGE_MAP_AT: r->page_map_at = arg; return 1;
     case OPT_SAMPLE_KEYS: r->sample_keys = arg; return 1;
     case OPT_SAMPLE_SEED: r->sample_seed = arg; return 1;
+    case OPT_REDIS_VERSION: r->redis_version = arg; return 1;
     case OPT_JOBS: r->jobs = arg; return 1;
     case 'o': r->out = arg; return 1;
     case OPT_FORCE: r->force = 1; return 1;
@@ -158,7 +159,9 @@ int cli_replay_check(const char *cmd, const cli_replay_opts *r, int max_options,
          * once rather than in every child. */
         fs_err err;
         transform_spec s = {0};
-        if (cli_replay_sampling(r, 0, &s, &err) != 0)
+        redis_version v;
+        if (cli_replay_sampling(r, 0, &s, &err) != 0 ||
+            (r->redis_version != NULL && redis_version_parse(r->redis_version, &v, &err) != 0))
             return cli_error(cmd, CLI_USAGE, "%s", err.msg);
     }
     if (r->page_map_at != NULL) {
@@ -193,6 +196,7 @@ void cli_replay_pairs(const cli_replay_opts *r, cli_pair *p, int *n) {
     add_pair(p, n, "--page-map-at", r->page_map_at);
     add_pair(p, n, "--sample-keys", r->sample_keys);
     add_pair(p, n, "--sample-seed", r->sample_seed);
+    add_pair(p, n, "--redis-version", r->redis_version);
     cli_time_pairs(&r->time, p, n);
 }
 

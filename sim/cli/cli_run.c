@@ -248,6 +248,8 @@ int cli_run(int argc, char **argv) {
     cfg.activedefrag_at = lay.activedefrag_at;
     cfg.defrag_hint = lay.hint;
     cfg.redis = &rconf;
+    if (r.redis_version != NULL && redis_version_parse(r.redis_version, &cfg.redis_version, &err) != 0)
+        return cli_error("run", CLI_USAGE, "%s", err.msg);
     if (rconf.activedefrag && cfg.hz <= 0)
         return cli_error("run", CLI_USAGE, "activedefrag runs on the cron tick: it needs hz above 0");
     {

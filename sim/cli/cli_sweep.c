@@ -34,7 +34,7 @@ static const char *const run_keys[] = {
     "activedefrag", "active-defrag-ignore-bytes", "active-defrag-threshold-lower",
     "active-defrag-threshold-upper", "active-defrag-cycle-min", "active-defrag-cycle-max",
     "active-defrag-max-scan-fields", "activedefrag-from", "defrag-hint",
-    "compress-sample", "compress-level", "sample-keys", "sample-seed",
+    "compress-sample", "compress-level", "sample-keys", "sample-seed", "redis-version",
 };
 
 static void sweep_usage(void) {
@@ -45,7 +45,7 @@ static void sweep_usage(void) {
            "each point in its own process, and gathers one table: average, peak and final\n"
            "RSS and the allocator's purge counts per point.\n\n"
            "grid keys: a run option without its dashes (allocator, speed, hz, purge-every,\n"
-           "sample-interval, sample-keys, preset, keys, seed, rate, sizes, ttl, observe,\n"
+           "sample-interval, sample-keys, redis-version, preset, keys, seed, rate, sizes, ttl, observe,\n"
            "the remedies pad, compress, shard-by-size with shard, uniform-ttl, the Redis model's\n"
            "object-model, maxmemory ..., activedefrag and active-defrag-* ...), or\n"
            "ALLOCATOR.OPTION for the allocator's own options, e.g.\n"

@@ -39,6 +39,7 @@ typedef struct run_state {
     void *wstate[NWRITERS];
     double wall_start, last_progress;
     uint64_t baseline_rss;
+    sample_server srv;     /* the server INFO stands for */
     uint64_t total_events; /* known for the generator, else 0 */
     double total_virtual;  /* the trace's virtual length, when known (generator), else 0 */
     const char *dir;       /* where the results are being written */
@@ -112,7 +113,7 @@ static void progress(run_state *rs, const engine *e, uint64_t rss, int force) {
 static int on_sample(void *arg, engine *e, fs_err *err) {
     run_state *rs = arg;
     sample_row row;
-    if (sample_measure(&row, e, now_s() - rs->wall_start, rs->baseline_rss, err) != 0) return -1;
+    if (sample_measure(&row, e, now_s() - rs->wall_start, rs->baseline_rss, &rs->srv, err) != 0) return -1;
     for (size_t i = 0; i < NWRITERS; i++)
         if (writers[i]->sample(rs->wstate[i], &row, err) != 0) return -1;
     /* Right after the totals' statistics: the same moment. */
@@ -298,6 +299,9 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
     sum->fill_on_miss = cfg->fill_on_miss;
     sum->transform = cfg->transform;
     snprintf(sum->object_model, sizeof sum->object_model, "%s", om_kind_name(cfg->object_model));
+    sum->redis_version = cfg->redis_version;
+    sum->startup = redis_version_startup(be->name, cfg->redis_version);
+    rs.srv = (sample_server){cfg->redis_version, sum->startup.used_memory, sum->startup.rss};
     if (cfg->expiry == ENGINE_EXPIRY_REDIS && cfg->expire_hash_seed != 0)
         snprintf(sum->expiry, sizeof sum->expiry, "redis:%g:%u",
                  (cfg->expire_key_ns ? cfg->expire_key_ns : RX_KEY_NS) / 1000.0,

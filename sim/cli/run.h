@@ -9,6 +9,7 @@
 #include "../engine.h"
 #include "../objmodel.h"
 #include "../redis_conf.h"
+#include "../redis_version.h"
 
 #define RUN_MAX_PAGE_MAPS 32
 
@@ -57,6 +58,7 @@ typedef struct run_config {
     const transform_spec *transform; /* remedies applied as the events pass, or NULL */
     double activedefrag_at; /* virtual seconds from which redis->activedefrag is on */
     defrag_hint_kind defrag_hint; /* active defrag's move decision (defrag.h) */
+    redis_version redis_version; /* whose INFO formulas (redis_version.h); 0: 7.0 */
 } run_config;
 
 /* The line a run stopped by the exhaustion of the allocator under test
