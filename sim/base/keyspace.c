@@ -108,8 +108,8 @@ static int key_equal(const char *a, const char *b, uint32_t len) {
     return memcmp(a, b, len) == 0;
 }
 
-uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len) {
-    uint32_t h = (uint32_t)ks_hash(key, len), low = slot_mask(ks), tag = h & ~low;
+uint32_t ks_find_h(const keyspace *ks, const char *key, uint32_t len, uint64_t hash) {
+    uint32_t h = (uint32_t)hash, low = slot_mask(ks), tag = h & ~low;
     uint64_t mask = ks->index_cap - 1;
     for (uint64_t i = h & mask;; i = (i + 1) & mask) {
         uint32_t v = ks->index[i];
@@ -119,6 +119,35 @@ uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len) {
         const ks_entry *e = &ks->slots[slot];
         if (e->hash == h && e->keylen == len && key_equal(ks_key(ks, slot), key, len))
             return slot;
+    }
+}
+
+/* The slot the first index word with h's tag names, or KS_NONE: the
+ * entry a lookup of h will most likely read. */
+static uint32_t tag_slot(const keyspace *ks, uint32_t h) {
+    uint32_t low = slot_mask(ks), tag = h & ~low;
+    uint64_t mask = ks->index_cap - 1;
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t v = ks->index[i];
+        if (v == 0) return KS_NONE;
+        if ((v & ~low) == tag) return (v & low) - 1;
+    }
+}
+
+void ks_ahead(keyspace *ks, const char *key, uint32_t len) {
+    uint32_t n = ks->ahead_n++, h = (uint32_t)ks_hash(key, len);
+    ks_ahead_rec *r = &ks->ahead[n % KS_AHEAD_RING];
+    *r = (ks_ahead_rec){.hash = h, .slot = KS_NONE};
+    __builtin_prefetch(&ks->index[h & (ks->index_cap - 1)]);
+    if (n >= KS_AHEAD_STEP) { /* its index word has had time to arrive */
+        r = &ks->ahead[(n - KS_AHEAD_STEP) % KS_AHEAD_RING];
+        r->slot = tag_slot(ks, r->hash);
+        if (r->slot != KS_NONE) __builtin_prefetch(&ks->slots[r->slot]);
+    }
+    if (n >= 2 * KS_AHEAD_STEP) { /* and its entry, the key's offset */
+        r = &ks->ahead[(n - 2 * KS_AHEAD_STEP) % KS_AHEAD_RING];
+        if (r->slot != KS_NONE && r->slot < ks->nslots && ks->slots[r->slot].key != KS_NONE)
+            __builtin_prefetch(ks->keys + (uint64_t)ks->slots[r->slot].key * 8);
     }
 }
 
@@ -170,7 +199,7 @@ static void key_release(keyspace *ks, uint32_t off, uint32_t u) {
     ks->key_free[u] = off;
 }
 
-uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
+uint32_t ks_insert_h(keyspace *ks, const char *key, uint32_t len, uint64_t h, fs_err *err) {
     if ((ks->count + 1) * 2 > ks->index_cap && index_rebuild(ks, ks->index_cap * 2) != 0) {
         fs_errf(err, "cannot grow the keyspace index past %llu keys",
                 (unsigned long long)ks->count);
@@ -212,7 +241,6 @@ uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
         return KS_NONE;
     }
     memcpy(ks->keys + (uint64_t)off * 8, key, len);
-    uint64_t h = ks_hash(key, len);
     ks->slots[slot] = (ks_entry){.hash = (uint32_t)h, .key = off, .keylen = len,
                                  .fill = (uint32_t)('A' + h % 26), .heap_pos = KS_NONE};
     index_place(ks, slot);

@@ -1,0 +1,61 @@
+#include "run_ahead.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../base/emem.h"
+
+#define RUN_AHEAD_BYTES (2 * (size_t)TRACE_KEY_MAX)
+
+_Static_assert(RUN_AHEAD_RING > ENGINE_AHEAD_EVENTS, "the ring holds every event ahead");
+_Static_assert((RUN_AHEAD_RING & (RUN_AHEAD_RING - 1)) == 0, "a power of two");
+
+int run_ahead_init(run_ahead *ra, trace_reader *tr, engine *e, fs_err *err) {
+    memset(ra, 0, sizeof *ra);
+    ra->tr = tr;
+    ra->e = e;
+    ra->read_rc = 1;
+    ra->bytes = emem_map(RUN_AHEAD_RING * RUN_AHEAD_BYTES);
+    if (ra->bytes == NULL) return fs_errf(err, "cannot map the replay's read-ahead");
+    return 0;
+}
+
+void run_ahead_free(run_ahead *ra) {
+    emem_unmap(ra->bytes, RUN_AHEAD_RING * RUN_AHEAD_BYTES);
+    ra->bytes = NULL;
+}
+
+int run_ahead_next(run_ahead *ra, const trace_event **ev, fs_err *err) {
+    /* Keep ENGINE_AHEAD_EVENTS read beyond the one handed out. */
+    while (ra->read_rc == 1 && ra->read - ra->used <= ENGINE_AHEAD_EVENTS) {
+        trace_event in;
+        int rc = trace_next(ra->tr, &in, &ra->read_err);
+        if (rc != 1) {
+            ra->read_rc = rc;
+            break;
+        }
+        uint32_t i = (uint32_t)(ra->read % RUN_AHEAD_RING);
+        trace_event_copy(&ra->ev[i], &in, ra->bytes + i * RUN_AHEAD_BYTES);
+        engine_ahead(ra->e, &ra->ev[i]);
+        ra->read++;
+    }
+    if (ra->used < ra->read) {
+        *ev = &ra->ev[ra->used++ % RUN_AHEAD_RING];
+        return 1;
+    }
+    if (ra->read_rc < 0) {
+        *err = ra->read_err;
+        return -1;
+    }
+    return 0;
+}
+
+void run_ahead_where(run_ahead *ra, char *buf, size_t n) {
+    char at[600];
+    ra->tr->ops->where(ra->tr, at, sizeof at);
+    uint64_t behind = ra->read - ra->used;
+    if (behind == 0) snprintf(buf, n, "%s", at);
+    else
+        snprintf(buf, n, "event %llu (the reader was %llu events further, at %s)",
+                 (unsigned long long)ra->used, (unsigned long long)behind, at);
+}
