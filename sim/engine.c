@@ -587,7 +587,9 @@ int engine_apply(engine *e, const trace_event *ev, fs_err *err) {
 }
 
 void engine_ahead(engine *e, const trace_event *ev) {
-    if (ev->key != NULL) ks_ahead(&e->ks, ev->key, ev->keylen);
+    if (ev->key != NULL)
+        ks_ahead(&e->ks, ev->key, ev->keylen,
+                 ev->op == TRACE_OP_DEL || (ev->op == TRACE_OP_EXPIRE && ev->ttl_us == 0));
 }
 
 int engine_finish(engine *e, fs_err *err) {

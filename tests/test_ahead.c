@@ -32,7 +32,7 @@ Test(ahead, keyspace_gives_the_same_slots_with_and_without_ks_ahead) {
     uint64_t inserted = 0, deleted = 0;
     for (uint32_t i = 0; i < NOPS; i++) {
         if (i + KS_AHEAD_EVENTS < NOPS)
-            ks_ahead(&b, next, op_key(next, keys[i + KS_AHEAD_EVENTS]));
+            ks_ahead(&b, next, op_key(next, keys[i + KS_AHEAD_EVENTS]), (int)(i & 1));
         uint32_t len = op_key(buf, keys[i]);
         uint32_t sa = ks_find(&a, buf, len), sb = ks_find(&b, buf, len);
         cr_assert_eq(sa, sb, "op %u: found slot %u without read-ahead, %u with", i, sa, sb);

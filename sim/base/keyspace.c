@@ -1,6 +1,7 @@
 #include "keyspace.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 #include "emem.h"
 
@@ -9,6 +10,24 @@
 #define KS_INITIAL_KEY_UNITS 8192u  /* 64 KiB of key bytes */
 /* The longest key (TRACE_KEY_MAX, 65536 bytes) in 8-byte units. */
 #define KS_KEY_UNITS_MAX 8192u
+
+/* The keyspace's arrays are read at random, one line per lookup each: on
+ * 4 KiB pages most lookups in a big keyspace also miss the TLB, and a
+ * prefetch (ks_ahead) waits for the page walk.  Arrays of 2 MiB and more
+ * ask for huge pages (transparent huge pages in "madvise" mode; a hint,
+ * ignored where there are none). */
+#define KS_HUGE_BYTES ((size_t)2 << 20)
+
+static void *huge_hint(void *p, size_t bytes) {
+    if (p != NULL && bytes >= KS_HUGE_BYTES) madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+static void *ks_map(size_t bytes) { return huge_hint(emem_map(bytes), bytes); }
+
+static void *ks_remap(void *p, size_t old_bytes, size_t new_bytes) {
+    return huge_hint(emem_remap(p, old_bytes, new_bytes), new_bytes);
+}
 
 /* Arena units a key of len bytes takes (the empty key takes one, so that
  * every live key has an offset of its own). */
@@ -123,25 +142,32 @@ uint32_t ks_find_h(const keyspace *ks, const char *key, uint32_t len, uint64_t h
 }
 
 /* The slot the first index word with h's tag names, or KS_NONE: the
- * entry a lookup of h will most likely read. */
-static uint32_t tag_slot(const keyspace *ks, uint32_t h) {
+ * entry a lookup of h will most likely read; with deletes, the entries of
+ * the next two words too, which a deletion's backward shift reads. */
+static uint32_t tag_slot(const keyspace *ks, uint32_t h, int deletes) {
     uint32_t low = slot_mask(ks), tag = h & ~low;
     uint64_t mask = ks->index_cap - 1;
     for (uint64_t i = h & mask;; i = (i + 1) & mask) {
         uint32_t v = ks->index[i];
         if (v == 0) return KS_NONE;
-        if ((v & ~low) == tag) return (v & low) - 1;
+        if ((v & ~low) != tag) continue;
+        for (uint64_t j = (i + 1) & mask, k = 0; deletes && k < 2; j = (j + 1) & mask, k++) {
+            uint32_t w = ks->index[j];
+            if (w == 0) break;
+            __builtin_prefetch(&ks->slots[(w & low) - 1]);
+        }
+        return (v & low) - 1;
     }
 }
 
-void ks_ahead(keyspace *ks, const char *key, uint32_t len) {
+void ks_ahead(keyspace *ks, const char *key, uint32_t len, int deletes) {
     uint32_t n = ks->ahead_n++, h = (uint32_t)ks_hash(key, len);
     ks_ahead_rec *r = &ks->ahead[n % KS_AHEAD_RING];
-    *r = (ks_ahead_rec){.hash = h, .slot = KS_NONE};
+    *r = (ks_ahead_rec){.hash = h, .slot = KS_NONE, .deletes = deletes};
     __builtin_prefetch(&ks->index[h & (ks->index_cap - 1)]);
     if (n >= KS_AHEAD_STEP) { /* its index word has had time to arrive */
         r = &ks->ahead[(n - KS_AHEAD_STEP) % KS_AHEAD_RING];
-        r->slot = tag_slot(ks, r->hash);
+        r->slot = tag_slot(ks, r->hash, r->deletes);
         if (r->slot != KS_NONE) __builtin_prefetch(&ks->slots[r->slot]);
     }
     if (n >= 2 * KS_AHEAD_STEP) { /* and its entry, the key's offset */
@@ -162,7 +188,7 @@ static void index_place(keyspace *ks, uint32_t slot) {
 /* A new index of cap words for the live slots (after the index fills or
  * the slot array grows, which moves the tag's bits).  Returns 0 or -1. */
 static int index_rebuild(keyspace *ks, uint64_t cap) {
-    uint32_t *index = emem_map(cap * sizeof *index);
+    uint32_t *index = ks_map(cap * sizeof *index);
     if (index == NULL) return -1;
     emem_unmap(ks->index, ks->index_cap * sizeof *ks->index);
     ks->index = index;
@@ -178,13 +204,14 @@ static uint32_t key_alloc(keyspace *ks, uint32_t u) {
     uint32_t off = ks->key_free[u];
     if (off != KS_NONE) {
         memcpy(&ks->key_free[u], ks->keys + (uint64_t)off * 8, sizeof off);
+        if (ks->key_free[u] != KS_NONE) __builtin_prefetch(ks->keys + (uint64_t)ks->key_free[u] * 8);
         return off;
     }
     if (ks->keys_used + u > ks->keys_cap) {
         uint64_t cap = ks->keys_cap * 2;
         while (ks->keys_used + u > cap) cap *= 2;
         if (cap >= KS_NONE) return KS_NONE; /* 32 GiB of key bytes */
-        char *p = emem_remap(ks->keys, ks->keys_cap * 8, cap * 8);
+        char *p = ks_remap(ks->keys, ks->keys_cap * 8, cap * 8);
         if (p == NULL) return KS_NONE;
         ks->keys = p;
         ks->keys_cap = cap;
@@ -212,7 +239,7 @@ uint32_t ks_insert_h(keyspace *ks, const char *key, uint32_t len, uint64_t h, fs
                 fs_errf(err, "more than %u keys", ks->cap_slots);
                 return KS_NONE;
             }
-            ks_entry *s = emem_remap(ks->slots, ks->cap_slots * sizeof *s,
+            ks_entry *s = ks_remap(ks->slots, ks->cap_slots * sizeof *s,
                                      2 * (size_t)ks->cap_slots * sizeof *s);
             if (s == NULL) {
                 fs_errf(err, "cannot grow the keyspace past %u keys", ks->cap_slots);
@@ -229,7 +256,10 @@ uint32_t ks_insert_h(keyspace *ks, const char *key, uint32_t len, uint64_t h, fs
         slot = ks->nslots++;
         ks->slots[slot].key = KS_NONE;
     } else {
+        /* The free lists are chains through cold memory: start loading the
+         * next insert's links now, as ks_ahead does for lookups. */
         ks->free_slot = ks->slots[slot].heap_pos;
+        if (ks->free_slot != KS_NONE) __builtin_prefetch(&ks->slots[ks->free_slot]);
     }
     uint32_t u = key_units(len), off = key_alloc(ks, u);
     if (off == KS_NONE) {
@@ -301,7 +331,7 @@ int ks_set_expire(keyspace *ks, uint32_t slot, int64_t expire_us, fs_err *err) {
     if (e->heap_pos != KS_NONE) heap_remove(ks, slot);
     if (expire_us == KS_NO_EXPIRE) return 0;
     if (ks->heap_len == ks->heap_cap) {
-        ks_expiry *h = emem_remap(ks->heap, ks->heap_cap * sizeof *h,
+        ks_expiry *h = ks_remap(ks->heap, ks->heap_cap * sizeof *h,
                                   2 * (size_t)ks->heap_cap * sizeof *h);
         if (h == NULL)
             return fs_errf(err, "cannot grow the expiry heap past %u keys", ks->heap_cap);

@@ -54,6 +54,8 @@ typedef struct ks_expiry {
 typedef struct ks_ahead_rec {
     uint32_t hash;
     uint32_t slot;
+    int deletes;    /* the key's event deletes it: ks_delete reads the entries
+                       of the index words after its own */
 } ks_ahead_rec;
 
 typedef struct keyspace {
@@ -102,10 +104,12 @@ static inline uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs
  * the key named KS_AHEAD_STEP calls ago and the third for the one named
  * 2 * KS_AHEAD_STEP calls ago, so that by its lookup a key's memory is on
  * its way.  It only reads and prefetches: whatever happens in between
- * (inserts, deletes, growth), results do not depend on it. */
+ * (inserts, deletes, growth), results do not depend on it.  deletes: the
+ * key's event will delete it (its deletion reads its index neighbours'
+ * entries, which are prefetched too). */
 #define KS_AHEAD_STEP 4u
 #define KS_AHEAD_EVENTS (3u * KS_AHEAD_STEP)
-void ks_ahead(keyspace *ks, const char *key, uint32_t len);
+void ks_ahead(keyspace *ks, const char *key, uint32_t len, int deletes);
 /* Removes the entry (the caller has freed its block). */
 void ks_delete(keyspace *ks, uint32_t slot);
 

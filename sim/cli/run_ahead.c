@@ -6,6 +6,7 @@
 #include "../base/emem.h"
 
 #define RUN_AHEAD_BYTES (2 * (size_t)TRACE_KEY_MAX)
+#define RUN_AHEAD_MAP (sizeof(run_ahead_ring) + RUN_AHEAD_RING * RUN_AHEAD_BYTES)
 
 _Static_assert(RUN_AHEAD_RING > ENGINE_AHEAD_EVENTS, "the ring holds every event ahead");
 _Static_assert((RUN_AHEAD_RING & (RUN_AHEAD_RING - 1)) == 0, "a power of two");
@@ -15,36 +16,36 @@ int run_ahead_init(run_ahead *ra, trace_reader *tr, engine *e, fs_err *err) {
     ra->tr = tr;
     ra->e = e;
     ra->read_rc = 1;
-    ra->bytes = emem_map(RUN_AHEAD_RING * RUN_AHEAD_BYTES);
-    if (ra->bytes == NULL) return fs_errf(err, "cannot map the replay's read-ahead");
+    ra->ring = emem_map(RUN_AHEAD_MAP);
+    if (ra->ring == NULL) return fs_errf(err, "cannot map the replay's read-ahead");
     return 0;
 }
 
 void run_ahead_free(run_ahead *ra) {
-    emem_unmap(ra->bytes, RUN_AHEAD_RING * RUN_AHEAD_BYTES);
-    ra->bytes = NULL;
+    emem_unmap(ra->ring, RUN_AHEAD_MAP);
+    ra->ring = NULL;
 }
 
 int run_ahead_next(run_ahead *ra, const trace_event **ev, fs_err *err) {
     /* Keep ENGINE_AHEAD_EVENTS read beyond the one handed out. */
     while (ra->read_rc == 1 && ra->read - ra->used <= ENGINE_AHEAD_EVENTS) {
         trace_event in;
-        int rc = trace_next(ra->tr, &in, &ra->read_err);
+        int rc = trace_next(ra->tr, &in, &ra->ring->read_err);
         if (rc != 1) {
             ra->read_rc = rc;
             break;
         }
         uint32_t i = (uint32_t)(ra->read % RUN_AHEAD_RING);
-        trace_event_copy(&ra->ev[i], &in, ra->bytes + i * RUN_AHEAD_BYTES);
-        engine_ahead(ra->e, &ra->ev[i]);
+        trace_event_copy(&ra->ring->ev[i], &in, ra->ring->bytes + i * RUN_AHEAD_BYTES);
+        engine_ahead(ra->e, &ra->ring->ev[i]);
         ra->read++;
     }
     if (ra->used < ra->read) {
-        *ev = &ra->ev[ra->used++ % RUN_AHEAD_RING];
+        *ev = &ra->ring->ev[ra->used++ % RUN_AHEAD_RING];
         return 1;
     }
     if (ra->read_rc < 0) {
-        *err = ra->read_err;
+        *err = ra->ring->read_err;
         return -1;
     }
     return 0;

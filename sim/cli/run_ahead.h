@@ -16,14 +16,20 @@
 
 #define RUN_AHEAD_RING 16u /* a power of two above ENGINE_AHEAD_EVENTS */
 
+/* The ring and its bytes: engine memory, so that a replay's process holds
+ * no more outside it than without the read-ahead (heap_rss is the rest). */
+typedef struct run_ahead_ring {
+    trace_event ev[RUN_AHEAD_RING];
+    fs_err read_err;     /* the read error, reported after the events read before it */
+    char bytes[];        /* RUN_AHEAD_RING copies of 2 * TRACE_KEY_MAX */
+} run_ahead_ring;
+
 typedef struct run_ahead {
     trace_reader *tr;
     engine *e;
-    trace_event ev[RUN_AHEAD_RING];
-    char *bytes;         /* RUN_AHEAD_RING copies of 2 * TRACE_KEY_MAX (engine memory) */
+    run_ahead_ring *ring;
     uint64_t read, used; /* events read from tr, and handed out by run_ahead_next */
     int read_rc;         /* 0 at the end of the trace or on a read error; 1 while it reads */
-    fs_err read_err;     /* the read error, reported after the events read before it */
 } run_ahead;
 
 /* Returns 0, or -1 with err set. */
