@@ -1,5 +1,6 @@
 #include "keyspace.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -47,6 +48,7 @@ static uint32_t bits_for(uint32_t cap_slots) {
 int ks_init(keyspace *ks, fs_err *err) {
     memset(ks, 0, sizeof *ks);
     ks->free_slot = KS_NONE;
+    ks->ttl_seq_max = UINT32_MAX;
     ks->cap_slots = KS_INITIAL_SLOTS;
     ks->slot_bits = bits_for(ks->cap_slots);
     ks->slots = emem_map(ks->cap_slots * sizeof *ks->slots);
@@ -326,6 +328,24 @@ static void heap_remove(keyspace *ks, uint32_t slot) {
     heap_down(ks, ks->slots[last.slot].heap_pos);
 }
 
+static int expiry_cmp(const void *a, const void *b) {
+    const ks_expiry *x = a, *y = b;
+    return heap_less(x, y) ? -1 : heap_less(y, x) ? 1 : 0;
+}
+
+/* ttl_seq is 32 bits (a 16-byte record): when the count runs out, the live
+ * records are renumbered 0..heap_len-1 in their order, which keeps every
+ * tie's order.  A sorted array is a min-heap, so sorting the heap in place
+ * is the whole job (once per 4 billion expiries set). */
+static void ttl_seq_renumber(keyspace *ks) {
+    qsort(ks->heap, ks->heap_len, sizeof *ks->heap, expiry_cmp);
+    for (uint32_t i = 0; i < ks->heap_len; i++) {
+        ks->heap[i].ttl_seq = i;
+        ks->slots[ks->heap[i].slot].heap_pos = i;
+    }
+    ks->next_ttl_seq = ks->heap_len;
+}
+
 int ks_set_expire(keyspace *ks, uint32_t slot, int64_t expire_us, fs_err *err) {
     ks_entry *e = &ks->slots[slot];
     if (e->heap_pos != KS_NONE) heap_remove(ks, slot);
@@ -338,6 +358,7 @@ int ks_set_expire(keyspace *ks, uint32_t slot, int64_t expire_us, fs_err *err) {
         ks->heap = h;
         ks->heap_cap *= 2;
     }
+    if (ks->next_ttl_seq >= ks->ttl_seq_max) ttl_seq_renumber(ks);
     ks_expiry r = {.expire_us = expire_us, .ttl_seq = ks->next_ttl_seq++, .slot = slot};
     heap_set(ks, ks->heap_len++, &r);
     heap_up(ks, ks->heap_len - 1);

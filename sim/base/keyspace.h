@@ -41,10 +41,12 @@ typedef struct ks_entry {
     uint32_t fill : 8;    /* the byte values of this key are written with */
 } ks_entry;
 
-/* One key with an expiry. */
+/* One key with an expiry: 16 bytes. */
 typedef struct ks_expiry {
     int64_t expire_us;  /* virtual time of expiry */
-    uint64_t ttl_seq;   /* when the expiry was set: breaks ties in order */
+    uint32_t ttl_seq;   /* when the expiry was set: breaks ties in order (a rank
+                           among the live records: renumbered, order kept, when
+                           the count reaches ttl_seq_max) */
     uint32_t slot;
 } ks_expiry;
 
@@ -69,7 +71,8 @@ typedef struct keyspace {
     uint64_t count;     /* live keys */
     ks_expiry *heap;    /* min-heap on (expire_us, ttl_seq) */
     uint32_t heap_len, heap_cap;
-    uint64_t next_ttl_seq;
+    uint32_t next_ttl_seq;
+    uint32_t ttl_seq_max; /* UINT32_MAX; lower only in tests of the renumbering */
     char *keys;         /* the key arena */
     uint64_t keys_used, keys_cap; /* 8-byte units: bump pointer and size */
     uint32_t *key_free; /* by size in units (1..KS_KEY_UNITS_MAX): free-list heads */
