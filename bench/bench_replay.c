@@ -53,6 +53,7 @@
 typedef struct bench_opts {
     uint64_t events, keys, reps, seed;
     int no_ahead; /* the engine run without engine_ahead, to measure what it saves */
+    uint64_t ahead_step; /* keyspace.h's ahead_step: names events 3 steps ahead */
 } bench_opts;
 
 /* The pre-decoded trace: what a trace reader would hand the engine, plus
@@ -100,6 +101,8 @@ static int bench_usage(FILE *f) {
             "  --seed N     random seed (same seed, same trace; default 1)\n"
             "  --no-ahead   the engine run names no event ahead (engine_ahead), as a\n"
             "               caller without read-ahead would\n"
+            "  --ahead-step N  events between the read-ahead's steps (default 4: events\n"
+            "               are named 12 ahead), to measure other distances\n"
             "  --help       this text\n");
     return f == stdout ? BENCH_OK : BENCH_USAGE;
 }
@@ -135,7 +138,8 @@ static int bench_opt_u64(int argc, char **argv, int *i, const char *name, uint64
 
 /* Returns -1 to go on, or the exit code (help or a usage error). */
 static int bench_parse(int argc, char **argv, bench_opts *o) {
-    *o = (bench_opts){.events = 3000000, .keys = 200000, .reps = 5, .seed = 1};
+    *o = (bench_opts){.events = 3000000, .keys = 200000, .reps = 5, .seed = 1,
+                      .ahead_step = KS_AHEAD_STEP};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return bench_usage(stdout);
@@ -147,7 +151,9 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
         if ((m = bench_opt_u64(argc, argv, &i, "--events", 1, BENCH_EVENTS_MAX, &o->events)) ||
             (m = bench_opt_u64(argc, argv, &i, "--keys", 1, BENCH_KEYS_MAX, &o->keys)) ||
             (m = bench_opt_u64(argc, argv, &i, "--reps", 1, BENCH_REPS_MAX, &o->reps)) ||
-            (m = bench_opt_u64(argc, argv, &i, "--seed", 0, UINT64_MAX, &o->seed))) {
+            (m = bench_opt_u64(argc, argv, &i, "--seed", 0, UINT64_MAX, &o->seed)) ||
+            (m = bench_opt_u64(argc, argv, &i, "--ahead-step", 1, KS_AHEAD_RING / 2 - 1,
+                               &o->ahead_step))) {
             if (m < 0) return BENCH_USAGE;
             continue;
         }
@@ -213,16 +219,17 @@ static int bench_trace_build(bench_trace *t, const bench_opts *o, fs_err *err) {
 
 /* Run A: the engine from init to destroy, as `fragsim run` drives it, minus
  * the sampler (the interval puts no sample inside the trace). */
-static int bench_run_engine(const bench_trace *t, int ahead, const backend_ops *be,
+static int bench_run_engine(const bench_trace *t, const bench_opts *o, const backend_ops *be,
                             void *be_state, bench_outcome *out, fs_err *err) {
     engine e;
     double t0 = bench_now(), c0 = bench_cpu_now();
     engine_config cfg = {.sample_interval_us = BENCH_SAMPLE_INTERVAL_US};
     if (engine_init(&e, be, be_state, &cfg, err) != 0) return -1;
+    e.ks.ahead_step = (uint32_t)o->ahead_step;
+    uint64_t ahead = o->no_ahead ? 0 : 3 * o->ahead_step;
     int rc = 0;
     for (uint64_t i = 0; i < t->nevents && rc == 0; i++) {
-        if (ahead && i + ENGINE_AHEAD_EVENTS < t->nevents)
-            engine_ahead(&e, &t->ev[i + ENGINE_AHEAD_EVENTS]);
+        if (ahead && i + ahead < t->nevents) engine_ahead(&e, &t->ev[i + ahead]);
         rc = engine_apply(&e, &t->ev[i], err);
     }
     if (rc == 0) rc = engine_finish(&e, err);
@@ -322,7 +329,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     for (uint64_t r = 0; r < o.reps; r++) {
         bench_outcome a, b;
-        if (bench_run_engine(&t, !o.no_ahead, be, be_state, &a, &err) != 0) {
+        if (bench_run_engine(&t, &o, be, be_state, &a, &err) != 0) {
             bench_error(BENCH_FAIL, "engine run %llu: %s", (unsigned long long)r + 1, err.msg);
             goto out;
         }

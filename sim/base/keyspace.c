@@ -49,6 +49,7 @@ int ks_init(keyspace *ks, fs_err *err) {
     memset(ks, 0, sizeof *ks);
     ks->free_slot = KS_NONE;
     ks->ttl_seq_max = UINT32_MAX;
+    ks->ahead_step = KS_AHEAD_STEP;
     ks->cap_slots = KS_INITIAL_SLOTS;
     ks->slot_bits = bits_for(ks->cap_slots);
     ks->slots = emem_map(ks->cap_slots * sizeof *ks->slots);
@@ -163,17 +164,17 @@ static uint32_t tag_slot(const keyspace *ks, uint32_t h, int deletes) {
 }
 
 void ks_ahead(keyspace *ks, const char *key, uint32_t len, int deletes) {
-    uint32_t n = ks->ahead_n++, h = (uint32_t)ks_hash(key, len);
+    uint32_t n = ks->ahead_n++, h = (uint32_t)ks_hash(key, len), step = ks->ahead_step;
     ks_ahead_rec *r = &ks->ahead[n % KS_AHEAD_RING];
     *r = (ks_ahead_rec){.hash = h, .slot = KS_NONE, .deletes = deletes};
     __builtin_prefetch(&ks->index[h & (ks->index_cap - 1)]);
-    if (n >= KS_AHEAD_STEP) { /* its index word has had time to arrive */
-        r = &ks->ahead[(n - KS_AHEAD_STEP) % KS_AHEAD_RING];
+    if (n >= step) { /* its index word has had time to arrive */
+        r = &ks->ahead[(n - step) % KS_AHEAD_RING];
         r->slot = tag_slot(ks, r->hash, r->deletes);
         if (r->slot != KS_NONE) __builtin_prefetch(&ks->slots[r->slot]);
     }
-    if (n >= 2 * KS_AHEAD_STEP) { /* and its entry, the key's offset */
-        r = &ks->ahead[(n - 2 * KS_AHEAD_STEP) % KS_AHEAD_RING];
+    if (n >= 2 * step) { /* and its entry, the key's offset */
+        r = &ks->ahead[(n - 2 * step) % KS_AHEAD_RING];
         if (r->slot != KS_NONE && r->slot < ks->nslots && ks->slots[r->slot].key != KS_NONE)
             __builtin_prefetch(ks->keys + (uint64_t)ks->slots[r->slot].key * 8);
     }

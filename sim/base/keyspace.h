@@ -52,7 +52,7 @@ typedef struct ks_expiry {
 
 /* ks_ahead's ring: a key announced before its lookup, by its hash and, once
  * the index has been read, the slot its tag points to. */
-#define KS_AHEAD_RING 16u
+#define KS_AHEAD_RING 32u
 typedef struct ks_ahead_rec {
     uint32_t hash;
     uint32_t slot;
@@ -79,6 +79,8 @@ typedef struct keyspace {
     uint64_t key_bytes; /* arena bytes held by live keys (8-byte units) */
     ks_ahead_rec ahead[KS_AHEAD_RING]; /* ks_ahead's keys in flight */
     uint32_t ahead_n;   /* ks_ahead calls so far (ring position) */
+    uint32_t ahead_step; /* KS_AHEAD_STEP; another (< KS_AHEAD_RING / 2) only to
+                            measure it, the caller naming keys 3 steps ahead */
 } keyspace;
 
 int ks_init(keyspace *ks, fs_err *err);
