@@ -148,8 +148,8 @@ Test(ahead, an_error_names_its_event_not_the_readers_position) {
         run_ahead_where(&ra, where, sizeof where);
         /* The header is line 1: event i is on line i + 1. */
         if (i == 5)
-            snprintf(want, sizeof want, "event 5 (the reader was %u events further, at %s:%u)",
-                     ENGINE_AHEAD_EVENTS, path, 5 + ENGINE_AHEAD_EVENTS + 1);
+            snprintf(want, sizeof want, "%s:%u (%u events back: the trace's event 5)", path,
+                     5 + ENGINE_AHEAD_EVENTS + 1, ENGINE_AHEAD_EVENTS);
         else if (i == 3000)
             snprintf(want, sizeof want, "%s:3001", path);
         else

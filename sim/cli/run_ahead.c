@@ -57,6 +57,6 @@ void run_ahead_where(run_ahead *ra, char *buf, size_t n) {
     uint64_t behind = ra->read - ra->used;
     if (behind == 0) snprintf(buf, n, "%s", at);
     else
-        snprintf(buf, n, "event %llu (the reader was %llu events further, at %s)",
-                 (unsigned long long)ra->used, (unsigned long long)behind, at);
+        snprintf(buf, n, "%s (%llu events back: the trace's event %llu)", at,
+                 (unsigned long long)behind, (unsigned long long)ra->used);
 }

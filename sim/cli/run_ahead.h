@@ -40,7 +40,9 @@ void run_ahead_free(run_ahead *ra);
  * before it has been handed out). */
 int run_ahead_next(run_ahead *ra, const trace_event **ev, fs_err *err);
 /* "WHERE" for the event last handed out: the reader's own position when it
- * is the last one read, else its ordinal and the reader's position. */
+ * is the last one read, else the reader's position, how many events back
+ * and the event's ordinal ("t.trace:1243 (12 events back: the trace's event
+ * 1230)"). */
 void run_ahead_where(run_ahead *ra, char *buf, size_t n);
 
 #endif
