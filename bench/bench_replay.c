@@ -52,6 +52,8 @@
 
 typedef struct bench_opts {
     uint64_t events, keys, reps, seed;
+    int no_ahead; /* the engine run without engine_ahead, to measure what it saves */
+    uint64_t ahead_step; /* keyspace.h's ahead_step: names events 3 steps ahead */
 } bench_opts;
 
 /* The pre-decoded trace: what a trace reader would hand the engine, plus
@@ -80,6 +82,7 @@ typedef struct bench_slot {
  * on it, or they did not do the same work. */
 typedef struct bench_outcome {
     double seconds;
+    double cpu_seconds; /* the process's CPU time over the run */
     uint64_t live_keys;
     uint64_t requested_bytes;
 } bench_outcome;
@@ -96,6 +99,10 @@ static int bench_usage(FILE *f) {
             "  --keys N     keyspace size, keys \"k:0\"..\"k:N-1\" (default 200000)\n"
             "  --reps N     repetitions of each run; the median is reported (default 5)\n"
             "  --seed N     random seed (same seed, same trace; default 1)\n"
+            "  --no-ahead   the engine run names no event ahead (engine_ahead), as a\n"
+            "               caller without read-ahead would\n"
+            "  --ahead-step N  events between the read-ahead's steps (default 4: events\n"
+            "               are named 12 ahead), to measure other distances\n"
             "  --help       this text\n");
     return f == stdout ? BENCH_OK : BENCH_USAGE;
 }
@@ -131,15 +138,22 @@ static int bench_opt_u64(int argc, char **argv, int *i, const char *name, uint64
 
 /* Returns -1 to go on, or the exit code (help or a usage error). */
 static int bench_parse(int argc, char **argv, bench_opts *o) {
-    *o = (bench_opts){.events = 3000000, .keys = 200000, .reps = 5, .seed = 1};
+    *o = (bench_opts){.events = 3000000, .keys = 200000, .reps = 5, .seed = 1,
+                      .ahead_step = KS_AHEAD_STEP};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return bench_usage(stdout);
+        if (strcmp(argv[i], "--no-ahead") == 0) {
+            o->no_ahead = 1;
+            continue;
+        }
         int m;
         if ((m = bench_opt_u64(argc, argv, &i, "--events", 1, BENCH_EVENTS_MAX, &o->events)) ||
             (m = bench_opt_u64(argc, argv, &i, "--keys", 1, BENCH_KEYS_MAX, &o->keys)) ||
             (m = bench_opt_u64(argc, argv, &i, "--reps", 1, BENCH_REPS_MAX, &o->reps)) ||
-            (m = bench_opt_u64(argc, argv, &i, "--seed", 0, UINT64_MAX, &o->seed))) {
+            (m = bench_opt_u64(argc, argv, &i, "--seed", 0, UINT64_MAX, &o->seed)) ||
+            (m = bench_opt_u64(argc, argv, &i, "--ahead-step", 1, KS_AHEAD_RING / 2 - 1,
+                               &o->ahead_step))) {
             if (m < 0) return BENCH_USAGE;
             continue;
         }
@@ -205,19 +219,25 @@ static int bench_trace_build(bench_trace *t, const bench_opts *o, fs_err *err) {
 
 /* Run A: the engine from init to destroy, as `fragsim run` drives it, minus
  * the sampler (the interval puts no sample inside the trace). */
-static int bench_run_engine(const bench_trace *t, const backend_ops *be, void *be_state,
-                            bench_outcome *out, fs_err *err) {
+static int bench_run_engine(const bench_trace *t, const bench_opts *o, const backend_ops *be,
+                            void *be_state, bench_outcome *out, fs_err *err) {
     engine e;
-    double t0 = bench_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     engine_config cfg = {.sample_interval_us = BENCH_SAMPLE_INTERVAL_US};
     if (engine_init(&e, be, be_state, &cfg, err) != 0) return -1;
+    e.ks.ahead_step = (uint32_t)o->ahead_step;
+    uint64_t ahead = o->no_ahead ? 0 : 3 * o->ahead_step;
     int rc = 0;
-    for (uint64_t i = 0; i < t->nevents && rc == 0; i++) rc = engine_apply(&e, &t->ev[i], err);
+    for (uint64_t i = 0; i < t->nevents && rc == 0; i++) {
+        if (ahead && i + ahead < t->nevents) engine_ahead(&e, &t->ev[i + ahead]);
+        rc = engine_apply(&e, &t->ev[i], err);
+    }
     if (rc == 0) rc = engine_finish(&e, err);
     out->live_keys = e.ks.count;
     out->requested_bytes = e.c.requested_bytes;
     engine_destroy(&e);
     out->seconds = bench_now() - t0;
+    out->cpu_seconds = bench_cpu_now() - c0;
     return rc;
 }
 
@@ -228,7 +248,7 @@ static int bench_run_engine(const bench_trace *t, const backend_ops *be, void *b
 static int bench_run_bare(const bench_trace *t, bench_slot *slots, const backend_ops *be,
                           void *be_state, bench_outcome *out, fs_err *err) {
     int rc = 0;
-    double t0 = bench_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     for (uint64_t i = 0; i < t->nevents; i++) {
         uint32_t k = t->key_id[i];
         bench_slot *s = &slots[k];
@@ -262,6 +282,7 @@ static int bench_run_bare(const bench_trace *t, bench_slot *slots, const backend
         slots[k] = (bench_slot){0};
     }
     out->seconds = bench_now() - t0;
+    out->cpu_seconds = bench_cpu_now() - c0;
     return rc;
 }
 
@@ -281,7 +302,7 @@ int main(int argc, char **argv) {
     bench_slot *slots = NULL;
     /* Per rep: engine seconds, bare seconds, their ratio. */
     double *res = NULL;
-    size_t res_bytes = 3 * o.reps * sizeof *res;
+    size_t res_bytes = 4 * o.reps * sizeof *res;
     code = BENCH_FAIL;
     if (bench_trace_build(&t, &o, &err) != 0) {
         bench_error(BENCH_FAIL, "%s", err.msg);
@@ -295,6 +316,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     double *eng_s = res, *bare_s = res + o.reps, *ratio = res + 2 * o.reps;
+    double *cpu_ratio = res + 3 * o.reps;
 
     printf("fragsim-bench-replay: %s %s, %llu events (%llu SET, %llu DEL), %llu keys,\n"
            "values %d..%d B uniform, no TTLs, seed %llu, %llu reps (engine, then bare)\n\n",
@@ -302,12 +324,12 @@ int main(int argc, char **argv) {
            (unsigned long long)t.nset, (unsigned long long)t.ndel, (unsigned long long)t.nkeys,
            BENCH_SIZE_MIN, BENCH_SIZE_MAX, (unsigned long long)o.seed,
            (unsigned long long)o.reps);
-    printf("%-6s %10s %10s %14s %14s %8s\n", "rep", "engine_s", "bare_s", "engine_ev/s",
-           "bare_ev/s", "ratio");
+    printf("%-6s %10s %10s %14s %14s %8s %10s\n", "rep", "engine_s", "bare_s", "engine_ev/s",
+           "bare_ev/s", "ratio", "cpu_ratio");
     fflush(stdout);
     for (uint64_t r = 0; r < o.reps; r++) {
         bench_outcome a, b;
-        if (bench_run_engine(&t, be, be_state, &a, &err) != 0) {
+        if (bench_run_engine(&t, &o, be, be_state, &a, &err) != 0) {
             bench_error(BENCH_FAIL, "engine run %llu: %s", (unsigned long long)r + 1, err.msg);
             goto out;
         }
@@ -329,20 +351,22 @@ int main(int argc, char **argv) {
         eng_s[r] = a.seconds;
         bare_s[r] = b.seconds;
         ratio[r] = a.seconds / b.seconds;
-        printf("%-6llu %10.3f %10.3f %14.0f %14.0f %8.2f\n", (unsigned long long)r + 1, a.seconds,
-               b.seconds, (double)t.nevents / a.seconds, (double)t.nevents / b.seconds, ratio[r]);
+        cpu_ratio[r] = a.cpu_seconds / b.cpu_seconds;
+        printf("%-6llu %10.3f %10.3f %14.0f %14.0f %8.2f %10.2f\n", (unsigned long long)r + 1,
+               a.seconds, b.seconds, (double)t.nevents / a.seconds, (double)t.nevents / b.seconds,
+               ratio[r], cpu_ratio[r]);
         fflush(stdout);
     }
     /* Each column's own median: events per second from the median time, and
      * the median of the per-rep ratios, which pairs each engine run with the
      * bare run next to it and so cancels slow drift of the machine. */
     double med_eng = bench_median(eng_s, o.reps), med_bare = bench_median(bare_s, o.reps);
-    double med_ratio = bench_median(ratio, o.reps);
+    double med_ratio = bench_median(ratio, o.reps), med_cpu_ratio = bench_median(cpu_ratio, o.reps);
     double eng_eps = (double)t.nevents / med_eng, bare_eps = (double)t.nevents / med_bare;
-    printf("%-6s %10.3f %10.3f %14.0f %14.0f %8.2f\n\n", "median", med_eng, med_bare, eng_eps,
-           bare_eps, med_ratio);
-    printf("median: engine_eps=%.0f bare_eps=%.0f overhead_ratio=%.3f\n", eng_eps, bare_eps,
-           med_ratio);
+    printf("%-6s %10.3f %10.3f %14.0f %14.0f %8.2f %10.2f\n\n", "median", med_eng, med_bare, eng_eps,
+           bare_eps, med_ratio, med_cpu_ratio);
+    printf("median: engine_eps=%.0f bare_eps=%.0f overhead_ratio=%.3f cpu_overhead_ratio=%.3f\n",
+           eng_eps, bare_eps, med_ratio, med_cpu_ratio);
     code = BENCH_OK;
 out:
     emem_unmap(res, res_bytes);

@@ -3,9 +3,10 @@
  *
  * One trace is generated (deterministic by --seed) and written twice into a
  * temporary directory, as text (trace_text_write_event) and as binary
- * (trace_binary_write_event).  Then every event is read back through
- * trace_open / trace_next / trace_close, from each file in turn, --reps
- * times; the median times and their ratio are printed.  This is the reading
+ * (trace_binary_write_event), and each of the two is compressed with zstd
+ * (level 3) as well.  Then every event is read back through trace_open /
+ * trace_next / trace_close, from each of the four files in turn, --reps
+ * times; the median rates and the text / binary ratio are printed.  This is the reading
  * a replay does before the engine sees an event; the engine and the
  * allocator cost the same whichever file the events came from, so reading
  * is what the format decides.
@@ -29,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "bench_util.h"
 #include "../sim/base/outbuf.h"
 #include "../sim/base/rng.h"
@@ -45,9 +48,10 @@ typedef struct bench_opts {
 static int bench_usage(FILE *f) {
     fprintf(f,
             "usage: fragsim-bench-trace-read [options]\n\n"
-            "Writes one generated trace as text and as binary, then reads every event back\n"
-            "from each through trace_open/trace_next, alternately, and prints the median\n"
-            "times and the ratio text/binary.\n\n"
+            "Writes one generated trace as text and as binary, each also zstd-compressed,\n"
+            "then reads every event back from each of the four files through\n"
+            "trace_open/trace_next, alternately, and prints the median rates and the\n"
+            "ratio text/binary.\n\n"
             "The trace: SET 60%% (values 16..4096 B, half with a TTL of 1..3600 s), GET\n"
             "30%% (half with the value's size), DEL 8%%, EXPIRE 2%%, over keys \"user:N\",\n"
             "times in microseconds (6 decimals in the text).\n\n"
@@ -56,7 +60,7 @@ static int bench_usage(FILE *f) {
             "  --keys N     distinct keys (default 1000000)\n"
             "  --reps N     reads of each file; the median is reported (default 5)\n"
             "  --seed N     random seed (default 1)\n"
-            "  --dir DIR    write the two files in DIR and keep them (default: a temporary\n"
+            "  --dir DIR    write the four files in DIR and keep them (default: a temporary\n"
             "               directory, removed at the end)\n"
             "  --help       this text\n");
     return f == stdout ? BENCH_OK : BENCH_USAGE;
@@ -187,17 +191,64 @@ static double bench_read(const char *path, uint64_t *events, uint64_t *sum, uint
     return bench_now() - start;
 }
 
+/* Writes src compressed (zstd, level 3, the zstd tool's default) to dst.
+ * Returns 0, or -1 with err set. */
+static int bench_compress(const char *src, const char *dst, fs_err *err) {
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    size_t in_cap = ZSTD_CStreamInSize(), out_cap = ZSTD_CStreamOutSize();
+    char *ibuf = malloc(in_cap), *obuf = malloc(out_cap);
+    int rc = -1;
+    if (in == NULL || out == NULL || cc == NULL || ibuf == NULL || obuf == NULL) {
+        fs_errf(err, "cannot compress %s to %s: %s", src, dst, strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        size_t n = fread(ibuf, 1, in_cap, in);
+        ZSTD_EndDirective mode = n < in_cap ? ZSTD_e_end : ZSTD_e_continue;
+        ZSTD_inBuffer ib = {ibuf, n, 0};
+        size_t left;
+        do {
+            ZSTD_outBuffer ob = {obuf, out_cap, 0};
+            left = ZSTD_compressStream2(cc, &ob, &ib, mode);
+            if (ZSTD_isError(left)) {
+                fs_errf(err, "zstd: %s", ZSTD_getErrorName(left));
+                goto done;
+            }
+            if (fwrite(obuf, 1, ob.pos, out) != ob.pos) {
+                fs_errf(err, "cannot write %s: %s", dst, strerror(errno));
+                goto done;
+            }
+        } while (mode == ZSTD_e_end ? left != 0 : ib.pos < ib.size);
+        if (mode == ZSTD_e_end) break;
+    }
+    rc = 0;
+done:
+    if (in) fclose(in);
+    if (out && fclose(out) != 0 && rc == 0) rc = fs_errf(err, "cannot write %s", dst);
+    ZSTD_freeCCtx(cc);
+    free(ibuf);
+    free(obuf);
+    return rc;
+}
+
 static uint64_t file_size(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
+
+/* The files read, in the order of the columns. */
+#define BENCH_NFILES 4
+static const char *const bench_names[BENCH_NFILES] = {"text", "binary", "text_zst", "binary_zst"};
+static const char *const bench_files[BENCH_NFILES] = {"bench.trace", "bench.fsb", "bench.trace.zst",
+                                                      "bench.fsb.zst"};
 
 int main(int argc, char **argv) {
     bench_prog = "fragsim-bench-trace-read";
     bench_opts o;
     int code = bench_parse(argc, argv, &o);
     if (code >= 0) return code;
-    char dir[1024], text_path[1100], bin_path[1100];
+    char dir[1024], path[BENCH_NFILES][1100];
     if (o.dir != NULL) {
         snprintf(dir, sizeof dir, "%s", o.dir);
     } else {
@@ -207,74 +258,85 @@ int main(int argc, char **argv) {
             return bench_error(BENCH_FAIL, "cannot create a directory in %s: %s",
                                tmp && *tmp ? tmp : "/tmp", strerror(errno));
     }
-    snprintf(text_path, sizeof text_path, "%s/bench.trace", dir);
-    snprintf(bin_path, sizeof bin_path, "%s/bench.fsb", dir);
+    for (int f = 0; f < BENCH_NFILES; f++) snprintf(path[f], sizeof path[f], "%s/%s", dir, bench_files[f]);
 
     fs_err err = {{0}};
     uint64_t want_digest = 0;
     code = BENCH_FAIL;
-    double *res = calloc(3 * o.reps, sizeof *res);
+    /* Per rep: each file's seconds, then the ratio text / binary. */
+    double *res = calloc((BENCH_NFILES + 1) * o.reps, sizeof *res);
     printf("fragsim-bench-trace-read: %llu events over %llu keys, seed %llu, %llu reps\n",
            (unsigned long long)o.events, (unsigned long long)o.keys,
            (unsigned long long)o.seed, (unsigned long long)o.reps);
     fflush(stdout);
     double w0 = bench_now();
-    if (res == NULL || bench_write(&o, text_path, bin_path, &want_digest, &err) != 0) {
+    if (res == NULL || bench_write(&o, path[0], path[1], &want_digest, &err) != 0 ||
+        bench_compress(path[0], path[2], &err) != 0 || bench_compress(path[1], path[3], &err) != 0) {
         bench_error(BENCH_FAIL, "%s", res == NULL ? "out of memory" : err.msg);
         goto out;
     }
-    printf("written in %.1f s: text %llu bytes (%.1f B/event), binary %llu bytes (%.1f "
-           "B/event)\n\n", bench_now() - w0, (unsigned long long)file_size(text_path),
-           (double)file_size(text_path) / (double)o.events,
-           (unsigned long long)file_size(bin_path),
-           (double)file_size(bin_path) / (double)o.events);
-    uint64_t n[2], d[2], sum[2];
-    if (bench_read(text_path, &n[0], &sum[0], &d[0], &err) < 0 ||
-        bench_read(bin_path, &n[1], &sum[1], &d[1], &err) < 0) {
-        bench_error(BENCH_FAIL, "%s", err.msg);
-        goto out;
-    }
-    if (n[0] != o.events || n[1] != o.events || d[0] != want_digest || d[1] != want_digest) {
-        bench_error(BENCH_FAIL, "the files read back differently: %llu and %llu events of "
-                    "%llu, digests %016llx and %016llx, expected %016llx",
-                    (unsigned long long)n[0], (unsigned long long)n[1],
-                    (unsigned long long)o.events, (unsigned long long)d[0],
-                    (unsigned long long)d[1], (unsigned long long)want_digest);
-        goto out;
-    }
-    uint64_t want_sum = sum[0];
-    printf("%-6s %10s %10s %14s %14s %8s\n", "rep", "text_s", "binary_s", "text_ev/s",
-           "binary_ev/s", "ratio");
-    double *text_s = res, *bin_s = res + o.reps, *ratio = res + 2 * o.reps;
-    for (uint64_t r = 0; r < o.reps; r++) {
-        text_s[r] = bench_read(text_path, &n[0], &sum[0], NULL, &err);
-        if (text_s[r] >= 0) bin_s[r] = bench_read(bin_path, &n[1], &sum[1], NULL, &err);
-        if (text_s[r] < 0 || bin_s[r] < 0) {
+    printf("written in %.1f s:", bench_now() - w0);
+    for (int f = 0; f < BENCH_NFILES; f++)
+        printf("%s %s %llu bytes (%.1f B/event)", f ? "," : "", bench_names[f],
+               (unsigned long long)file_size(path[f]),
+               (double)file_size(path[f]) / (double)o.events);
+    printf("\n\n");
+    uint64_t n, d, sum, want_sum = 0;
+    for (int f = 0; f < BENCH_NFILES; f++) {
+        if (bench_read(path[f], &n, &sum, &d, &err) < 0) {
             bench_error(BENCH_FAIL, "%s", err.msg);
             goto out;
         }
-        if (sum[0] != want_sum || sum[1] != want_sum) {
-            bench_error(BENCH_FAIL, "rep %llu: the checksums differ", (unsigned long long)r + 1);
+        if (f == 0) want_sum = sum;
+        if (n != o.events || d != want_digest || sum != want_sum) {
+            bench_error(BENCH_FAIL, "%s read back differently: %llu events of %llu, digest "
+                        "%016llx, expected %016llx", path[f], (unsigned long long)n,
+                        (unsigned long long)o.events, (unsigned long long)d,
+                        (unsigned long long)want_digest);
             goto out;
         }
-        ratio[r] = text_s[r] / bin_s[r];
-        printf("%-6llu %10.3f %10.3f %14.0f %14.0f %8.2f\n", (unsigned long long)r + 1,
-               text_s[r], bin_s[r], (double)o.events / text_s[r], (double)o.events / bin_s[r],
-               ratio[r]);
+    }
+    printf("%-6s", "rep");
+    for (int f = 0; f < BENCH_NFILES; f++) printf(" %13s", bench_names[f]);
+    printf(" %8s   (events per second)\n", "ratio");
+    double *ratio = res + BENCH_NFILES * o.reps;
+    for (uint64_t r = 0; r < o.reps; r++) {
+        printf("%-6llu", (unsigned long long)r + 1);
+        for (int f = 0; f < BENCH_NFILES; f++) {
+            double t = bench_read(path[f], &n, &sum, NULL, &err);
+            if (t < 0) {
+                bench_error(BENCH_FAIL, "%s", err.msg);
+                goto out;
+            }
+            if (sum != want_sum) {
+                bench_error(BENCH_FAIL, "rep %llu: %s's checksum differs",
+                            (unsigned long long)r + 1, bench_names[f]);
+                goto out;
+            }
+            res[f * o.reps + r] = t;
+            printf(" %13.0f", (double)o.events / t);
+        }
+        ratio[r] = res[r] / res[o.reps + r];
+        printf(" %8.2f\n", ratio[r]);
         fflush(stdout);
     }
-    double mt = bench_median(text_s, o.reps), mb = bench_median(bin_s, o.reps);
+    double med[BENCH_NFILES];
+    printf("%-6s", "median");
+    for (int f = 0; f < BENCH_NFILES; f++) {
+        med[f] = bench_median(res + f * o.reps, o.reps);
+        printf(" %13.0f", (double)o.events / med[f]);
+    }
     double mr = bench_median(ratio, o.reps);
-    printf("%-6s %10.3f %10.3f %14.0f %14.0f %8.2f\n\n", "median", mt, mb,
-           (double)o.events / mt, (double)o.events / mb, mr);
-    printf("median: text_eps=%.0f binary_eps=%.0f read_ratio=%.3f\n", (double)o.events / mt,
-           (double)o.events / mb, mr);
+    printf(" %8.2f\n\n", mr);
+    printf("median: text_eps=%.0f binary_eps=%.0f read_ratio=%.3f text_zst_eps=%.0f "
+           "binary_zst_eps=%.0f\n",
+           (double)o.events / med[0], (double)o.events / med[1], mr, (double)o.events / med[2],
+           (double)o.events / med[3]);
     code = BENCH_OK;
 out:
     free(res);
     if (o.dir == NULL) {
-        unlink(text_path);
-        unlink(bin_path);
+        for (int f = 0; f < BENCH_NFILES; f++) unlink(path[f]);
         rmdir(dir);
     }
     return code;

@@ -22,6 +22,12 @@ double bench_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double bench_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double bench_median(double *v, uint64_t n) {
     for (uint64_t i = 1; i < n; i++) {
         double x = v[i];

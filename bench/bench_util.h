@@ -16,6 +16,9 @@ int bench_error(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);
+/* CPU seconds this process has used (user and system, every thread): on a
+ * shared machine, the time a run had a core, not the time it waited for one. */
+double bench_cpu_now(void);
 
 /* Median of n values (n > 0), sorted in place (n is small: insertion sort). */
 double bench_median(double *v, uint64_t n);

@@ -136,8 +136,11 @@ static void drop_value(engine *e, uint32_t slot) {
     ent->requested = ent->usable = 0;
 }
 
+/* Adds the event's key, in its heap.  Returns its slot, or KS_NONE with
+ * err set. */
 uint32_t engine_insert_key(engine *e, const trace_event *ev, fs_err *err) {
-    uint32_t slot = ks_insert(&e->ks, ev->key, ev->keylen, err);
+    uint64_t h = ev->key == e->hashed_key ? e->hashed : ks_hash(ev->key, ev->keylen);
+    uint32_t slot = ks_insert_h(&e->ks, ev->key, ev->keylen, h, err);
     if (slot == KS_NONE || e->cfg.nheaps <= 1) return slot;
     if (ev->shard >= e->cfg.nheaps) {
         ks_delete(&e->ks, slot);
@@ -380,8 +383,12 @@ static int advance(engine *e, int64_t t, fs_err *err) {
     return 0;
 }
 
+/* The live key's slot, or KS_NONE.  With Redis's expiry a key past its TTL
+ * is expired now, as lookupKey's expireIfNeeded does for any command. */
 uint32_t engine_lookup(engine *e, const trace_event *ev) {
-    uint32_t slot = ks_find(&e->ks, ev->key, ev->keylen);
+    e->hashed_key = ev->key;
+    e->hashed = ks_hash(ev->key, ev->keylen);
+    uint32_t slot = ks_find_h(&e->ks, ev->key, ev->keylen, e->hashed);
     if (slot != KS_NONE && redis_expiry(e) && ks_expire_us(&e->ks, slot) <= e->now_us) {
         engine_expire_key(e, slot);
         return KS_NONE;
@@ -484,6 +491,7 @@ static int apply_event(engine *e, const trace_event *ev, fs_err *err) {
         return fs_errf(err, "event at %.6f s is before the clock (%.6f s)",
                        (double)ev->time_us / TRACE_US_PER_S, (double)e->now_us / TRACE_US_PER_S);
     if (advance(e, ev->time_us, err) != 0) return -1;
+    e->hashed_key = NULL; /* the hash memo is this event's alone */
     if (redis_expiry(e)) event_loop_turn(e);
     e->c.events++;
     e->c.ops[ev->op]++;
@@ -527,6 +535,12 @@ static int apply_event(engine *e, const trace_event *ev, fs_err *err) {
     case TRACE_OP__COUNT: break;
     }
     return 0;
+}
+
+void engine_ahead(engine *e, const trace_event *ev) {
+    if (ev->key != NULL)
+        ks_ahead(&e->ks, ev->key, ev->keylen,
+                 ev->op == TRACE_OP_DEL || (ev->op == TRACE_OP_EXPIRE && ev->ttl_us == 0));
 }
 
 int engine_finish(engine *e, fs_err *err) {

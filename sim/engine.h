@@ -165,6 +165,8 @@ struct engine {
     const backend_ops *be;
     void *be_state;
     keyspace ks;
+    const char *hashed_key;   /* the key lookup hashed last (the event's own */
+    uint64_t hashed;          /* bytes) and its ks_hash: an insert reuses it */
     engine_counters c;
     int started;              /* the first event has fixed start_us */
     int out_of_memory;        /* the allocator refused a block (the error says which) */
@@ -205,6 +207,12 @@ void engine_destroy(engine *e);
 /* Moves the clock to ev->time_us (expiring keys and taking the samples due
  * on the way), then applies the event.  Returns 0 or -1. */
 int engine_apply(engine *e, const trace_event *ev, fs_err *err);
+/* Read-ahead (keyspace.h's ks_ahead): a caller that knows the events to come
+ * names each, in order, ENGINE_AHEAD_EVENTS events before applying it, and
+ * the lookup finds the key's memory on its way.  A hint only: a replay's
+ * results are the same with or without it. */
+#define ENGINE_AHEAD_EVENTS KS_AHEAD_EVENTS
+void engine_ahead(engine *e, const trace_event *ev);
 
 /* Ends the replay: the clock runs on cfg.observe_us past the last event,
  * then the samples still due up to that time, and a last one at that time.

@@ -485,6 +485,51 @@ Test(keyspace, heap_under_churn_matches_a_sorted_reference) {
     cr_assert_eq(ks.heap_len, 0);
 }
 
+/* ttl_seq is 32 bits, renumbered when it runs out: with a low limit, many
+ * renumberings among many ties still expire keys in the order their TTLs
+ * were set. */
+Test(keyspace, ttl_order_survives_renumbering) {
+    enum { N = 600, SETS = 6000 };
+    static uint32_t slot[N];
+    static int64_t want[N][2]; /* expire time, then the order it was set (64-bit) */
+    char k[32];
+    rng r;
+    rng_seed(&r, 99);
+    ks.ttl_seq_max = 1000;
+    for (uint32_t i = 0; i < N; i++) slot[i] = insert(k, key_of(k, i));
+    for (uint32_t j = 0; j < SETS; j++) {
+        uint32_t i = (uint32_t)rng_below(&r, N);
+        want[i][0] = (int64_t)rng_below(&r, 5); /* five times: ties everywhere */
+        want[i][1] = j;
+        set_expire(slot[i], want[i][0]);
+    }
+    check_heap();
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < N; i++)
+        if (ks_get(&ks, slot[i])->heap_pos != KS_NONE) {
+            want[n][0] = want[i][0] * N + (int64_t)i; /* keep i beside the order */
+            want[n][1] = want[i][1];
+            n++;
+        }
+    cr_assert_gt(ks.next_ttl_seq, 0);
+    cr_assert_lt(ks.next_ttl_seq, 1000, "renumbered (%u)", ks.next_ttl_seq);
+    /* Expected order: by time (want[.][0] / N), then by set order. */
+    for (uint32_t a = 0; a < n; a++)
+        for (uint32_t b = a + 1; b < n; b++)
+            if (want[b][0] / N < want[a][0] / N ||
+                (want[b][0] / N == want[a][0] / N && want[b][1] < want[a][1])) {
+                int64_t t0 = want[a][0], t1 = want[a][1];
+                want[a][0] = want[b][0], want[a][1] = want[b][1];
+                want[b][0] = t0, want[b][1] = t1;
+            }
+    for (uint32_t a = 0; a < n; a++) {
+        uint32_t s = ks_first_expiring(&ks), i = (uint32_t)(want[a][0] % N);
+        cr_assert_eq(s, slot[i], "position %u: slot %u, expected key %u's %u", a, s, i, slot[i]);
+        ks_delete(&ks, s);
+    }
+    cr_assert_eq(ks.heap_len, 0);
+}
+
 /* ---- the key arena ---- */
 
 Test(keyspace, key_arena_reuses_freed_room_and_counts_live_bytes) {

@@ -7,6 +7,7 @@
 #define FRAGSIM_TRACE_EVENT_H
 
 #include <stdint.h>
+#include <string.h>
 
 typedef enum trace_op {
     TRACE_OP_SET,     /* key size [ttl]: store a value of `size` bytes     */
@@ -72,6 +73,16 @@ typedef struct trace_event {
                          transform under --shard arenas (trace_transform.h),
                          read by the engine only then; 0 otherwise */
 } trace_event;
+
+/* *dst = *src with its bytes (key, field) copied to buf, which holds
+ * 2 * TRACE_KEY_MAX: an event that outlives its reader's next read (the
+ * replay's read-ahead).  A pointer field added to trace_event is copied
+ * here too. */
+static inline void trace_event_copy(trace_event *dst, const trace_event *src, char *buf) {
+    *dst = *src;
+    if (src->key != NULL) dst->key = memcpy(buf, src->key, src->keylen);
+    if (src->field != NULL) dst->field = memcpy(buf + TRACE_KEY_MAX, src->field, src->fieldlen);
+}
 
 /* "SET", "DEL", ...; NULL for an out-of-range op. */
 const char *trace_op_name(trace_op op);

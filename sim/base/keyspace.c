@@ -1,6 +1,8 @@
 #include "keyspace.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "emem.h"
 
@@ -9,6 +11,24 @@
 #define KS_INITIAL_KEY_UNITS 8192u  /* 64 KiB of key bytes */
 /* The longest key (TRACE_KEY_MAX, 65536 bytes) in 8-byte units. */
 #define KS_KEY_UNITS_MAX 8192u
+
+/* The keyspace's arrays are read at random, one line per lookup each: on
+ * 4 KiB pages most lookups in a big keyspace also miss the TLB, and a
+ * prefetch (ks_ahead) waits for the page walk.  Arrays of 2 MiB and more
+ * ask for huge pages (transparent huge pages in "madvise" mode; a hint,
+ * ignored where there are none). */
+#define KS_HUGE_BYTES ((size_t)2 << 20)
+
+static void *huge_hint(void *p, size_t bytes) {
+    if (p != NULL && bytes >= KS_HUGE_BYTES) madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+static void *ks_map(size_t bytes) { return huge_hint(emem_map(bytes), bytes); }
+
+static void *ks_remap(void *p, size_t old_bytes, size_t new_bytes) {
+    return huge_hint(emem_remap(p, old_bytes, new_bytes), new_bytes);
+}
 
 /* Arena units a key of len bytes takes (the empty key takes one, so that
  * every live key has an offset of its own). */
@@ -28,6 +48,8 @@ static uint32_t bits_for(uint32_t cap_slots) {
 int ks_init(keyspace *ks, fs_err *err) {
     memset(ks, 0, sizeof *ks);
     ks->free_slot = KS_NONE;
+    ks->ttl_seq_max = UINT32_MAX;
+    ks->ahead_step = KS_AHEAD_STEP;
     ks->cap_slots = KS_INITIAL_SLOTS;
     ks->slot_bits = bits_for(ks->cap_slots);
     ks->slots = emem_map(ks->cap_slots * sizeof *ks->slots);
@@ -108,8 +130,8 @@ static int key_equal(const char *a, const char *b, uint32_t len) {
     return memcmp(a, b, len) == 0;
 }
 
-uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len) {
-    uint32_t h = (uint32_t)ks_hash(key, len), low = slot_mask(ks), tag = h & ~low;
+uint32_t ks_find_h(const keyspace *ks, const char *key, uint32_t len, uint64_t hash) {
+    uint32_t h = (uint32_t)hash, low = slot_mask(ks), tag = h & ~low;
     uint64_t mask = ks->index_cap - 1;
     for (uint64_t i = h & mask;; i = (i + 1) & mask) {
         uint32_t v = ks->index[i];
@@ -119,6 +141,42 @@ uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len) {
         const ks_entry *e = &ks->slots[slot];
         if (e->hash == h && e->keylen == len && key_equal(ks_key(ks, slot), key, len))
             return slot;
+    }
+}
+
+/* The slot the first index word with h's tag names, or KS_NONE: the
+ * entry a lookup of h will most likely read; with deletes, the entries of
+ * the next two words too, which a deletion's backward shift reads. */
+static uint32_t tag_slot(const keyspace *ks, uint32_t h, int deletes) {
+    uint32_t low = slot_mask(ks), tag = h & ~low;
+    uint64_t mask = ks->index_cap - 1;
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t v = ks->index[i];
+        if (v == 0) return KS_NONE;
+        if ((v & ~low) != tag) continue;
+        for (uint64_t j = (i + 1) & mask, k = 0; deletes && k < 2; j = (j + 1) & mask, k++) {
+            uint32_t w = ks->index[j];
+            if (w == 0) break;
+            __builtin_prefetch(&ks->slots[(w & low) - 1]);
+        }
+        return (v & low) - 1;
+    }
+}
+
+void ks_ahead(keyspace *ks, const char *key, uint32_t len, int deletes) {
+    uint32_t n = ks->ahead_n++, h = (uint32_t)ks_hash(key, len), step = ks->ahead_step;
+    ks_ahead_rec *r = &ks->ahead[n % KS_AHEAD_RING];
+    *r = (ks_ahead_rec){.hash = h, .slot = KS_NONE, .deletes = deletes};
+    __builtin_prefetch(&ks->index[h & (ks->index_cap - 1)]);
+    if (n >= step) { /* its index word has had time to arrive */
+        r = &ks->ahead[(n - step) % KS_AHEAD_RING];
+        r->slot = tag_slot(ks, r->hash, r->deletes);
+        if (r->slot != KS_NONE) __builtin_prefetch(&ks->slots[r->slot]);
+    }
+    if (n >= 2 * step) { /* and its entry, the key's offset */
+        r = &ks->ahead[(n - 2 * step) % KS_AHEAD_RING];
+        if (r->slot != KS_NONE && r->slot < ks->nslots && ks->slots[r->slot].key != KS_NONE)
+            __builtin_prefetch(ks->keys + (uint64_t)ks->slots[r->slot].key * 8);
     }
 }
 
@@ -133,7 +191,7 @@ static void index_place(keyspace *ks, uint32_t slot) {
 /* A new index of cap words for the live slots (after the index fills or
  * the slot array grows, which moves the tag's bits).  Returns 0 or -1. */
 static int index_rebuild(keyspace *ks, uint64_t cap) {
-    uint32_t *index = emem_map(cap * sizeof *index);
+    uint32_t *index = ks_map(cap * sizeof *index);
     if (index == NULL) return -1;
     emem_unmap(ks->index, ks->index_cap * sizeof *ks->index);
     ks->index = index;
@@ -149,13 +207,14 @@ static uint32_t key_alloc(keyspace *ks, uint32_t u) {
     uint32_t off = ks->key_free[u];
     if (off != KS_NONE) {
         memcpy(&ks->key_free[u], ks->keys + (uint64_t)off * 8, sizeof off);
+        if (ks->key_free[u] != KS_NONE) __builtin_prefetch(ks->keys + (uint64_t)ks->key_free[u] * 8);
         return off;
     }
     if (ks->keys_used + u > ks->keys_cap) {
         uint64_t cap = ks->keys_cap * 2;
         while (ks->keys_used + u > cap) cap *= 2;
         if (cap >= KS_NONE) return KS_NONE; /* 32 GiB of key bytes */
-        char *p = emem_remap(ks->keys, ks->keys_cap * 8, cap * 8);
+        char *p = ks_remap(ks->keys, ks->keys_cap * 8, cap * 8);
         if (p == NULL) return KS_NONE;
         ks->keys = p;
         ks->keys_cap = cap;
@@ -170,7 +229,7 @@ static void key_release(keyspace *ks, uint32_t off, uint32_t u) {
     ks->key_free[u] = off;
 }
 
-uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
+uint32_t ks_insert_h(keyspace *ks, const char *key, uint32_t len, uint64_t h, fs_err *err) {
     if ((ks->count + 1) * 2 > ks->index_cap && index_rebuild(ks, ks->index_cap * 2) != 0) {
         fs_errf(err, "cannot grow the keyspace index past %llu keys",
                 (unsigned long long)ks->count);
@@ -183,7 +242,7 @@ uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
                 fs_errf(err, "more than %u keys", ks->cap_slots);
                 return KS_NONE;
             }
-            ks_entry *s = emem_remap(ks->slots, ks->cap_slots * sizeof *s,
+            ks_entry *s = ks_remap(ks->slots, ks->cap_slots * sizeof *s,
                                      2 * (size_t)ks->cap_slots * sizeof *s);
             if (s == NULL) {
                 fs_errf(err, "cannot grow the keyspace past %u keys", ks->cap_slots);
@@ -200,7 +259,10 @@ uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
         slot = ks->nslots++;
         ks->slots[slot].key = KS_NONE;
     } else {
+        /* The free lists are chains through cold memory: start loading the
+         * next insert's links now, as ks_ahead does for lookups. */
         ks->free_slot = ks->slots[slot].heap_pos;
+        if (ks->free_slot != KS_NONE) __builtin_prefetch(&ks->slots[ks->free_slot]);
     }
     uint32_t u = key_units(len), off = key_alloc(ks, u);
     if (off == KS_NONE) {
@@ -212,7 +274,6 @@ uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
         return KS_NONE;
     }
     memcpy(ks->keys + (uint64_t)off * 8, key, len);
-    uint64_t h = ks_hash(key, len);
     ks->slots[slot] = (ks_entry){.hash = (uint32_t)h, .key = off, .keylen = len,
                                  .fill = (uint32_t)('A' + h % 26), .heap_pos = KS_NONE};
     index_place(ks, slot);
@@ -268,18 +329,37 @@ static void heap_remove(keyspace *ks, uint32_t slot) {
     heap_down(ks, ks->slots[last.slot].heap_pos);
 }
 
+static int expiry_cmp(const void *a, const void *b) {
+    const ks_expiry *x = a, *y = b;
+    return heap_less(x, y) ? -1 : heap_less(y, x) ? 1 : 0;
+}
+
+/* ttl_seq is 32 bits (a 16-byte record): when the count runs out, the live
+ * records are renumbered 0..heap_len-1 in their order, which keeps every
+ * tie's order.  A sorted array is a min-heap, so sorting the heap in place
+ * is the whole job (once per 4 billion expiries set). */
+static void ttl_seq_renumber(keyspace *ks) {
+    qsort(ks->heap, ks->heap_len, sizeof *ks->heap, expiry_cmp);
+    for (uint32_t i = 0; i < ks->heap_len; i++) {
+        ks->heap[i].ttl_seq = i;
+        ks->slots[ks->heap[i].slot].heap_pos = i;
+    }
+    ks->next_ttl_seq = ks->heap_len;
+}
+
 int ks_set_expire(keyspace *ks, uint32_t slot, int64_t expire_us, fs_err *err) {
     ks_entry *e = &ks->slots[slot];
     if (e->heap_pos != KS_NONE) heap_remove(ks, slot);
     if (expire_us == KS_NO_EXPIRE) return 0;
     if (ks->heap_len == ks->heap_cap) {
-        ks_expiry *h = emem_remap(ks->heap, ks->heap_cap * sizeof *h,
+        ks_expiry *h = ks_remap(ks->heap, ks->heap_cap * sizeof *h,
                                   2 * (size_t)ks->heap_cap * sizeof *h);
         if (h == NULL)
             return fs_errf(err, "cannot grow the expiry heap past %u keys", ks->heap_cap);
         ks->heap = h;
         ks->heap_cap *= 2;
     }
+    if (ks->next_ttl_seq >= ks->ttl_seq_max) ttl_seq_renumber(ks);
     ks_expiry r = {.expire_us = expire_us, .ttl_seq = ks->next_ttl_seq++, .slot = slot};
     heap_set(ks, ks->heap_len++, &r);
     heap_up(ks, ks->heap_len - 1);

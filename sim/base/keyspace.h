@@ -41,12 +41,24 @@ typedef struct ks_entry {
     uint32_t fill : 8;    /* the byte values of this key are written with */
 } ks_entry;
 
-/* One key with an expiry. */
+/* One key with an expiry: 16 bytes. */
 typedef struct ks_expiry {
     int64_t expire_us;  /* virtual time of expiry */
-    uint64_t ttl_seq;   /* when the expiry was set: breaks ties in order */
+    uint32_t ttl_seq;   /* when the expiry was set: breaks ties in order (a rank
+                           among the live records: renumbered, order kept, when
+                           the count reaches ttl_seq_max) */
     uint32_t slot;
 } ks_expiry;
+
+/* ks_ahead's ring: a key announced before its lookup, by its hash and, once
+ * the index has been read, the slot its tag points to. */
+#define KS_AHEAD_RING 32u
+typedef struct ks_ahead_rec {
+    uint32_t hash;
+    uint32_t slot;
+    int deletes;    /* the key's event deletes it: ks_delete reads the entries
+                       of the index words after its own */
+} ks_ahead_rec;
 
 typedef struct keyspace {
     ks_entry *slots;
@@ -59,11 +71,16 @@ typedef struct keyspace {
     uint64_t count;     /* live keys */
     ks_expiry *heap;    /* min-heap on (expire_us, ttl_seq) */
     uint32_t heap_len, heap_cap;
-    uint64_t next_ttl_seq;
+    uint32_t next_ttl_seq;
+    uint32_t ttl_seq_max; /* UINT32_MAX; lower only in tests of the renumbering */
     char *keys;         /* the key arena */
     uint64_t keys_used, keys_cap; /* 8-byte units: bump pointer and size */
     uint32_t *key_free; /* by size in units (1..KS_KEY_UNITS_MAX): free-list heads */
     uint64_t key_bytes; /* arena bytes held by live keys (8-byte units) */
+    ks_ahead_rec ahead[KS_AHEAD_RING]; /* ks_ahead's keys in flight */
+    uint32_t ahead_n;   /* ks_ahead calls so far (ring position) */
+    uint32_t ahead_step; /* KS_AHEAD_STEP; another (< KS_AHEAD_RING / 2) only to
+                            measure it, the caller naming keys 3 steps ahead */
 } keyspace;
 
 int ks_init(keyspace *ks, fs_err *err);
@@ -71,11 +88,33 @@ void ks_destroy(keyspace *ks);
 
 uint64_t ks_hash(const char *key, uint32_t len);
 
-/* The slot holding key, or KS_NONE. */
-uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len);
+/* The slot holding key, or KS_NONE.  ks_find_h takes the key's ks_hash,
+ * which the caller keeps for ks_insert_h: a new key is hashed once. */
+uint32_t ks_find_h(const keyspace *ks, const char *key, uint32_t len, uint64_t h);
+static inline uint32_t ks_find(const keyspace *ks, const char *key, uint32_t len) {
+    return ks_find_h(ks, key, len, ks_hash(key, len));
+}
 /* Adds key (not present; the caller has checked) with no block and no
- * expiry.  Returns its slot, or KS_NONE with err set when out of memory. */
-uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err);
+ * expiry.  Returns its slot, or KS_NONE with err set when out of memory.
+ * h is ks_hash(key, len). */
+uint32_t ks_insert_h(keyspace *ks, const char *key, uint32_t len, uint64_t h, fs_err *err);
+static inline uint32_t ks_insert(keyspace *ks, const char *key, uint32_t len, fs_err *err) {
+    return ks_insert_h(ks, key, len, ks_hash(key, len), err);
+}
+
+/* Read-ahead: names a key that will be looked up KS_AHEAD_EVENTS calls
+ * later (calls made in the order of the lookups to come).  A lookup in a
+ * keyspace larger than the cache is three dependent misses (index word,
+ * entry, key bytes); ks_ahead starts the first for this key, the second for
+ * the key named KS_AHEAD_STEP calls ago and the third for the one named
+ * 2 * KS_AHEAD_STEP calls ago, so that by its lookup a key's memory is on
+ * its way.  It only reads and prefetches: whatever happens in between
+ * (inserts, deletes, growth), results do not depend on it.  deletes: the
+ * key's event will delete it (its deletion reads its index neighbours'
+ * entries, which are prefetched too). */
+#define KS_AHEAD_STEP 4u
+#define KS_AHEAD_EVENTS (3u * KS_AHEAD_STEP)
+void ks_ahead(keyspace *ks, const char *key, uint32_t len, int deletes);
 /* Removes the entry (the caller has freed its block). */
 void ks_delete(keyspace *ks, uint32_t slot);
 

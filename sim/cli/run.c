@@ -18,6 +18,7 @@
 #include "../redis_expire.h"
 #include "../snapshot.h"
 #include "../base/units.h"
+#include "run_ahead.h"
 
 static const result_writer_ops *const writers[] = {
     &results_series_csv,
@@ -192,15 +193,20 @@ static void read_import_note(const char *path, run_summary *sum) {
 static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
     run_summary *sum = rs->sum;
     uint64_t digest = TRACE_DIGEST_INIT;
-    trace_event ev;
+    const trace_event *ev;
+    run_ahead ra;
     int rc;
-    while ((rc = trace_next(tr, &ev, err)) == 1) {
-        digest = trace_digest_event(digest, &ev);
-        if (engine_apply(e, &ev, err) != 0) {
-            char where[600];
-            tr->ops->where(tr, where, sizeof where);
+    if (run_ahead_init(&ra, tr, e, err) != 0) return -1;
+    while ((rc = run_ahead_next(&ra, &ev, err)) == 1) {
+        digest = trace_digest_event(digest, ev);
+        if (engine_apply(e, ev, err) != 0) {
+            char where[800];
+            run_ahead_where(&ra, where, sizeof where);
             fs_err_prefix(err, "%s", where);
-            if (!e->out_of_memory) return -1;
+            if (!e->out_of_memory) {
+                run_ahead_free(&ra);
+                return -1;
+            }
             /* The allocator under test is exhausted: that point is the
              * result.  One last sample there (best effort: it may need
              * what is gone), then the summary of the series so far. */
@@ -215,6 +221,7 @@ static int replay(run_state *rs, trace_reader *tr, engine *e, fs_err *err) {
             progress(rs, e, rss, 0);
         }
     }
+    run_ahead_free(&ra);
     if (rc < 0 && !sum->stopped[0]) return -1;
     if (!sum->stopped[0] && engine_finish(e, err) != 0) {
         if (!e->started) { /* "the trace has no events": say which trace */
