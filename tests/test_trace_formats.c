@@ -600,3 +600,36 @@ Test(trace_formats, corrupt_and_truncated_zstd_name_the_file_and_line) {
     free(g);
     free(z);
 }
+
+/* A zstd frame is a few bytes of header that may claim a 2 GiB window (zstd
+ * --long=31): the reader refuses windows past 128 MiB with an error that
+ * names the file and says what to do, rather than mapping what the header
+ * asks for. */
+Test(trace_formats, a_zstd_window_past_128_mib_is_refused_by_name) {
+    /* magic, frame header descriptor 0 (no content size, no checksum),
+     * window descriptor: exponent 21, mantissa 0 = 2^31 bytes; then one
+     * empty raw block marked last. */
+    static const unsigned char frame[] = {0x28, 0xB5, 0x2F, 0xFD, 0x00, 21 << 3, 0x01, 0x00, 0x00};
+    const char *p = write_bytes("wide.trace.zst", frame, sizeof frame);
+    got *g = malloc(sizeof *g);
+    read_all(g, p, "text"); /* fails in trace_open or in trace_next */
+    cr_assert_eq(g->rc, -1);
+    EXPECT(g->err.msg, p);
+    EXPECT(g->err.msg, "needs a window larger than 128 MiB");
+    EXPECT(g->err.msg, "--long=27 or less");
+    /* A 128 MiB window (exponent 17) is read: the same header, then one raw
+     * block holding a one-event text trace. */
+    static const char text[] = "fragsim-trace v1\n0 SET k 10\n";
+    size_t tn = sizeof text - 1;
+    unsigned char ok[64];
+    memcpy(ok, frame, 6);
+    ok[5] = 17 << 3;
+    uint32_t bh = (uint32_t)tn << 3 | 1; /* raw block, last */
+    ok[6] = bh & 0xff, ok[7] = bh >> 8 & 0xff, ok[8] = bh >> 16 & 0xff;
+    memcpy(ok + 9, text, tn);
+    p = write_bytes("wide-ok.trace.zst", ok, 9 + tn);
+    cr_assert_eq(read_all(g, p, "text"), 0, "%s", g->err.msg);
+    cr_assert_eq(g->rc, 0, "%s", g->err.msg);
+    cr_assert_eq(g->total, 1);
+    free(g);
+}

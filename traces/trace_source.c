@@ -16,13 +16,17 @@
 #include "../sim/base/emem.h"
 #include "zstd_emem.h"
 
+#include <zstd_errors.h>
+
 static const unsigned char zstd_magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
 
-/* The largest window a frame may ask for: 2 GiB (zstd --long=31).  A
- * decoder refuses larger frames unless told, and the default limit (128 MiB)
- * would refuse files that `zstd --long=31` wrote; the memory is the
- * source's, outside the measured heap, and sized by the file's own frames. */
-#define SOURCE_WINDOW_LOG_MAX 31
+/* The largest window a frame may ask for: 128 MiB, the limit of zstd's own
+ * decoder and command-line tool, which covers every level up to --ultra -22.
+ * A frame header is a few bytes; allowing the 2 GiB of `zstd --long=31`
+ * would let a 20-byte file claim 2 GiB of this process (the decoder sizes
+ * its window buffer from the header, not from the data that follows).  A
+ * larger frame gets an error that says what to do instead. */
+#define SOURCE_WINDOW_LOG_MAX 27
 
 struct trace_source_zstd {
     ZSTD_DStream *ds;
@@ -148,6 +152,12 @@ static int read_more(trace_source *s, fs_err *err) {
         ZSTD_outBuffer out = {s->buf, s->len + room, s->len};
         ZSTD_inBuffer in = {z->in, z->in_len, z->in_pos};
         size_t rc = ZSTD_decompressStream(z->ds, &out, &in);
+        if (ZSTD_isError(rc) && ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge)
+            return fs_errf(err, "a zstd frame at compressed byte %llu needs a window larger than "
+                           "%u MiB, the most fragsim reads: expected a file compressed without "
+                           "--long (or with --long=%d or less)",
+                           (unsigned long long)z->in_offset, (1u << SOURCE_WINDOW_LOG_MAX) >> 20,
+                           SOURCE_WINDOW_LOG_MAX);
         if (ZSTD_isError(rc))
             return fs_errf(err, "corrupt zstd data at compressed byte %llu (zstd: %s): expected "
                            "a valid zstd frame", (unsigned long long)(z->in_offset + in.pos -
