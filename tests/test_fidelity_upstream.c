@@ -23,7 +23,10 @@
  * same bounds, not checked (fidelity-table.csv, workloads upstream-*).
  * The printed mem_fragmentation_ratio (the server's RSS and used_memory,
  * start-up included) within 0.05 of the server's INFO after a MEMORY PURGE
- * (fid_purge); on jemalloc it stands for Debian's server and is tabled. */
+ * (fid_purge); on jemalloc it stands for Debian's server and is tabled.
+ * On the small values the ratio is about 3.1 (the empty server's RSS over a
+ * few MB of data) and page-level RSS noise moves it by up to 0.056 between
+ * runs of the same capture, so there the bound is relative: 2.5%. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -36,7 +39,8 @@
 TestSuite(fidelity_upstream, .timeout = 900);
 
 static void fill_delete_case(const char *workload, uint32_t keys, size_t vmin, size_t vmax,
-                             uint64_t seed, fid_figures *on_redis, fid_figures *on_debian) {
+                             uint64_t seed, double mem_frag_bound, int mem_frag_relative,
+                             fid_figures *on_redis, fid_figures *on_debian) {
     char *dir = tu_tmpdir();
     /* latency-tracking (on by default since 7.0) allocates a latency
      * histogram of tens of KB for each command the first time it runs,
@@ -74,12 +78,14 @@ static void fill_delete_case(const char *workload, uint32_t keys, size_t vmin, s
         {"allocator_allocated", s.allocated, f.allocated, 0.02, 1, 1},
         {"allocator_active", s.active, f.active, 0.02, 1, 0},
         {"allocator_frag_ratio", s.frag_ratio, f.frag_ratio, 0.03, 0, 1},
-        {"mem_fragmentation_ratio", s.mem_frag, f.mem_frag, 0.05, 0, FID_RSS_UNCHECKED},
+        {"mem_fragmentation_ratio", s.mem_frag, f.mem_frag, mem_frag_bound, mem_frag_relative,
+         FID_RSS_UNCHECKED},
         {"used_memory on jemalloc", s.used_memory, d.used_memory, 0.01, 1, 1},
         {"allocator_allocated on jemalloc", s.allocated, d.allocated, 0.02, 1, 1},
         {"allocator_active on jemalloc", s.active, d.active, 0.02, 1, 1},
         {"allocator_frag_ratio on jemalloc", s.frag_ratio, d.frag_ratio, 0.03, 0, 1},
-        {"mem_fragmentation_ratio on jemalloc", s.mem_frag, d.mem_frag, 0.05, 0, 1},
+        {"mem_fragmentation_ratio on jemalloc", s.mem_frag, d.mem_frag, mem_frag_bound,
+         mem_frag_relative, 1},
     };
     fid_compare(workload, rows, sizeof rows / sizeof rows[0]);
     *on_redis = f;
@@ -90,7 +96,7 @@ static void fill_delete_case(const char *workload, uint32_t keys, size_t vmin, s
 
 Test(fidelity_upstream, fill_then_delete_70_percent) {
     fid_figures r, d;
-    fill_delete_case("upstream-fill-delete70", 50000, 10, 2000, 20231125, &r, &d);
+    fill_delete_case("upstream-fill-delete70", 50000, 10, 2000, 20231125, 0.05, 0, &r, &d);
 }
 
 /* Small values: every SET's key and value fit one EMBSTR block and a
@@ -98,7 +104,7 @@ Test(fidelity_upstream, fill_then_delete_70_percent) {
  * jemalloc rounds them up, so the same capture must cost it more. */
 Test(fidelity_upstream, small_values_fill_then_delete) {
     fid_figures r, d;
-    fill_delete_case("upstream-small-values", 200000, 4, 40, 20231127, &r, &d);
+    fill_delete_case("upstream-small-values", 200000, 4, 40, 20231127, 0.025, 1, &r, &d);
     cr_log_info("quantum: used_memory %.0f on jemalloc-redis, %.0f on jemalloc (%+.1f%%)",
                 r.used_memory, d.used_memory, 100 * (d.used_memory / r.used_memory - 1));
     cr_expect_gt(d.used_memory, 1.02 * r.used_memory,
