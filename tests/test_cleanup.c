@@ -146,6 +146,32 @@ Test(cleanup, sigterm_during_gen_removes_the_partial_file) {
     cr_assert(!tu_exists(tu_path(dir, "big.trace")));
 }
 
+/* stderr a pipe nobody reads any more: the first progress line raises
+ * SIGPIPE, which must end the command through its clean-up, as SIGTERM
+ * does, with no hidden partial directory left. */
+Test(cleanup, sigpipe_on_progress_removes_the_partial_directory) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    close(fds[0]);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (chdir(dir) != 0 || null < 0) _exit(126);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(fds[1], 2);
+        signal(SIGPIPE, SIG_DFL);
+        execl(FRAGSIM_BIN, FRAGSIM_BIN, "whatif", "--preset", "seed-blog", "--keys", "2000",
+              "--progress", "-o", "wi", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    cr_assert_eq(wait_exit(pid), 128 + SIGPIPE);
+    cr_assert_eq(count_partial(dir), 0, "a partial output was left behind");
+    cr_assert(!tu_exists(tu_path(dir, "wi")));
+}
+
 static pid_t start_compare(pid_t *kids, int *nkids) {
     const char *args[20] = {"compare"};
     memcpy(args + 1, PACED, sizeof PACED);

@@ -100,7 +100,11 @@ void cleanup_install(void) {
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
     sigaddset(&sa.sa_mask, SIGHUP);
-    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    sigaddset(&sa.sa_mask, SIGPIPE);
+    /* SIGPIPE too: progress or a table written to a pipe whose reader has
+     * gone (`fragsim whatif ... 2>&1 | head`) ends the command as the
+     * others do, and its partial outputs with it. */
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
         struct sigaction old;
         /* A signal ignored by whoever started us (nohup, a shell's

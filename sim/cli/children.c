@@ -80,7 +80,7 @@ static void describe_exit(child_job *j, int status) {
  * gone (in the child), so neither side can be caught half-way.  Returns 0
  * or an errno value. */
 static int start_child(const child_job *j, pid_t *pid) {
-    const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     sigset_t block, old;
     sigemptyset(&block);
     for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) sigaddset(&block, stops[i]);
