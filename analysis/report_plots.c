@@ -258,8 +258,14 @@ int report_plot_tradeoff(FILE *f, const rs_group *g, const char *xcol, const cha
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     svg_extent(x, n, &x0, &x1);
     svg_extent(y, n, &y0, &y1);
-    if (limit > 0 && limit > y1) y1 = limit;
-    if (limit > 0 && limit < y0) y0 = limit;
+    /* The container limit stretches the axis only when it is near the
+     * points: a limit far above them would flatten their differences into
+     * one row along the bottom.  Otherwise a note under the chart says
+     * where it is. */
+    int limit_drawn = limit > 0 && limit <= y1 + (y1 - y0 > 0.1 * y1 ? y1 - y0 : 0.1 * y1) &&
+                      limit >= y0 - (y1 - y0);
+    if (limit_drawn && limit > y1) y1 = limit;
+    if (limit_drawn && limit < y0) y0 = limit;
     char title[256];
     snprintf(title, sizeof title, "Trade-off: %s against %s", ylabel, xlabel);
     svg_plot p;
@@ -275,8 +281,15 @@ int report_plot_tradeoff(FILE *f, const rs_group *g, const char *xcol, const cha
                                         (const char *const *)titles, "grid point, by number");
     /* The front's points over the others, in their colour. */
     if (fx && fy) svg_scatter(&p, fx, fy, nf, report_colours[1], NULL, "on the front");
-    if (limit > 0) limit_line(&p, limit);
+    if (limit_drawn) limit_line(&p, limit);
     svg_end(&p);
+    if (limit > 0 && !limit_drawn) {
+        char b[32], c[32];
+        fprintf(f, "<p class=\"note\">container limit %s: %s every point (%s %s), so not "
+                   "drawn to scale here.</p>\n", svg_format(limit, SVG_BYTES, b),
+                limit > y1 ? "above" : "below", limit > y1 ? "highest" : "lowest",
+                svg_format(limit > y1 ? y1 : y0, SVG_BYTES, c));
+    }
     if (left_out > 0)
         fprintf(f, "<p class=\"note\">%zu point%s left unnumbered here for want of room: the "
                    "table below has every point.</p>\n", left_out, left_out == 1 ? "" : "s");

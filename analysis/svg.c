@@ -180,8 +180,18 @@ static size_t y_ticks(const svg_plot *p, double *v, size_t max) {
 
 /* A tick label: y in the plot's byte unit, numbers otherwise. */
 static void tick_label(const svg_plot *p, double v, int is_y, char *buf) {
-    if (is_y && p->yunit == SVG_BYTES) snprintf(buf, 32, "%g", v / p->yscale);
-    else snprintf(buf, 32, "%g", fabs(v) < 1e-9 * (p->x1 - p->x0 + 1) ? 0.0 : v);
+    if (is_y && p->yunit == SVG_BYTES) {
+        snprintf(buf, 32, "%g", v / p->yscale);
+        return;
+    }
+    if (fabs(v) < 1e-9 * (p->x1 - p->x0 + 1)) v = 0;
+    /* Counts past 10,000 with a metric suffix: "300000" beside the axis
+     * ran into the turned axis title. */
+    double a = fabs(v);
+    if (a >= 1e9) snprintf(buf, 32, "%gG", v / 1e9);
+    else if (a >= 1e6) snprintf(buf, 32, "%gM", v / 1e6);
+    else if (a >= 1e4) snprintf(buf, 32, "%gk", v / 1e3);
+    else snprintf(buf, 32, "%g", v);
 }
 
 void svg_axes(svg_plot *p, const char *xlabel, const char *ylabel) {

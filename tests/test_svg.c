@@ -232,3 +232,19 @@ Test(svg, a_long_legend_wraps_and_keeps_every_value) {
     cr_assert(strstr(a, "...") == NULL, "nothing cut");
     free(a);
 }
+
+/* Counts up to 300,000 on the y axis: their tick labels carry a suffix, so
+ * they stay clear of the turned axis title (a six-digit label ran into it). */
+static void big_counts(svg_plot *p, FILE *f) {
+    svg_begin(p, f, 660, 380, "counts");
+    svg_ranges(p, 0, 10, SVG_PLAIN, 0, 300000, SVG_PLAIN, 1);
+    svg_axes(p, "seconds", "hits and misses (count, cumulative)");
+}
+
+Test(svg, large_count_ticks_are_short) {
+    char *a = draw(big_counts);
+    cr_assert(strstr(a, ">300k</text>") != NULL, "the top tick reads 300k");
+    cr_assert(strstr(a, ">300000</text>") == NULL);
+    cr_assert(strstr(a, ">10</text>") != NULL, "small x ticks unchanged");
+    free(a);
+}
