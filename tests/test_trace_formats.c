@@ -633,3 +633,17 @@ Test(trace_formats, a_zstd_window_past_128_mib_is_refused_by_name) {
     cr_assert_eq(g->total, 1);
     free(g);
 }
+
+/* An unknown file's error lists every format of the table, so a new
+ * format's line in trace_formats.h is all it takes to be named there. */
+Test(trace_formats, an_unknown_file_is_told_every_format) {
+    const char *p = write_bytes("unknown.bin", "\x01\x02garbage\n", 10);
+    got *g = malloc(sizeof *g);
+    read_all(g, p, NULL);
+    cr_assert_eq(g->rc, -1);
+    size_t n;
+    const trace_format *f = trace_formats(&n);
+    cr_assert_geq(n, 5);
+    for (size_t i = 0; i < n; i++) EXPECT(g->err.msg, f[i].name);
+    free(g);
+}

@@ -90,10 +90,16 @@ int trace_open(trace_reader *r, const char *path, const char *format, fs_err *er
         for (size_t i = 0; i < sizeof formats / sizeof formats[0] && f == NULL; i++)
             if (formats[i].detect(trace_source_peek(src), head)) f = &formats[i];
         if (f == NULL) {
-            fs_errf(err, "%s:1: not a trace fragsim knows: expected a first line "
-                    "'fragsim-trace v1', a fragsim binary trace, a CacheLib or Twitter CSV, "
-                    "or libCacheSim oracleGeneral records%s (or name the format with "
-                    "--format)", src->path, trace_source_compressed(src) ? " (after zstd)" : "");
+            /* The list from the table, so that it names every format. */
+            char names[512] = "";
+            size_t used = 0;
+            for (size_t i = 0; i < sizeof formats / sizeof formats[0] && used < sizeof names; i++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                         i ? ", " : "", formats[i].name);
+            fs_errf(err, "%s:1: not a trace fragsim knows%s: expected one of the formats %s "
+                    "(fragsim trace --help says what each is; a text trace starts "
+                    "'fragsim-trace v1'), or name the format with --format", src->path,
+                    trace_source_compressed(src) ? " (after zstd)" : "", names);
             trace_source_close(src);
             return -1;
         }

@@ -125,8 +125,8 @@ void cli_pairs_argv(const cli_pair *p, int n, const char **argv, int *m);
     "  --config FILE         a redis.conf: checked as Redis checks it and recorded in\n" \
     "                        summary.json; its hz drives the cron tick, its\n" \
     "                        maxmemory evicts, its activedefrag defragments\n" \
-    "  --format NAME         trace format (default: detected): text, binary,\n" \
-    "                        cachelib, twitter, oracleGeneral; .zst read as is\n" \
+    "  --format NAME         trace format (default: detected; fragsim trace --help\n" \
+    "                        lists them); .zst read as is\n" \
     "  --fill-on-miss        a GET miss whose size the trace knows stores a value\n" \
     "                        of that size (look-aside caching; traces/FORMAT.md)\n" \
     "  --sample-interval S   virtual seconds between samples (default 10)\n" \

@@ -19,11 +19,16 @@
 /* Options of this file only. */
 enum { OPT_TO = 3000, OPT_JSON, OPT_INTERVAL };
 
-#define FORMATS_HELP \
-    "formats: text, binary (fragsim's own), cachelib (CacheLib kvcache CSV), twitter\n" \
-    "(Twitter cache-trace CSV), oracleGeneral (libCacheSim); a .zst file of any of them\n" \
-    "is read as it is.  Detected from the first bytes unless --format names one;\n" \
-    "traces/FORMAT.md says what each operation does to memory.\n"
+/* The formats from the reader's own table (traces/trace_formats.h), so the
+ * help never falls behind it. */
+static void formats_help(FILE *f) {
+    size_t n;
+    const trace_format *formats = trace_formats(&n);
+    fputs("formats (detected from the first bytes unless --format names one; a .zst file\n"
+          "of any of them is read as it is; traces/FORMAT.md says what each operation does\n"
+          "to memory):\n", f);
+    for (size_t i = 0; i < n; i++) fprintf(f, "  %-14s %s\n", formats[i].name, formats[i].description);
+}
 
 static void trace_usage(FILE *f) {
     fprintf(f, "usage: fragsim trace convert IN OUT [--to text|binary] [--format F]\n"
@@ -32,8 +37,8 @@ static void trace_usage(FILE *f) {
                "  convert  writes a trace in fragsim's text or binary format\n"
                "  stats    what a trace holds: events by operation, keys, value sizes in\n"
                "           jemalloc's size classes, TTLs, live bytes over time, churn\n\n"
-               "fragsim trace convert --help and fragsim trace stats --help say more.\n\n"
-               FORMATS_HELP);
+               "fragsim trace convert --help and fragsim trace stats --help say more.\n\n");
+    formats_help(f);
 }
 
 static void convert_usage(void) {
@@ -45,7 +50,8 @@ static void convert_usage(void) {
            "options:\n"
            "  --to text|binary      the output format (default: binary, or text when IN is\n"
            "                        a binary trace)\n"
-           "  --format F            IN's format (default: detected)\n\n" FORMATS_HELP);
+           "  --format F            IN's format (default: detected)\n\n");
+    formats_help(stdout);
 }
 
 static void stats_usage(void) {
@@ -62,7 +68,8 @@ static void stats_usage(void) {
            "  --interval S          virtual seconds between points of the live-bytes\n"
            "                        series (default 10, as run's --sample-interval)\n"
            "  --fill-on-miss        replay GET misses of known size as fills, as\n"
-           "                        fragsim run --fill-on-miss does\n\n" FORMATS_HELP);
+           "                        fragsim run --fill-on-miss does\n\n");
+    formats_help(stdout);
 }
 
 static int trace_convert(int argc, char **argv) {
