@@ -109,10 +109,9 @@ typedef struct result_writer_ops {
     int (*close)(void *state, const run_summary *summary, fs_err *err);
 } result_writer_ops;
 
-extern const result_writer_ops results_series_csv;
-extern const result_writer_ops results_summary_json;
-extern const result_writer_ops results_info_txt;
-extern const result_writer_ops results_summary_csv;
+#define RESULT_WRITER(ops) extern const result_writer_ops ops;
+#include "result_writers.h"
+#undef RESULT_WRITER
 
 /* Writers of a file written whole when the run ends (the summary only
  * exists then): open names the file and how to render it; the sample and

@@ -13,7 +13,8 @@
 #   5 tests bench  anything (tests/fuzz too)
 # With --graph, prints every folder-to-folder edge with its count and
 # "ok" or "UPWARD" (the graph the README shows).  Exits 1 if any edge runs
-# upward or sideways, or names a path that is no file, naming the file and line.
+# upward or sideways, or names a path that is no file, naming the file and
+# line, or if README.md's copy of the graph is not the tree's.
 graph=0
 if [ "$1" = "--graph" ]; then graph=1; shift; fi
 root=${1:-$(dirname "$0")/..}
@@ -66,9 +67,22 @@ report=$(echo "$edges" | while read -r f line from to; do
     echo "$from $to $verdict $f:$line"
 done)
 
+graph_text=$(echo "$report" | awk '$1 != $2 {print $1 " -> " $2 "  " $3}' | sort | uniq -c |
+        awk '{printf "%-12s -> %-12s %4d  %s\n", $2, $4, $1, $5}')
 if [ "$graph" = 1 ]; then
-    echo "$report" | awk '$1 != $2 {print $1 " -> " $2 "  " $3}' | sort | uniq -c |
-        awk '{printf "%-12s -> %-12s %4d  %s\n", $2, $4, $1, $5}'
+    echo "$graph_text"
+fi
+# The README shows the graph (the fenced block after "prints the include
+# graph"): it must be this one, or it tells a reader of an older tree.
+if [ -f README.md ]; then
+    shown=$(awk '/check_layers.sh --graph` prints the include graph/ {found = 1; next}
+                 found && /^```/ {if (inside) exit; inside = 1; next}
+                 inside {print}' README.md)
+    if [ "$shown" != "$graph_text" ]; then
+        echo "README.md: its include graph is not the tree's; replace the block after" \
+             "\"prints the include graph\" with the output of tests/check_layers.sh --graph" >&2
+        exit 1
+    fi
 fi
 up=$(echo "$report" | awk '$3 == "UPWARD" {print $4 ": includes " $2 " from " $1 ", a layer not below it"}
                           $3 == "MISSING" {sub(/^MISSING:/, "", $2); print $4 ": includes \"" $2 "\", which is no file in the tree"}')

@@ -21,10 +21,9 @@
 #include "run_ahead.h"
 
 static const result_writer_ops *const writers[] = {
-    &results_series_csv,
-    &results_summary_json,
-    &results_info_txt,
-    &results_summary_csv,
+#define RESULT_WRITER(ops) &ops,
+#include "../../analysis/result_writers.h"
+#undef RESULT_WRITER
 };
 #define NWRITERS (sizeof writers / sizeof writers[0])
 
