@@ -421,6 +421,10 @@ void svg_bars(svg_plot *p, const double *x, const double *y, size_t n, double w,
     legend(p, color, 0, 0, name);
 }
 
+/* A white outline under a label's letters, so that series drawn through it
+ * leave it readable. */
+#define SVG_HALO "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\""
+
 static void hline(svg_plot *p, double y, const char *color, const char *label, int below) {
     if (!(y >= p->y0 && y <= p->y1)) return;
     /* The label sits above the line, or below it when asked (two lines
@@ -428,7 +432,8 @@ static void hline(svg_plot *p, double y, const char *color, const char *label, i
     double ly = below || py(p, y) - p->top < 14 ? py(p, y) + 13 : py(p, y) - 4;
     fprintf(p->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                   "stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>\n<text x=\"%.1f\" y=\"%.1f\" "
-                  "fill=\"%s\" text-anchor=\"end\">", p->left, py(p, y), p->right, py(p, y), color,
+                  "fill=\"%s\" text-anchor=\"end\" " SVG_HALO ">", p->left, py(p, y), p->right,
+            py(p, y), color,
             p->right - 4, ly, color);
     svg_escape(p->f, label);
     fputs("</text>\n", p->f);
