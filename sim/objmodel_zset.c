@@ -81,12 +81,39 @@ static int sl_create(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
     return blk(e, slot, node_size(OMZ_MAX_LEVEL), &z->header, &z->header_usable, err);
 }
 
-/* zsetConvert to a skiplist: every member's blocks in listpack order,
- * then the listpack freed.  Returns 0 or -1. */
+/* Is (s1, m1) before (s2, m2) in a sorted set's order: by score, then by
+ * member bytes (sdscmp)? */
+static int before(double s1, const char *m1, uint32_t l1, double s2, const char *m2, uint32_t l2) {
+    if (s1 != s2) return s1 < s2;
+    int c = memcmp(m1, m2, l1 < l2 ? l1 : l2);
+    return c != 0 ? c < 0 : l1 < l2;
+}
+
+static int member_before(const hashobj *h, uint32_t a, uint32_t b) {
+    return before(h->score[a], ho_name(h, a), h->f[a].len, h->score[b], ho_name(h, b),
+                  h->f[b].len);
+}
+
+/* zsetConvert to a skiplist: every member's blocks in the listpack's
+ * order (by score, then member: where each lands in the allocator's slabs
+ * follows it), then the listpack freed.  An insertion sort of the
+ * indexes: quadratic, but of zset-max-listpack-entries (128) members.
+ * Returns 0 or -1. */
 static int convert(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
-    if (sl_create(e, slot, h, err) != 0) return -1;
-    for (uint32_t i = 0; i < h->nfields; i++)
-        if (sl_insert(e, slot, h, i, err) != 0) return -1;
+    uint32_t n = h->nfields;
+    size_t bytes = (size_t)n * sizeof(uint32_t);
+    uint32_t *order = n == 0 ? NULL : bytes <= EMEM_SMALL_MAX ? emem_alloc(bytes) : emem_map(bytes);
+    if (n > 0 && order == NULL) return fs_errf(err, "out of engine memory for a sorted set");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i;
+        for (; j > 0 && member_before(h, i, order[j - 1]); j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
+    int rc = sl_create(e, slot, h, err);
+    for (uint32_t k = 0; rc == 0 && k < n; k++) rc = sl_insert(e, slot, h, order[k], err);
+    if (order != NULL && bytes <= EMEM_SMALL_MAX) emem_free(order, bytes);
+    else if (order != NULL) emem_unmap(order, bytes);
+    if (rc != 0) return -1;
     om_blk_free(e, slot, h->lp, h->lp_asked, h->lp_usable);
     h->lp = NULL;
     h->lp_bytes = h->lp_asked = h->lp_usable = 0;
@@ -103,14 +130,6 @@ static int create_skiplist(engine *e, uint32_t slot, hashobj *h, fs_err *err) {
         return -1;
     h->robj_usable = (uint32_t)u;
     return om_db_add(e, slot, err);
-}
-
-/* Is (s1, m1) before (s2, m2) in a skiplist's order: by score, then by
- * member bytes (sdscmp)? */
-static int before(double s1, const char *m1, uint32_t l1, double s2, const char *m2, uint32_t l2) {
-    if (s1 != s2) return s1 < s2;
-    int c = memcmp(m1, m2, l1 < l2 ? l1 : l2);
-    return c != 0 ? c < 0 : l1 < l2;
 }
 
 /* zslUpdateScore's test: does member i stay between its neighbours with

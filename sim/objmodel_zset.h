@@ -25,9 +25,10 @@
  *    (128), or one longer than zset-max-listpack-value (64), the listpack
  *    becomes a skiplist (zsetConvert): the zset struct (16), its dict (56),
  *    the zskiplist (32) and its header node of ZSKIPLIST_MAXLEVEL (32)
- *    levels (24 + 32 x 16 = 536), then per member its sds, its node and a
- *    dictAdd (no presizing: the table grows 4, 8, 16 ... as members go in),
- *    then the listpack freed.  Redis 7.0 never converts back on ZREM;
+ *    levels (24 + 32 x 16 = 536), then per member, in the listpack's order
+ *    (by score, then member bytes), its sds, its node and a dictAdd (no
+ *    presizing: the table grows 4, 8, 16 ... as members go in), then the
+ *    listpack freed.  Redis 7.0 never converts back on ZREM;
  *  - a skiplist ZADD of a new member: dictFind (a rehash step), the
  *    member's sds (one sds, shared by the dict and the node), the node
  *    (zslCreateNode: 24 + 16 x level bytes; level from zslRandomLevel,
