@@ -18,10 +18,15 @@
  * After mass removals the server keeps more pages active than the replay:
  * with 95% removed from every fourth big set instead, allocator_active is
  * 2.0-2.4% below the server's and allocator_frag_ratio 0.029-0.033 below
- * (50% removed: 0.012; the cause is not found: the blocks freed and their
- * order are Redis's, and without the removals the ratio matches within
- * 0.001).  Every tenth set keeps the workload within the bounds while
- * still shrinking tables.
+ * (50% removed: 0.012; without the removals within 0.001).  The likely
+ * cause is what the model leaves out, the per-command argument objects:
+ * a member's or score's EMBSTR (up to 64 bytes) lives in the 32- and
+ * 48-byte classes the entries, sds and nodes use, so the server's data is
+ * spread over more slabs (jemalloc's bins after such a run: its 32-byte
+ * regions in 12% more slabs than the replay's), and the same removals sent
+ * one pair a command leave about half the gap of eight a command.  Every
+ * tenth set keeps the workload within the bounds while still shrinking
+ * tables.
  *
  * Commands carry up to 8 score/member pairs, as clients batch them; Redis
  * adds them one by one, as the trace does.  Bounds as fid_finish_types
