@@ -379,8 +379,8 @@ Test(import_monitor, untranslated_counted) {
     run r;
     const import_monitor_stats *st = stats_of(
         "OK\n" L(1000, "\"PFADD\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
-        L(1000, "\"PFADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZPOPMIN\" \"z\"")
-        L(1000, "\"pfadd\" \"h\" \"i\" \"v\"") L(1000, "\"zpopmin\" \"z\" \"2\""),
+        L(1000, "\"PFADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZUNIONSTORE\" \"z\" \"1\" \"y\"")
+        L(1000, "\"pfadd\" \"h\" \"i\" \"v\"") L(1000, "\"zunionstore\" \"z\" \"1\" \"x\""),
         &r);
     cr_assert_eq(st->lines, 8);
     cr_assert_eq(st->commands, 7);
@@ -391,7 +391,7 @@ Test(import_monitor, untranslated_counted) {
     cr_assert_eq(n, 3);
     cr_assert_str_eq(list[0].name, "PFADD");
     cr_assert_eq(list[0].count, 3);
-    cr_assert_str_eq(list[1].name, "ZPOPMIN");
+    cr_assert_str_eq(list[1].name, "ZUNIONSTORE");
     cr_assert_eq(list[1].count, 2);
     cr_assert_str_eq(list[2].name, "LPUSH");
     cr_assert_eq(list[2].count, 1);
@@ -587,4 +587,21 @@ Test(import_monitor, zset_commands) {
                  "1001 ZADD z b 9\n1002 ZADD z c 9\n1002 ZADD z c 8.5\n1002 ZADD z new 1\n"
                  "1003 SET str 1\n1003 GET z\n1004 ZREM z a\n1004 ZREM z b\n1004 ZREM z c\n"
                  "1004 ZREM z new\n1004 ZADD z a 1\n");
+}
+
+/* ZPOPMIN / ZPOPMAX: the members Redis pops, by score then by bytes, one
+ * ZREM each; a count past the size takes the key. */
+Test(import_monitor, zpop_takes_the_ends) {
+    expect_events(L(1000, "\"ZADD\" \"z\" \"5\" \"e\" \"1\" \"b\" \"1\" \"a\" \"9\" \"x\"")
+                 L(1001, "\"ZPOPMIN\" \"z\"")
+                 L(1001, "\"ZPOPMAX\" \"z\" \"-1\"")             /* out of range */
+                 L(1001, "\"ZPOPMAX\" \"z\" \"1\" \"2\"")        /* syntax error */
+                 L(1001, "\"ZPOPMAX\" \"z\" \"0\"")              /* nothing */
+                 L(1002, "\"ZPOPMAX\" \"z\"")
+                 L(1002, "\"ZPOPMIN\" \"nokey\"")
+                 L(1002, "\"SET\" \"s\" \"v\"")
+                 L(1002, "\"ZPOPMIN\" \"s\"")                    /* WRONGTYPE */
+                 L(1003, "\"ZPOPMIN\" \"z\" \"5\""),             /* the rest: the key goes */
+                 "1000 ZADD z e 5\n1000 ZADD z b 1\n1000 ZADD z a 1\n1000 ZADD z x 9\n"
+                 "1001 ZREM z a\n1002 ZREM z x\n1002 SET s 1\n1003 ZREM z b\n1003 ZREM z e\n");
 }

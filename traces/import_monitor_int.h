@@ -87,6 +87,8 @@ int im_cmd_spop(import_monitor *im);
 int im_cmd_zadd(import_monitor *im);
 int im_cmd_zincrby(import_monitor *im);
 int im_cmd_zrem(import_monitor *im);
+int im_cmd_zpopmin(import_monitor *im);
+int im_cmd_zpopmax(import_monitor *im);
 /* The key's entry (live), or NULL. */
 imk_entry *im_lookup(import_monitor *im, const im_arg *key);
 /* The entry of a hash's field or a set's member f in e, or NULL. */

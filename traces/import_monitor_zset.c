@@ -8,7 +8,8 @@
  * entry's size word), so that a ZADD event is written only for a member
  * that is new or whose score changes, with the score Redis ends up with
  * (INCR added, GT / LT applied).  The last ZREM removes the key, as Redis
- * does, and the replay does the same on its own. */
+ * does, and the replay does the same on its own.  ZPOPMIN and ZPOPMAX pop
+ * the members Redis pops (the scores say which): one ZREM each. */
 #include <math.h>
 #include <string.h>
 #include <strings.h>
@@ -129,3 +130,55 @@ int im_cmd_zrem(import_monitor *im) {
     }
     return IM_DONE;
 }
+
+/* Is member a before b in a sorted set's order (score, then bytes)? */
+static int member_before(const imk_entry *a, const imk_entry *b) {
+    double sa = score_of(a), sb = score_of(b);
+    if (sa != sb) return sa < sb;
+    int c = memcmp(a->key, b->key, a->keylen < b->keylen ? a->keylen : b->keylen);
+    return c != 0 ? c < 0 : a->keylen < b->keylen;
+}
+
+/* The first (max 0) or last (max 1) member so far in *(imk_entry **)arg,
+ * for imk_each. */
+struct pop_pick {
+    imk_entry *best;
+    int max;
+};
+
+static int pick(void *arg, imk_entry *v) {
+    struct pop_pick *p = arg;
+    if (p->best == NULL || (p->max ? member_before(p->best, v) : member_before(v, p->best)))
+        p->best = v;
+    return 0;
+}
+
+/* ZPOPMIN / ZPOPMAX key [count]: count (default 1) members from the low or
+ * high end, each a ZREM (genericZpopCommand's zsetDel one by one); the
+ * last takes the key.  A scan of the members per pop. */
+static int zpop(import_monitor *im, int max) {
+    long long count = 1;
+    if (im->argc > 3) return IM_REJECTED; /* syntax error */
+    if (im->argc == 3 && (!redis_string2ll(im->argv[2].p, im->argv[2].len, &count) || count < 0))
+        return IM_REJECTED; /* "value is out of range, must be positive" */
+    imk_entry *e = im_lookup(im, &im->argv[1]);
+    if (e == NULL) return IM_DONE;
+    if (e->type != IMK_ZSET) return IM_REJECTED; /* WRONGTYPE */
+    const im_arg *k = &im->argv[1];
+    for (long long n = 0; n < count; n++) {
+        struct pop_pick p = {NULL, max};
+        imk_each(e->fields, -1, 0, pick, &p);
+        imk_entry *v = p.best;
+        if (im_emit_field(im, TRACE_OP_ZREM, k->p, k->len, v->key, v->keylen, 0) != 0)
+            return -1;
+        imk_del(e->fields, v);
+        if (e->fields->count == 0) {
+            imk_del(&im->keys, e);
+            break;
+        }
+    }
+    return IM_DONE;
+}
+
+int im_cmd_zpopmin(import_monitor *im) { return zpop(im, 0); }
+int im_cmd_zpopmax(import_monitor *im) { return zpop(im, 1); }
