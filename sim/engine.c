@@ -6,6 +6,7 @@
 #include "engine_int.h"
 #include "objmodel_hash.h"
 #include "objmodel_set.h"
+#include "objmodel_zset.h"
 #include "redis_expire.h"
 
 const char *engine_expiry_name(engine_expiry x) { return x == ENGINE_EXPIRY_REDIS ? "redis" : "exact"; }
@@ -40,6 +41,8 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
         e->cfg.hash_max_listpack_entries = OMH_MAX_LISTPACK_ENTRIES;
         e->cfg.hash_max_listpack_value = OMH_MAX_LISTPACK_VALUE;
         e->cfg.set_max_intset_entries = OMS_MAX_INTSET_ENTRIES;
+        e->cfg.zset_max_listpack_entries = OMZ_MAX_LISTPACK_ENTRIES;
+        e->cfg.zset_max_listpack_value = OMZ_MAX_LISTPACK_VALUE;
     }
     e->last_sample_us = INT64_MIN;
     om_init(&e->om, cfg->object_model);
@@ -47,6 +50,7 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
     if (rx_init(&e->rx, cfg->expire_key_ns, cfg->expire_hash_seed, cfg->expire_effort, err) != 0)
         return -1;
     rng_seed(&e->ev_rng, EV_SEED);
+    rng_seed(&e->zsl_rng, OMZ_LEVEL_SEED);
     defrag_init(&e->df, &cfg->defrag, be);
     if (cfg->nheaps > 1) {
         if (cfg->nheaps > ENGINE_MAX_HEAPS)
@@ -172,6 +176,7 @@ static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY
 void engine_drop_hash(engine *e, uint32_t slot, hashobj *h) {
     omh_free(e, slot, h);
     if (h->type == HO_TYPE_SET) e->c.set_keys--;
+    else if (h->type == HO_TYPE_ZSET) e->c.zset_keys--;
     else e->c.hash_keys--;
     ho_free(h);
     e->hash_of[slot] = NULL;
@@ -529,7 +534,9 @@ static int apply_event(engine *e, const trace_event *ev, fs_err *err) {
     case TRACE_OP_HSET:
     case TRACE_OP_HDEL:
     case TRACE_OP_SADD:
-    case TRACE_OP_SREM: return engine_apply_typed(e, ev, err);
+    case TRACE_OP_SREM:
+    case TRACE_OP_ZADD:
+    case TRACE_OP_ZREM: return engine_apply_typed(e, ev, err);
     case TRACE_OP_PURGE: return purge(e, err);
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;

@@ -114,11 +114,13 @@ typedef struct engine_config {
      * tables would.  0 or 1: no heaps, every block by alloc and free. */
     int nheaps;
     /* Redis's hash-max-listpack-entries and -value (objmodel_hash.h) and
-     * set-max-intset-entries (objmodel_set.h), read when type_limits_set;
-     * else Redis 7's 512, 64 and 512. */
+     * set-max-intset-entries (objmodel_set.h), zset-max-listpack-entries
+     * and -value (objmodel_zset.h), read when type_limits_set; else Redis
+     * 7's 512, 64, 512, 128 and 64. */
     int type_limits_set;
     uint64_t hash_max_listpack_entries, hash_max_listpack_value;
     uint64_t set_max_intset_entries;
+    uint64_t zset_max_listpack_entries, zset_max_listpack_value;
 } engine_config;
 
 #define ENGINE_MAX_HEAPS 16
@@ -155,6 +157,8 @@ typedef struct engine_counters {
     uint64_t hash_conversions; /* listpacks converted to hashtables */
     uint64_t set_keys;        /* live set keys (a gauge, among the keys) */
     uint64_t set_conversions; /* intsets converted to hashtables */
+    uint64_t zset_keys;       /* live sorted set keys (a gauge, among the keys) */
+    uint64_t zset_conversions; /* listpacks converted to skiplists */
     uint64_t reallocs;        /* blocks resized by realloc (a listpack's growth, an
                                  intset's every insert and removal) */
     uint64_t realloc_moves;   /* those the allocator moved to a new address */
@@ -186,6 +190,8 @@ struct engine {
     int64_t last_turn_us;     /* the last event-loop turn's time (redis expiry) */
     evictor ev;               /* maxmemory's per-key words and pool */
     rng ev_rng;               /* eviction's sampler and LFU's coin */
+    rng zsl_rng;              /* skiplist node levels (zslRandomLevel), seeded
+                                 so that a replay is the same every run */
     defrag df;                /* active defrag's state and statistics */
     uint8_t *heap_of;         /* by slot, each key's heap (cfg.nheaps > 1 only;
                                  engine memory) */
@@ -238,19 +244,21 @@ static inline hashobj *engine_hash_of(const engine *e, uint32_t slot) {
     return e->hash_of != NULL && slot < e->hash_of_cap ? e->hash_of[slot] : NULL;
 }
 
-/* The hash and set keys of each encoding (redis model), and the bytes
+/* The hash, set and sorted set keys of each encoding (redis model), and the bytes
  * their values hold (usable sizes, as used_memory counts them: robj,
  * listpack or intset, dict struct and bucket arrays, the fields' blocks;
  * not the key's own sds and entries). */
 enum {
     ENGINE_ENC_HASH_LISTPACK, ENGINE_ENC_HASH_HASHTABLE, ENGINE_ENC_SET_INTSET,
-    ENGINE_ENC_SET_HASHTABLE, ENGINE_ENC__COUNT
+    ENGINE_ENC_SET_HASHTABLE, ENGINE_ENC_ZSET_LISTPACK, ENGINE_ENC_ZSET_SKIPLIST,
+    ENGINE_ENC__COUNT
 };
 typedef struct engine_encodings {
     uint64_t keys[ENGINE_ENC__COUNT];
     uint64_t bytes[ENGINE_ENC__COUNT];
 } engine_encodings;
-/* "hash_listpack", "hash_hashtable", "set_intset", "set_hashtable". */
+/* "hash_listpack", "hash_hashtable", "set_intset", "set_hashtable",
+ * "zset_listpack", "zset_skiplist". */
 const char *engine_encoding_name(int enc);
 /* Counts every live hash and set key of the redis model into out (one pass
  * over the keys: for the end of a run). */

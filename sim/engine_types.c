@@ -1,12 +1,13 @@
-/* The events of hash and set keys (HSET, HDEL, SADD, SREM): a key's type
- * and Redis's WRONGTYPE here, its blocks in objmodel_hash.c and
- * objmodel_set.c. */
+/* The events of hash, set and sorted set keys (HSET, HDEL, SADD, SREM,
+ * ZADD, ZREM): a key's type and Redis's WRONGTYPE here, its blocks in
+ * objmodel_hash.c, objmodel_set.c and objmodel_zset.c. */
 #include <string.h>
 
 #include "base/emem.h"
 #include "engine_int.h"
 #include "objmodel_hash.h"
 #include "objmodel_set.h"
+#include "objmodel_zset.h"
 
 /* The slot's place in hash_of, which grows with the slots. */
 static int hash_slot_reserve(engine *e, uint32_t slot, fs_err *err) {
@@ -48,12 +49,14 @@ static hashobj *for_write(engine *e, const trace_event *ev, int type, uint32_t *
     }
     if ((h = ho_new()) == NULL) {
         engine_remove_key(e, *slot);
-        fs_errf(err, "out of engine memory for a %s", type == HO_TYPE_SET ? "set" : "hash");
+        fs_errf(err, "out of engine memory for a %s",
+                type == HO_TYPE_SET ? "set" : type == HO_TYPE_ZSET ? "sorted set" : "hash");
         return NULL;
     }
     h->type = type;
     e->hash_of[*slot] = h;
     if (type == HO_TYPE_SET) e->c.set_keys++;
+    else if (type == HO_TYPE_ZSET) e->c.zset_keys++;
     else e->c.hash_keys++;
     *rc = 0;
     return h;
@@ -73,19 +76,22 @@ static hashobj *for_removal(engine *e, const trace_event *ev, int type, uint32_t
 
 int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err) {
     int set = ev->op == TRACE_OP_SADD || ev->op == TRACE_OP_SREM;
-    int type = set ? HO_TYPE_SET : HO_TYPE_HASH;
+    int zset = ev->op == TRACE_OP_ZADD || ev->op == TRACE_OP_ZREM;
+    int type = set ? HO_TYPE_SET : zset ? HO_TYPE_ZSET : HO_TYPE_HASH;
     uint32_t slot;
     int is_new, rc;
     hashobj *h;
-    if (ev->op == TRACE_OP_HSET || ev->op == TRACE_OP_SADD) {
+    if (ev->op == TRACE_OP_HSET || ev->op == TRACE_OP_SADD || ev->op == TRACE_OP_ZADD) {
         if ((h = for_write(e, ev, type, &slot, &is_new, &rc, err)) == NULL) return rc;
-        rc = set ? oms_sadd(e, slot, h, is_new, ev->field, ev->fieldlen, err)
-                 : omh_hset(e, slot, h, is_new, ev->field, ev->fieldlen, ev->size, err);
+        if (set) rc = oms_sadd(e, slot, h, is_new, ev->field, ev->fieldlen, err);
+        else if (zset) rc = omz_zadd(e, slot, h, is_new, ev->field, ev->fieldlen, ev->score, err);
+        else rc = omh_hset(e, slot, h, is_new, ev->field, ev->fieldlen, ev->size, err);
         return rc != 0 ? -1 : ev_touch(e, slot, is_new, err);
     }
     if ((h = for_removal(e, ev, type, &slot)) == NULL) return 0;
     uint32_t i = ho_find(h, ev->field, ev->fieldlen);
     if (set) rc = oms_srem(e, slot, h, i, err);
+    else if (zset) rc = omz_zrem(e, slot, h, i, err);
     else rc = i == HO_NONE ? 0 : omh_hdel(e, slot, h, i, err);
     if (rc != 0) return -1;
     if (h->nfields == 0) { /* the last field or member takes the key */
@@ -96,8 +102,9 @@ int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err) {
 }
 
 const char *engine_encoding_name(int enc) {
-    static const char *const names[ENGINE_ENC__COUNT] = {"hash_listpack", "hash_hashtable",
-                                                         "set_intset", "set_hashtable"};
+    static const char *const names[ENGINE_ENC__COUNT] = {
+        "hash_listpack", "hash_hashtable", "set_intset",
+        "set_hashtable", "zset_listpack",  "zset_skiplist"};
     return enc >= 0 && enc < ENGINE_ENC__COUNT ? names[enc] : NULL;
 }
 
@@ -109,8 +116,12 @@ void engine_encoding_census(const engine *e, engine_encodings *out) {
         int set = h->type == HO_TYPE_SET, table = h->enc == HO_HASHTABLE;
         int enc = set ? (table ? ENGINE_ENC_SET_HASHTABLE : ENGINE_ENC_SET_INTSET)
                       : (table ? ENGINE_ENC_HASH_HASHTABLE : ENGINE_ENC_HASH_LISTPACK);
+        if (h->type == HO_TYPE_ZSET)
+            enc = h->enc == HO_SKIPLIST ? ENGINE_ENC_ZSET_SKIPLIST : ENGINE_ENC_ZSET_LISTPACK;
         uint64_t b = (uint64_t)h->robj_usable + h->lp_usable + h->dict_usable +
                      h->ht.table_usable + h->ht.old_usable;
+        if (h->zsl != NULL)
+            b += (uint64_t)h->zsl->zs_usable + h->zsl->zsl_usable + h->zsl->header_usable;
         for (uint32_t i = 0; h->b != NULL && i < h->nfields; i++)
             b += (uint64_t)h->b[i].val_usable + h->b[i].fsds_usable + h->b[i].de_usable;
         out->keys[enc]++;

@@ -37,6 +37,8 @@ void ho_free(hashobj *h) {
     if (h == NULL) return;
     mem_put(h->f, (size_t)h->fcap * sizeof *h->f);
     mem_put(h->b, (size_t)h->fcap * sizeof *h->b);
+    mem_put(h->score, (size_t)h->fcap * sizeof *h->score);
+    if (h->zsl != NULL) emem_free(h->zsl, sizeof *h->zsl);
     mem_put(h->names, h->names_cap);
     mem_put(h->idx, (size_t)h->icap * sizeof *h->idx);
     emem_free(h, sizeof *h);
@@ -85,6 +87,11 @@ static int reserve(hashobj *h) {
             if (b == NULL) return -1;
             h->b = b;
         }
+        if (h->type == HO_TYPE_ZSET) {
+            double *s = grow_array(h->score, sizeof *s, h->score ? h->nfields : 0, h->fcap, cap);
+            if (s == NULL) return -1;
+            h->score = s;
+        }
         h->fcap = cap;
     }
     if ((uint64_t)(h->nfields + 1) * 2 > h->icap) {
@@ -129,6 +136,7 @@ uint32_t ho_add(hashobj *h, const char *name, uint32_t len, uint32_t vlen) {
     h->f[i] = (ho_field){.name = h->names_used, .len = len, .vlen = vlen};
     h->names_used += len;
     if (h->b != NULL) memset(&h->b[i], 0, sizeof h->b[i]);
+    if (h->score != NULL) h->score[i] = 0;
     idx_put(h, i);
     return i;
 }
@@ -162,5 +170,6 @@ void ho_remove(hashobj *h, uint32_t i) {
         h->idx[idx_pos(h, last)] = i + 1;
         h->f[i] = h->f[last];
         if (h->b != NULL) h->b[i] = h->b[last];
+        if (h->score != NULL) h->score[i] = h->score[last];
     }
 }

@@ -41,11 +41,18 @@ typedef struct ho_blocks {
     uint32_t val_usable, fsds_usable, de_usable;
 } ho_blocks;
 
-/* Redis's OBJ_ENCODING_* of a hash (listpack, hashtable) or a set (intset,
- * hashtable). */
-enum { HO_LISTPACK = 1, HO_HASHTABLE = 2, HO_INTSET = 3 };
-/* The key's type: Redis's OBJ_HASH or OBJ_SET. */
-enum { HO_TYPE_HASH = 0, HO_TYPE_SET = 1 };
+/* Redis's OBJ_ENCODING_* of a hash (listpack, hashtable), a set (intset,
+ * hashtable) or a sorted set (listpack, skiplist). */
+enum { HO_LISTPACK = 1, HO_HASHTABLE = 2, HO_INTSET = 3, HO_SKIPLIST = 4 };
+/* The key's type: Redis's OBJ_HASH, OBJ_SET or OBJ_ZSET. */
+enum { HO_TYPE_HASH = 0, HO_TYPE_SET = 1, HO_TYPE_ZSET = 2 };
+
+/* A skiplist sorted set's own blocks besides the dict (objmodel_zset.c):
+ * the zset struct, the zskiplist and its 32-level header node. */
+typedef struct ho_zsl {
+    void *zs, *zsl, *header;
+    uint32_t zs_usable, zsl_usable, header_usable;
+} ho_zsl;
 
 typedef struct hashobj {
     int type;             /* HO_TYPE_HASH (ho_new's) or HO_TYPE_SET */
@@ -71,6 +78,9 @@ typedef struct hashobj {
     void *dict;           /* the dict struct (hashtable) */
     uint32_t dict_usable;
     om_dict ht;           /* its bucket arrays */
+    double *score;        /* a sorted set's scores, fcap of them (same index as
+                             f), made with f; else NULL */
+    ho_zsl *zsl;          /* a skiplist sorted set's blocks, else NULL */
 } hashobj;
 
 /* A new empty hash, or NULL when out of engine memory. */

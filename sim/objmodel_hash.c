@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "objmodel_set.h"
+#include "objmodel_zset.h"
 
 #define LP_EMPTY 7 /* lpNew: LP_HDR_SIZE (6) + the end byte */
 
@@ -52,10 +53,7 @@ int omh_realloc(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, const char
     return 0;
 }
 
-/* The listpack becomes `bytes` long, as lpInsert and lpShrinkToFit resize
- * it: a realloc to grow only past the usable size, one on every shrink.
- * The new bytes are written (DESIGN.md decision 3). */
-static int lp_resize(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_err *err) {
+int omh_lp_resize(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_err *err) {
     uint64_t old = h->lp_bytes;
     if (((bytes > old && bytes > h->lp_usable) || bytes < old) &&
         omh_realloc(e, slot, h, bytes, "a listpack", err) != 0)
@@ -171,13 +169,13 @@ int omh_hset(engine *e, uint32_t slot, hashobj *h, int is_new_key, const char *f
             uint64_t bytes = h->lp_bytes - omh_lp_entry_size(NULL, h->f[i].vlen) +
                              omh_lp_entry_size(NULL, vlen);
             h->f[i].vlen = (uint32_t)vlen;
-            return lp_resize(e, slot, h, bytes, err);
+            return omh_lp_resize(e, slot, h, bytes, err);
         }
         if ((i = ho_add(h, field, flen, (uint32_t)vlen)) == HO_NONE)
             return fs_errf(err, "out of engine memory for a hash's fields");
         /* Two lpAppends: the field, then the value. */
-        if (lp_resize(e, slot, h, h->lp_bytes + omh_lp_entry_size(field, flen), err) != 0 ||
-            lp_resize(e, slot, h, h->lp_bytes + omh_lp_entry_size(NULL, vlen), err) != 0)
+        if (omh_lp_resize(e, slot, h, h->lp_bytes + omh_lp_entry_size(field, flen), err) != 0 ||
+            omh_lp_resize(e, slot, h, h->lp_bytes + omh_lp_entry_size(NULL, vlen), err) != 0)
             return -1;
         if (h->nfields > e->cfg.hash_max_listpack_entries) return omh_convert(e, slot, h, err);
         return 0;
@@ -209,7 +207,7 @@ int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
     if (h->enc == HO_LISTPACK) { /* lpDeleteRangeWithEntry, then lpShrinkToFit */
         uint64_t bytes = h->lp_bytes - field_entries(h, i);
         ho_remove(h, i);
-        return lp_resize(e, slot, h, bytes, err);
+        return omh_lp_resize(e, slot, h, bytes, err);
     }
     om_dict_step(e, slot, &h->ht); /* dictDelete */
     ht_field_free(e, slot, h, i);
@@ -220,6 +218,7 @@ int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
 }
 
 void omh_free(engine *e, uint32_t slot, hashobj *h) {
+    if (h->type == HO_TYPE_ZSET) omz_free(e, slot, h); /* its nodes, zset and skiplist */
     for (uint32_t i = 0; h->b != NULL && i < h->nfields; i++) {
         if (!is_redis(e)) om_blk_free(e, slot, h->b[i].val, h->f[i].vlen, h->b[i].val_usable);
         else ht_field_free(e, slot, h, i);

@@ -76,6 +76,10 @@ int omh_create(struct engine *e, uint32_t slot, hashobj *h, int enc, fs_err *err
  * Returns 0 or -1. */
 int omh_realloc(struct engine *e, uint32_t slot, hashobj *h, uint64_t bytes, const char *what,
                 fs_err *err);
+/* The listpack becomes `bytes` long, as lpInsert and lpShrinkToFit resize
+ * it: a realloc to grow only past the usable size, one on every shrink.
+ * The new bytes are written (DESIGN.md decision 3).  Returns 0 or -1. */
+int omh_lp_resize(struct engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_err *err);
 /* Field i's sds in a hashtable, then (a hash's) its value's sds: sdsdup
  * each.  Returns 0 or -1. */
 int omh_field_blocks(struct engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err);

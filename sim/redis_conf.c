@@ -87,6 +87,9 @@ static const conf_row rows[] = {
     {"hash-max-listpack-entries", K_ULL, F(hash_max_listpack_entries), 0, LONG_MAX, 512, "fields"},
     {"hash-max-listpack-value", K_MEMORY, F(hash_max_listpack_value), 0, LONG_MAX, 64, "bytes"},
     {"set-max-intset-entries", K_ULL, F(set_max_intset_entries), 0, LONG_MAX, 512, "members"},
+    {"zset-max-listpack-entries", K_ULL, F(zset_max_listpack_entries), 0, LONG_MAX, 128,
+     "members"},
+    {"zset-max-listpack-value", K_MEMORY, F(zset_max_listpack_value), 0, LONG_MAX, 64, "bytes"},
 };
 #undef F
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -97,6 +100,8 @@ static const struct {
 } aliases[] = {
     {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
     {"hash-max-ziplist-value", "hash-max-listpack-value"},
+    {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+    {"zset-max-ziplist-value", "zset-max-listpack-value"},
 };
 
 static const conf_row *find_row(const char *name, size_t len) {

@@ -66,6 +66,9 @@ typedef struct redis_conf {
     uint64_t hash_max_listpack_value;      /* bytes of a field or value a listpack hash
                                               holds, 64 */
     uint64_t set_max_intset_entries;       /* members an intset set holds, 512 */
+    uint64_t zset_max_listpack_entries;    /* members a listpack sorted set holds, 128 */
+    uint64_t zset_max_listpack_value;      /* bytes of a member a listpack sorted set
+                                              holds, 64 */
 } redis_conf;
 
 /* What a load had to say besides errors. */

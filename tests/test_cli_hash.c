@@ -1,6 +1,6 @@
-/* Hashes and sets end to end: `fragsim run` on jemalloc, whose realloc
- * the listpacks and intsets grow by, and the session-hashes and
- * follower-sets presets. */
+/* Hashes, sets and sorted sets end to end: `fragsim run` on jemalloc,
+ * whose realloc the listpacks and intsets grow by, and the session-hashes
+ * and follower-sets presets. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,5 +85,33 @@ Test(cli_hash, follower_sets_preset) {
     /* Every SADD to an intset is a realloc: at least 5 a set, at most 513. */
     double reallocs = tu_json_num(json, "\"engine\"", "reallocs");
     cr_assert(reallocs >= 200 * 5 && reallocs <= sadds, "%.0f reallocs", reallocs);
+    free(json);
+}
+
+/* Sorted sets: a listpack grown by realloc to its conversion at
+ * zset-max-listpack-entries (from --config), one left a listpack, one a
+ * skiplist from its first member; summary.json counts them by encoding. */
+Test(cli_hash, sorted_sets_convert_at_the_configs_limit) {
+    FILE *f = fopen(tu_path(dir, "z.trace"), "w");
+    cr_assert_not_null(f);
+    fputs("fragsim-trace v1\n", f);
+    for (int i = 0; i < 40; i++) fprintf(f, "%d ZADD big member:%d %d.5\n", i, i, i);
+    fputs("40 ZADD small a 1\n40 ZADD small b 2\n", f);
+    fputs("41 ZADD long m0123456789012345678901234567890123456789012345678901234567890123456789 "
+          "1\n41 ZREM big member:3\n", f);
+    fclose(f);
+    f = fopen(tu_path(dir, "redis.conf"), "w");
+    cr_assert_not_null(f);
+    fputs("zset-max-ziplist-entries 32\n", f);
+    fclose(f);
+    char *json = run_summary((const char *const[]){
+        "run", "z.trace", "--allocator", "jemalloc", "--object-model", "redis", "--config",
+        "redis.conf", "-q", "--no-progress", "-o", "res", NULL});
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "zset_keys"), 3);
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "zset_conversions"), 1, "big, at its 33rd");
+    cr_assert_eq(tu_json_num(json, "\"keys_by_encoding\"", "zset_listpack"), 1);
+    cr_assert_eq(tu_json_num(json, "\"keys_by_encoding\"", "zset_skiplist"), 2);
+    cr_assert_gt(tu_json_num(json, "\"engine\"", "reallocs"), 5, "the listpack's growth");
+    cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "ZADD"), 43);
     free(json);
 }

@@ -379,8 +379,8 @@ Test(import_monitor, untranslated_counted) {
     run r;
     const import_monitor_stats *st = stats_of(
         "OK\n" L(1000, "\"PFADD\" \"h\" \"f\" \"v\"") L(1000, "\"lpush\" \"l\" \"x\"")
-        L(1000, "\"PFADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZADD\" \"z\" \"1\" \"m\"")
-        L(1000, "\"pfadd\" \"h\" \"i\" \"v\"") L(1000, "\"ZADD\" \"z\" \"2\" \"n\""),
+        L(1000, "\"PFADD\" \"h\" \"g\" \"v\"") L(1000, "\"SET\" \"k\" \"v\"") L(1000, "\"ZUNIONSTORE\" \"z\" \"1\" \"y\"")
+        L(1000, "\"pfadd\" \"h\" \"i\" \"v\"") L(1000, "\"zunionstore\" \"z\" \"1\" \"x\""),
         &r);
     cr_assert_eq(st->lines, 8);
     cr_assert_eq(st->commands, 7);
@@ -391,7 +391,7 @@ Test(import_monitor, untranslated_counted) {
     cr_assert_eq(n, 3);
     cr_assert_str_eq(list[0].name, "PFADD");
     cr_assert_eq(list[0].count, 3);
-    cr_assert_str_eq(list[1].name, "ZADD");
+    cr_assert_str_eq(list[1].name, "ZUNIONSTORE");
     cr_assert_eq(list[1].count, 2);
     cr_assert_str_eq(list[2].name, "LPUSH");
     cr_assert_eq(list[2].count, 1);
@@ -556,4 +556,52 @@ Test(import_monitor, set_commands) {
                  "1002 SREM s 1\n1002 SADD t 1\n1002 GET t\n1003 SADD t a\n1003 SADD t b\n"
                  "1003 SADD t c\n1003 SREM t c\n1003 SREM t b\n1003 SREM t a\n1003 SREM t 1\n"
                  "1004 TICK\n");
+}
+
+/* Sorted sets: a ZADD event per member that is new or whose score changes,
+ * with the score Redis ends up with (INCR, ZINCRBY, GT / LT; NX and XX);
+ * ZREM per member present (the last takes the key); the options' and the
+ * scores' errors before anything is written; WRONGTYPE across types. */
+Test(import_monitor, zset_commands) {
+    expect_events(L(1000, "\"ZADD\" \"z\" \"1\" \"a\" \"2.5\" \"b\" \"1\" \"a\"")
+                 L(1000, "\"ZADD\" \"z\" \"1\"")                     /* syntax error */
+                 L(1000, "\"ZADD\" \"z\" \"x\" \"c\"")               /* not a float */
+                 L(1000, "\"ZADD\" \"z\" \"3\" \"c\" \"nan\" \"d\"") /* no change at all */
+                 L(1001, "\"ZADD\" \"z\" \"NX\" \"5\" \"a\" \"6\" \"c\"") /* a is there */
+                 L(1001, "\"ZADD\" \"z\" \"XX\" \"CH\" \"7\" \"a\" \"8\" \"d\"") /* d is not */
+                 L(1001, "\"ZADD\" \"z\" \"NX\" \"XX\" \"1\" \"a\"") /* rejected */
+                 L(1001, "\"ZADD\" \"z\" \"GT\" \"2\" \"a\" \"9\" \"b\"") /* a: 7 > 2 */
+                 L(1002, "\"ZADD\" \"z\" \"INCR\" \"3\" \"c\"")
+                 L(1002, "\"ZINCRBY\" \"z\" \"-0.5\" \"c\"")
+                 L(1002, "\"ZINCRBY\" \"z\" \"1\" \"new\"")
+                 L(1002, "\"ZADD\" \"y\" \"XX\" \"1\" \"a\"")       /* no key: nothing */
+                 L(1002, "\"ZADD\" \"z\" \"7\" \"a\"")              /* the same score */
+                 L(1003, "\"SADD\" \"z\" \"x\"")                     /* WRONGTYPE */
+                 L(1003, "\"SET\" \"str\" \"v\"")
+                 L(1003, "\"ZADD\" \"str\" \"1\" \"x\"")             /* WRONGTYPE */
+                 L(1003, "\"ZSCORE\" \"z\" \"a\"")
+                 L(1004, "\"ZREM\" \"z\" \"a\" \"nope\" \"b\" \"c\"")
+                 L(1004, "\"ZREM\" \"z\" \"new\"")                   /* the last: key goes */
+                 L(1004, "\"ZADD\" \"z\" \"1\" \"a\""),
+                 "1000 ZADD z a 1\n1000 ZADD z b 2.5\n1001 ZADD z c 6\n1001 ZADD z a 7\n"
+                 "1001 ZADD z b 9\n1002 ZADD z c 9\n1002 ZADD z c 8.5\n1002 ZADD z new 1\n"
+                 "1003 SET str 1\n1003 GET z\n1004 ZREM z a\n1004 ZREM z b\n1004 ZREM z c\n"
+                 "1004 ZREM z new\n1004 ZADD z a 1\n");
+}
+
+/* ZPOPMIN / ZPOPMAX: the members Redis pops, by score then by bytes, one
+ * ZREM each; a count past the size takes the key. */
+Test(import_monitor, zpop_takes_the_ends) {
+    expect_events(L(1000, "\"ZADD\" \"z\" \"5\" \"e\" \"1\" \"b\" \"1\" \"a\" \"9\" \"x\"")
+                 L(1001, "\"ZPOPMIN\" \"z\"")
+                 L(1001, "\"ZPOPMAX\" \"z\" \"-1\"")             /* out of range */
+                 L(1001, "\"ZPOPMAX\" \"z\" \"1\" \"2\"")        /* syntax error */
+                 L(1001, "\"ZPOPMAX\" \"z\" \"0\"")              /* nothing */
+                 L(1002, "\"ZPOPMAX\" \"z\"")
+                 L(1002, "\"ZPOPMIN\" \"nokey\"")
+                 L(1002, "\"SET\" \"s\" \"v\"")
+                 L(1002, "\"ZPOPMIN\" \"s\"")                    /* WRONGTYPE */
+                 L(1003, "\"ZPOPMIN\" \"z\" \"5\""),             /* the rest: the key goes */
+                 "1000 ZADD z e 5\n1000 ZADD z b 1\n1000 ZADD z a 1\n1000 ZADD z x 9\n"
+                 "1001 ZREM z a\n1002 ZREM z x\n1002 SET s 1\n1003 ZREM z b\n1003 ZREM z e\n");
 }

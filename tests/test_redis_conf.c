@@ -85,7 +85,7 @@ Test(redis_conf, defaults_are_redis_7) {
 
     kv_list l = {0};
     redis_conf_each(&c, collect, &l);
-    cr_assert_eq(l.n, 21);
+    cr_assert_eq(l.n, 23);
     cr_assert_str_eq(value_of(&l, "active-expire-effort"), "1");
     cr_assert_str_eq(l.names[0], "maxmemory");
     cr_assert_str_eq(value_of(&l, "maxmemory"), "0");
@@ -98,6 +98,8 @@ Test(redis_conf, defaults_are_redis_7) {
     cr_assert_str_eq(value_of(&l, "jemalloc-bg-thread"), "yes");
     cr_assert_str_eq(value_of(&l, "hash-max-listpack-entries"), "512");
     cr_assert_str_eq(value_of(&l, "hash-max-listpack-value"), "64");
+    cr_assert_str_eq(value_of(&l, "zset-max-listpack-entries"), "128");
+    cr_assert_str_eq(value_of(&l, "zset-max-listpack-value"), "64");
     cr_assert_str_eq(value_of(&l, "set-max-intset-entries"), "512");
 }
 

@@ -217,6 +217,20 @@ Test(trace_binary, set_members_round_trip) {
     assert_same_file(t1, t2);
 }
 
+/* Sorted set members and the scores' texts share the keys' id space; a
+ * score reads back as the same double. */
+Test(trace_binary, zset_members_and_scores_round_trip) {
+    const char *t1 = tu_path(dir, "z.trace"), *b = tu_path(dir, "z.fsb"),
+               *t2 = tu_path(dir, "z2.trace");
+    cr_assert_eq(tu_write_file(t1, "fragsim-trace v1\n0 ZADD z m 1\n0 ZADD z 1 2.5\n"
+                                   "1 ZADD z m 0.10000000000000001\n1 ZADD z%20y -inf -0\n"
+                                   "1.5 ZREM z m\n2 ZADD z m 1e+22\n"), 0);
+    fs_err err;
+    cr_assert_eq(convert(t1, b, 1, &err), 6, "%s", err.msg);
+    cr_assert_eq(convert(b, t2, 0, &err), 6, "%s", err.msg);
+    assert_same_file(t1, t2);
+}
+
 static size_t good_len;
 
 /* A valid binary file of ALL_TEXT, returned malloc'd. */
@@ -358,6 +372,16 @@ Test(trace_binary, damaged_records) {
     memset(bad + at + 4, 0, 4);
     fails("sremmember.fsb", bad, good_len, where,
           "SREM with field id 1000001: expected a field defined by a KEY record");
+    /* A ZADD's score id (in the size word) must name a defined string that
+     * reads as a number. */
+    memcpy(bad, d, good_len);
+    bad[at] = 12;
+    memset(bad + at + 24, 0, 8);
+    memset(bad + at + 4, 0xff, 3);
+    fails("zaddscore.fsb", bad, good_len, where,
+          "ZADD with score id 16777215: expected the score's text defined by a KEY record");
+    memset(bad + at + 4, 0, 3);
+    fails("zaddnan.fsb", bad, good_len, where, "ZADD with score id 0, whose text is not a number");
     free(bad);
     free(d);
 }

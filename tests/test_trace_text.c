@@ -775,3 +775,13 @@ Test(trace_text, sadd_and_srem_need_a_member_and_nothing_more) {
     read_fails_at("fragsim-trace v1\n0 SADD s m 10\n", 2, "unexpected '10' after SADD");
     read_fails_at("fragsim-trace v1\n0 sadd s m%g1\n", 2, "SADD expects a member");
 }
+
+Test(trace_text, zadd_needs_a_member_and_a_score_and_zrem_a_member) {
+    read_fails_at("fragsim-trace v1\n0 ZADD z\n", 2, "ZADD expects a member after the key");
+    read_fails_at("fragsim-trace v1\n0 ZADD z m\n", 2, "ZADD expects a score");
+    read_fails_at("fragsim-trace v1\n0 ZADD z m nan\n", 2, "ZADD expects a score");
+    read_fails_at("fragsim-trace v1\n0 ZADD z m 1x\n", 2, "ZADD expects a score");
+    read_fails_at("fragsim-trace v1\n0 ZADD z m 1 2\n", 2, "unexpected '2' after ZADD");
+    read_fails_at("fragsim-trace v1\n0 ZREM z\n", 2, "ZREM expects a member after the key");
+    read_fails_at("fragsim-trace v1\n0 zrem z m 1\n", 2, "unexpected '1' after ZREM");
+}

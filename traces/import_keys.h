@@ -37,7 +37,9 @@ typedef struct imk_entry {
     struct imk_table *fields; /* a hash key's fields (db 0, field -> value, no
                                expiry) or a set key's members (no values);
                                NULL for a string key */
-    int type;               /* IMK_STRING, IMK_HASH or IMK_SET */
+    int type;               /* IMK_STRING, IMK_HASH, IMK_SET or IMK_ZSET (a
+                               sorted set's members: each score's bits in
+                               size, import_monitor_zset.c) */
     int db;
     uint32_t keylen;
     char key[];             /* keylen bytes */
@@ -64,9 +66,9 @@ imk_entry *imk_add(imk_table *t, int db, const char *key, uint32_t keylen, int64
 
 void imk_del(imk_table *t, imk_entry *e);
 /* A key's type, as Redis's TYPE names it. */
-enum { IMK_STRING = 0, IMK_HASH = 1, IMK_SET = 2 };
-/* Makes e a hash or set key (IMK_HASH, IMK_SET) with no fields or members
- * yet (a string's value is dropped).  Returns 0, or -1 when out of
+enum { IMK_STRING = 0, IMK_HASH = 1, IMK_SET = 2, IMK_ZSET = 3 };
+/* Makes e a hash, set or sorted set key (IMK_HASH, IMK_SET, IMK_ZSET)
+ * with no fields or members yet (a string's value is dropped).  Returns 0, or -1 when out of
  * memory. */
 int imk_make_fields(imk_entry *e, int type);
 /* Makes e a string key again (a hash's fields are dropped), as SET does. */

@@ -83,9 +83,11 @@ static int sink_event(import_monitor *im, trace_event *ev) {
     return 0;
 }
 
-/* An event of the current database's key (and field, for HSET / HDEL). */
+/* An event of the current database's key (and field or member, for the
+ * typed operations; score, ZADD's). */
 static int emit(import_monitor *im, trace_op op, const char *key, size_t keylen,
-                const char *field, size_t fieldlen, uint64_t size, int64_t ttl_us) {
+                const char *field, size_t fieldlen, uint64_t size, int64_t ttl_us,
+                double score) {
     trace_event ev;
     memset(&ev, 0, sizeof ev);
     ev.op = op;
@@ -96,6 +98,7 @@ static int emit(import_monitor *im, trace_op op, const char *key, size_t keylen,
     ev.field = field;
     ev.fieldlen = (uint32_t)fieldlen;
     ev.size = size;
+    ev.score = score;
     /* The trace's bound: a TTL past 100 years fires within no trace, so the
      * bound changes nothing a replay could see. */
     ev.ttl_us = ttl_us > TRACE_TTL_MAX_US ? TRACE_TTL_MAX_US : ttl_us;
@@ -105,12 +108,17 @@ static int emit(import_monitor *im, trace_op op, const char *key, size_t keylen,
 
 int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
             int64_t ttl_us) {
-    return emit(im, op, key, keylen, NULL, 0, size, ttl_us);
+    return emit(im, op, key, keylen, NULL, 0, size, ttl_us, 0);
 }
 
 int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
                   const char *field, size_t fieldlen, uint64_t size) {
-    return emit(im, op, key, keylen, field, fieldlen, size, TRACE_TTL_NONE);
+    return emit(im, op, key, keylen, field, fieldlen, size, TRACE_TTL_NONE, 0);
+}
+
+int im_emit_zadd(import_monitor *im, const char *key, size_t keylen, const char *member,
+                 size_t memberlen, double score) {
+    return emit(im, TRACE_OP_ZADD, key, keylen, member, memberlen, 0, TRACE_TTL_NONE, score);
 }
 
 int im_emit_purge(import_monitor *im) {

@@ -510,6 +510,21 @@ static const im_command commands[] = {
     {"SINTER", -2, 1, -1, 1, cmd_read},
     {"SUNION", -2, 1, -1, 1, cmd_read},
     {"SDIFF", -2, 1, -1, 1, cmd_read},
+    /* Sorted sets (import_monitor_zset.c); the reads as for hashes.
+     * ZREMRANGEBY*, BZPOP*, ZMPOP and the *STORE commands are not
+     * translated (counted as such). */
+    {"ZADD", -4, 1, 1, 1, im_cmd_zadd},
+    {"ZINCRBY", 4, 1, 1, 1, im_cmd_zincrby},
+    {"ZREM", -3, 1, 1, 1, im_cmd_zrem},
+    {"ZPOPMIN", -2, 1, 1, 1, im_cmd_zpopmin},  {"ZPOPMAX", -2, 1, 1, 1, im_cmd_zpopmax},
+    {"ZSCORE", 3, 1, 1, 1, cmd_read},          {"ZMSCORE", -3, 1, 1, 1, cmd_read},
+    {"ZCARD", 2, 1, 1, 1, cmd_read},           {"ZCOUNT", 4, 1, 1, 1, cmd_read},
+    {"ZLEXCOUNT", 4, 1, 1, 1, cmd_read},       {"ZRANK", 3, 1, 1, 1, cmd_read},
+    {"ZREVRANK", 3, 1, 1, 1, cmd_read},        {"ZRANGE", -4, 1, 1, 1, cmd_read},
+    {"ZREVRANGE", -4, 1, 1, 1, cmd_read},      {"ZRANGEBYSCORE", -4, 1, 1, 1, cmd_read},
+    {"ZREVRANGEBYSCORE", -4, 1, 1, 1, cmd_read}, {"ZRANGEBYLEX", -4, 1, 1, 1, cmd_read},
+    {"ZREVRANGEBYLEX", -4, 1, 1, 1, cmd_read}, {"ZRANDMEMBER", -2, 1, 1, 1, cmd_read},
+    {"ZSCAN", -3, 1, 1, 1, cmd_read},
     /* No memory effect on keys.  SELECT: every line names its database
      * already.  EVAL and friends: a script's commands appear on lines of
      * their own ("[0 lua]").  MULTI/EXEC: the queued commands appear when

@@ -63,6 +63,9 @@ int im_translate(import_monitor *im);
 int im_emit(import_monitor *im, trace_op op, const char *key, size_t keylen, uint64_t size,
             int64_t ttl_us);
 int im_emit_purge(import_monitor *im);
+/* A ZADD event: the member now has that score. */
+int im_emit_zadd(import_monitor *im, const char *key, size_t keylen, const char *member,
+                 size_t memberlen, double score);
 /* An HSET (size: the value's bytes) or HDEL event of a field, or an SADD
  * or SREM of a member (size 0). */
 int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
@@ -80,6 +83,12 @@ int im_cmd_sadd(import_monitor *im);
 int im_cmd_srem(import_monitor *im);
 int im_cmd_smove(import_monitor *im);
 int im_cmd_spop(import_monitor *im);
+/* The sorted set commands' translators (import_monitor_zset.c). */
+int im_cmd_zadd(import_monitor *im);
+int im_cmd_zincrby(import_monitor *im);
+int im_cmd_zrem(import_monitor *im);
+int im_cmd_zpopmin(import_monitor *im);
+int im_cmd_zpopmax(import_monitor *im);
 /* The key's entry (live), or NULL. */
 imk_entry *im_lookup(import_monitor *im, const im_arg *key);
 /* The entry of a hash's field or a set's member f in e, or NULL. */

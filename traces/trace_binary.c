@@ -6,16 +6,19 @@
  *    12  u32 record size (32)
  *   then records of 32 bytes:
  *     0  u8  type: 0 SET, 1 DEL, 2 EXPIRE, 3 PERSIST, 4 GET, 5 PURGE, 6 TICK,
- *               7 APPEND, 8 HSET, 9 HDEL, 10 SADD, 11 SREM (events); 0x80
- *               KEY (defines a key, a field or a member); 0xFF END
+ *               7 APPEND, 8 HSET, 9 HDEL, 10 SADD, 11 SREM, 12 ZADD, 13 ZREM
+ *               (events); 0x80 KEY (defines a key, a field, a member or a
+ *               score); 0xFF END
  *     1  u8  condition: 0 none, 1 NX, 2 XX (SET, APPEND; else 0)
  *     2  u16 reserved, 0
- *     4  u32 size: SET, APPEND, GET, HSET: bytes (else 0); KEY: the key's length
+ *     4  u32 size: SET, APPEND, GET, HSET: bytes; ZADD: the id of the score's
+ *            text (a KEY record, as d2string writes it); else 0; KEY: the
+ *            key's length
  *     8  i64 time, microseconds, >= 0 (KEY, END: 0)
  *    16  u64 key id (PURGE, TICK: 0); END: the number of event records
  *    24  i64 ttl, microseconds: SET: -1 (none) or > 0; EXPIRE: >= 0;
- *            HSET, HDEL, SADD, SREM: the field's or member's id (defined
- *            by KEY records and numbered with the keys); else -1
+ *            HSET, HDEL, SADD, SREM, ZADD, ZREM: the field's or member's id
+ *            (defined by KEY records and numbered with the keys); else -1
  *   a KEY record is followed by the key's bytes (no padding).
  *
  * Keys are numbered 0, 1, 2 ... in order of definition; a KEY record
@@ -44,7 +47,7 @@
 enum {
     REC_SET = 0, REC_DEL = 1, REC_EXPIRE = 2, REC_PERSIST = 3, REC_GET = 4, REC_PURGE = 5,
     REC_TICK = 6, REC_APPEND = 7, REC_HSET = 8, REC_HDEL = 9, REC_SADD = 10, REC_SREM = 11,
-    REC_EVENT_TYPES = 12,
+    REC_ZADD = 12, REC_ZREM = 13, REC_EVENT_TYPES = 14,
     REC_KEY = 0x80, REC_END = 0xFF,
 };
 
@@ -55,6 +58,7 @@ static const trace_op rec_to_op[REC_EVENT_TYPES] = {
     [REC_TICK] = TRACE_OP_TICK,   [REC_APPEND] = TRACE_OP_APPEND,
     [REC_HSET] = TRACE_OP_HSET,   [REC_HDEL] = TRACE_OP_HDEL,
     [REC_SADD] = TRACE_OP_SADD,   [REC_SREM] = TRACE_OP_SREM,
+    [REC_ZADD] = TRACE_OP_ZADD,   [REC_ZREM] = TRACE_OP_ZREM,
 };
 
 static int op_to_rec(trace_op op) {
@@ -206,13 +210,17 @@ static void look_ahead(bin_state *s) {
 }
 
 /* What each event record type carries besides its time. */
-enum { HAS_KEY = 1, HAS_SIZE = 2, HAS_TTL = 4, HAS_FIELD = 8 /* a field id in the ttl */ };
+enum {
+    HAS_KEY = 1, HAS_SIZE = 2, HAS_TTL = 4, HAS_FIELD = 8, /* a field id in the ttl */
+    HAS_SCORE = 16 /* the score's text id in the size */
+};
 static const unsigned char rec_fields[REC_EVENT_TYPES] = {
     [REC_SET] = HAS_KEY | HAS_SIZE | HAS_TTL, [REC_DEL] = HAS_KEY, [REC_EXPIRE] = HAS_KEY | HAS_TTL,
     [REC_PERSIST] = HAS_KEY, [REC_GET] = HAS_KEY | HAS_SIZE, [REC_PURGE] = 0, [REC_TICK] = 0,
     [REC_APPEND] = HAS_KEY | HAS_SIZE, [REC_HSET] = HAS_KEY | HAS_SIZE | HAS_FIELD,
     [REC_HDEL] = HAS_KEY | HAS_FIELD, [REC_SADD] = HAS_KEY | HAS_FIELD,
-    [REC_SREM] = HAS_KEY | HAS_FIELD,
+    [REC_SREM] = HAS_KEY | HAS_FIELD, [REC_ZADD] = HAS_KEY | HAS_FIELD | HAS_SCORE,
+    [REC_ZREM] = HAS_KEY | HAS_FIELD,
 };
 
 /* The cold paths live apart from bin_next's loop (noinline), so that the
@@ -283,7 +291,7 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
         return 2;
     }
     if (type >= REC_EVENT_TYPES)
-        return REC_ERR("unknown record type 0x%02x: expected 0-11 (an event), 0x80 (KEY) or "
+        return REC_ERR("unknown record type 0x%02x: expected 0-13 (an event), 0x80 (KEY) or "
                        "0xFF (END)", type);
     const char *name = trace_op_name(rec_to_op[type]);
     unsigned fields = rec_fields[type];
@@ -292,8 +300,11 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
     if (time_us < 0 || time_us > TRACE_TIME_MAX_US)
         return REC_ERR("time %lld us: expected 0 to %lld (10^12 s, as the text format)",
                        (long long)time_us, (long long)TRACE_TIME_MAX_US);
-    if (!(fields & HAS_SIZE) && size != 0)
+    if (!(fields & (HAS_SIZE | HAS_SCORE)) && size != 0)
         return REC_ERR("%s with a size of %u: expected 0", name, size);
+    if ((fields & HAS_SCORE) && size >= s->nkeys)
+        return REC_ERR("%s with score id %u: expected the score's text defined by a KEY record "
+                       "before (%llu defined)", name, size, (unsigned long long)s->nkeys);
     if ((fields & HAS_FIELD) && (ttl_us < 0 || (uint64_t)ttl_us >= s->nkeys))
         return REC_ERR("%s with field id %lld: expected a field defined by a KEY record before "
                        "(%llu defined)", name, (long long)ttl_us, (unsigned long long)s->nkeys);
@@ -328,7 +339,8 @@ static int bin_next(trace_reader *r, trace_event *ev, fs_err *err) {
         unsigned fields = type < REC_EVENT_TYPES ? rec_fields[type] : 0;
         if (__builtin_expect(type >= REC_EVENT_TYPES || p[1] >= TRACE_COND__COUNT || p[2] ||
                              p[3] || time_us < 0 || time_us > TRACE_TIME_MAX_US ||
-                             (!(fields & HAS_SIZE) && size) ||
+                             ((fields & HAS_SCORE) ? size >= s->nkeys
+                                                   : !(fields & HAS_SIZE) && size) ||
                              ((fields & HAS_FIELD) ? (uint64_t)ttl_us >= s->nkeys
                                                    : (!(fields & HAS_TTL) &&
                                                       ttl_us != TRACE_TTL_NONE)) ||
@@ -360,9 +372,17 @@ static int bin_next(trace_reader *r, trace_event *ev, fs_err *err) {
             ev->fieldlen = f->len;
             ev->field = key_bytes(s, f);
             ev->ttl_us = TRACE_TTL_NONE;
+            ev->score = 0;
+            if (fields & HAS_SCORE) {
+                const bin_key *sc = &s->keys[size];
+                ev->size = 0;
+                if (trace_score_parse(key_bytes(s, sc), sc->len, &ev->score) != 0)
+                    return REC_ERR("ZADD with score id %u, whose text is not a number", size);
+            }
         } else {
             ev->fieldlen = 0;
             ev->field = NULL;
+            ev->score = 0;
         }
         s->events++;
         return 1;
@@ -469,6 +489,13 @@ int trace_binary_write_event(trace_binary_writer *w, const trace_event *ev, fs_e
     if (type < 0) return fs_errf(err, "cannot write operation %d", (int)ev->op);
     uint64_t id = 0;
     int64_t ttl = op_has_ttl(ev->op) ? ev->ttl_us : TRACE_TTL_NONE;
+    uint32_t size = op_has_size(ev->op) ? (uint32_t)ev->size : 0;
+    if (ev->op == TRACE_OP_ZADD) { /* the score's text, defined as a key is */
+        char score[TRACE_SCORE_BUF];
+        uint32_t id = string_id(w, score, (uint32_t)trace_score_format(score, ev->score), err);
+        if (id == KS_NONE) return -1;
+        size = id;
+    }
     if (op_has_key(ev->op) && (id = string_id(w, ev->key, ev->keylen, err)) == KS_NONE)
         return -1;
     if (trace_op_has_field(ev->op)) {
@@ -479,8 +506,7 @@ int trace_binary_write_event(trace_binary_writer *w, const trace_event *ev, fs_e
     /* Fields an operation does not carry are written as the reader expects
      * them, so that every reader's events convert alike. */
     int cond = ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND ? (int)ev->cond : 0;
-    put_record(w->ob, (unsigned)type, (unsigned)cond,
-               op_has_size(ev->op) ? (uint32_t)ev->size : 0, ev->time_us, id, ttl);
+    put_record(w->ob, (unsigned)type, (unsigned)cond, size, ev->time_us, id, ttl);
     w->events++;
     return 0;
 }

@@ -27,6 +27,10 @@ typedef enum trace_op {
                          key becomes a set)                                 */
     TRACE_OP_SREM,    /* key member: the member goes; the last one takes
                          the key with it                                    */
+    TRACE_OP_ZADD,    /* key member score: the sorted set holds the member
+                         with that score (a missing key becomes one)       */
+    TRACE_OP_ZREM,    /* key member: the member goes; the last one takes
+                         the key with it                                    */
     TRACE_OP__COUNT
 } trace_op;
 
@@ -60,14 +64,17 @@ typedef struct trace_event {
     const char *key;  /* raw key bytes (not NUL-terminated); valid until the
                          next read; NULL for PURGE and TICK */
     uint32_t keylen;
-    const char *field; /* HSET, HDEL: the field's bytes; SADD, SREM: the
-                          member's (not NUL-terminated), valid as key is;
+    const char *field; /* HSET, HDEL: the field's bytes; SADD, SREM, ZADD,
+                          ZREM: the member's (not NUL-terminated), valid as
+                          key is;
                           NULL otherwise (trace_op_has_field) */
     uint32_t fieldlen; /* <= TRACE_KEY_MAX */
     uint64_t size;    /* SET, HSET: value size in bytes; APPEND: bytes added;
                          GET: the value's size when the trace knows it
                          (0: unknown), what --fill-on-miss stores on a miss */
     int64_t ttl_us;   /* SET: TRACE_TTL_NONE or > 0; EXPIRE: >= 0 */
+    double score;     /* ZADD: the member's score (finite or +-inf, never
+                         NaN, as Redis takes it); 0 otherwise */
     trace_cond cond;  /* SET, APPEND: when the write applies; else NONE */
     uint8_t shard;    /* the heap the key's blocks go to: set by the shard
                          transform under --shard arenas (trace_transform.h),
@@ -89,11 +96,24 @@ const char *trace_op_name(trace_op op);
 /* Case-insensitive lookup of an operation name; -1 when unknown. */
 int trace_op_parse(const char *name, uint32_t len);
 /* Does the operation name a field or member after its key (HSET, HDEL,
- * SADD, SREM)? */
+ * SADD, SREM, ZADD, ZREM)? */
 static inline int trace_op_has_field(trace_op op) {
     return op == TRACE_OP_HSET || op == TRACE_OP_HDEL || op == TRACE_OP_SADD ||
-           op == TRACE_OP_SREM;
+           op == TRACE_OP_SREM || op == TRACE_OP_ZADD || op == TRACE_OP_ZREM;
 }
+/* Does the operation name a member (SADD, SREM, ZADD, ZREM), not a field? */
+static inline int trace_op_has_member(trace_op op) {
+    return op == TRACE_OP_SADD || op == TRACE_OP_SREM || op == TRACE_OP_ZADD ||
+           op == TRACE_OP_ZREM;
+}
+/* A score as Redis's d2string writes it ("inf", "-0", an integer's digits
+ * when the double is one, else %.17g, which reads back exactly) into buf of
+ * TRACE_SCORE_BUF bytes.  Returns its length. */
+#define TRACE_SCORE_BUF 32
+int trace_score_format(char *buf, double score);
+/* Parses a score as Redis's ZADD does (strtod of the whole string; "inf",
+ * "+inf", "-inf"; NaN refused).  Returns 0 with *out set, or -1. */
+int trace_score_parse(const char *s, uint32_t len, double *out);
 /* "", "NX", "XX"; NULL for an out-of-range condition. */
 const char *trace_cond_name(trace_cond c);
 

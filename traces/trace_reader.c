@@ -2,9 +2,13 @@
  * pass whatever its format. */
 #include "trace_reader.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -17,6 +21,7 @@ static const char *const op_names[TRACE_OP__COUNT] = {
     [TRACE_OP_TICK] = "TICK",       [TRACE_OP_APPEND] = "APPEND",
     [TRACE_OP_HSET] = "HSET",       [TRACE_OP_HDEL] = "HDEL",
     [TRACE_OP_SADD] = "SADD",       [TRACE_OP_SREM] = "SREM",
+    [TRACE_OP_ZADD] = "ZADD",       [TRACE_OP_ZREM] = "ZREM",
 };
 
 static const char *const cond_names[TRACE_COND__COUNT] = {
@@ -36,6 +41,32 @@ int trace_op_parse(const char *name, uint32_t len) {
         if (strlen(op_names[i]) == len && strncasecmp(op_names[i], name, len) == 0)
             return i;
     return -1;
+}
+
+int trace_score_format(char *buf, double score) {
+    /* d2string (util.c): the integer path of double2ll, within +-LLONG_MAX/2. */
+    if (isinf(score)) return snprintf(buf, TRACE_SCORE_BUF, score < 0 ? "-inf" : "inf");
+    if (score == 0) return snprintf(buf, TRACE_SCORE_BUF, signbit(score) ? "-0" : "0");
+    if (score >= (double)(-LLONG_MAX / 2) && score <= (double)(LLONG_MAX / 2) &&
+        (double)(long long)score == score)
+        return snprintf(buf, TRACE_SCORE_BUF, "%lld", (long long)score);
+    return snprintf(buf, TRACE_SCORE_BUF, "%.17g", score);
+}
+
+int trace_score_parse(const char *s, uint32_t len, double *out) {
+    char buf[TRACE_SCORE_BUF * 4];
+    if (len == 0 || len >= sizeof buf || isspace((unsigned char)s[0])) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    double d = strtod(buf, &end);
+    /* string2d: the whole string, no overflow to +-HUGE_VAL or underflow to 0. */
+    if ((size_t)(end - buf) != len || isnan(d) ||
+        (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL || d == 0)))
+        return -1;
+    *out = d;
+    return 0;
 }
 
 /* Every format's two calls, then the table (trace_formats.h). */

@@ -215,7 +215,7 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
         int op = trace_op_parse(f, (uint32_t)n);
         if (op < 0)
             return LINE_ERR("unknown operation '%.*s': expected SET, DEL, EXPIRE, PERSIST, "
-                            "GET, APPEND, HSET, HDEL, SADD, SREM, PURGE or TICK",
+                            "GET, APPEND, HSET, HDEL, SADD, SREM, ZADD, ZREM, PURGE or TICK",
                             (int)(n > 40 ? 40 : n), f);
         ev->op = (trace_op)op;
         const char *opname = trace_op_name(ev->op);
@@ -237,7 +237,7 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
             if (k < 0)
                 return LINE_ERR("%s expects a %s after the key: at most %u bytes, with odd "
                                 "bytes written %%HH (two hex digits)", opname,
-                                op == TRACE_OP_SADD || op == TRACE_OP_SREM ? "member" : "field",
+                                trace_op_has_member(ev->op) ? "member" : "field",
                                 TRACE_KEY_MAX);
             ev->field = s->field;
             ev->fieldlen = (uint32_t)k;
@@ -247,6 +247,11 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
             if (n == 0 || parse_size(f, n, &ev->size) != 0)
                 return LINE_ERR("HSET expects a value size in bytes (a whole number) after the "
                                 "field, found '%.*s'", (int)(n > 40 ? 40 : n), f);
+        } else if (op == TRACE_OP_ZADD) {
+            n = next_field(&p, &f);
+            if (n == 0 || trace_score_parse(f, (uint32_t)n, &ev->score) != 0)
+                return LINE_ERR("ZADD expects a score (a number, inf or -inf) after the member, "
+                                "found '%.*s'", (int)(n > 40 ? 40 : n), f);
         } else if (op == TRACE_OP_SET || op == TRACE_OP_APPEND) {
             n = next_field(&p, &f);
             if (n == 0 || parse_size(f, n, &ev->size) != 0)
@@ -378,6 +383,10 @@ void trace_text_write_event(outbuf *ob, const trace_event *ev) {
     if (trace_op_has_field(ev->op)) write_key(ob, ev->field, ev->fieldlen);
     if (ev->op == TRACE_OP_HSET) {
         outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
+    } else if (ev->op == TRACE_OP_ZADD) {
+        char score[TRACE_SCORE_BUF];
+        outbuf_write(ob, " ", 1);
+        outbuf_write(ob, score, (size_t)trace_score_format(score, ev->score));
     } else if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND) {
         outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
         if (ev->op == TRACE_OP_SET && ev->ttl_us != TRACE_TTL_NONE) {
