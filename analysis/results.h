@@ -62,6 +62,7 @@ typedef struct run_summary {
     char object_model[8];   /* "raw" or "redis" (sim/objmodel.h) */
     redis_version redis_version; /* whose INFO formulas (sim/redis_version.h) */
     redis_startup startup;  /* the empty server whose start-up memory INFO counts */
+    uint64_t db_hashtable_rehashing; /* at the last sample: om_rehashing_bytes */
     char expiry[24];        /* "exact", "redis" or "redis:US" (sim/engine.h) */
     int activedefrag;       /* active defrag was on (sim/defrag.h) */
     double activedefrag_at; /* from this virtual second */
@@ -131,6 +132,9 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s);
 
 /* The summary in either style (JSON document or INFO block). */
 void results_summary_emit(emitter *em, const run_summary *s);
+/* info.txt's "# Memory" section: the end of the trace as the run's Redis
+ * version prints INFO memory (results_info_memory.c). */
+void results_info_memory_emit(emitter *em, const run_summary *s);
 /* Its sampling section (results_sampling.c): nothing unless the run
  * sampled keys (--sample-keys below 1). */
 void results_sampling_emit(emitter *em, const run_summary *s);

@@ -321,6 +321,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
     if (info)
         emit_note(em, "used_memory_rss and the ratios over it stand for the server: the heap's "
                       "RSS plus an empty server's (process_rss is fragsim's process)");
+    if (info) results_info_memory_emit(em, s);
     int with_defrag = !info || s->activedefrag;
     emit_row(em, "final", "Memory at the end of the trace", &s->final, with_defrag);
     emit_row(em, "peak", "Peak (each field's maximum over the samples; ratios only "

@@ -109,6 +109,11 @@ uint64_t om_dict_rehash_steps(uint64_t size, uint64_t used) {
     return n ? n : 1;
 }
 
+uint64_t om_rehashing_bytes(const objmodel *om) {
+    return ((om->main.old ? om->main.old_size : 0) + (om->expires.old ? om->expires.old_size : 0)) *
+           8;
+}
+
 static void rehash_done(engine *e, uint32_t slot, om_dict *d) {
     om_blk_free(e, slot, d->old, d->old_size * 8, d->old_usable);
     d->old = NULL;

@@ -151,6 +151,10 @@ uint64_t om_dict_next_size(uint64_t n);
  * rehashes the keyspace's alone): one per filled bucket, about
  * size * (1 - e^(-used/size)), at least 1. */
 uint64_t om_dict_rehash_steps(uint64_t size, uint64_t used);
+/* Bytes of the keyspace dicts' bucket arrays being rehashed away (8 a
+ * bucket), Redis 7.4's mem_overhead_db_hashtable_rehashing; 0 under the raw
+ * model, which has no dicts. */
+uint64_t om_rehashing_bytes(const objmodel *om);
 /* A new key's om_key, zeroed (the array grows with the slots).  Returns 0
  * or -1. */
 int om_key_new(struct engine *e, uint32_t slot, fs_err *err);

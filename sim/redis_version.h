@@ -60,4 +60,63 @@ redis_startup redis_version_startup(const char *allocator, redis_version v);
  * no bins to read (the figure is not available), -1 on error. */
 int redis_version_smallbins_frag(const backend_ops *be, void *state, uint64_t *out, fs_err *err);
 
+/* INFO memory's fields, as each version's genRedisInfoString (src/server.c)
+ * prints them: one table in print order, each row with the versions that
+ * print it and where fragsim takes its value from.  A new version is one
+ * more bit in the rows' masks (and a row for each field it adds), not code.
+ * The sources read for each version are in redis_version.c. */
+#define REDIS_VERSION_BIT(v) (1u << (v))
+#define REDIS_VERSIONS_ALL (REDIS_VERSION_BIT(REDIS_VERSION_7_0) | \
+                            REDIS_VERSION_BIT(REDIS_VERSION_7_2) | \
+                            REDIS_VERSION_BIT(REDIS_VERSION_7_4))
+
+typedef enum redis_info_source {
+    RIS_USED_MEMORY,      /* the data's used_memory + used_memory_startup */
+    RIS_USED_MEMORY_HUMAN,
+    RIS_RSS,              /* the emulated server's used_memory_rss */
+    RIS_RSS_HUMAN,
+    RIS_PEAK,             /* used_memory_peak + used_memory_startup */
+    RIS_PEAK_HUMAN,
+    RIS_PEAK_PERC,        /* used_memory / used_memory_peak, percent */
+    RIS_STARTUP,          /* the empty server's used_memory */
+    RIS_ALLOCATED,        /* the replayed heap's allocator statistics */
+    RIS_ACTIVE,
+    RIS_RESIDENT,
+    RIS_MUZZY,
+    RIS_SYSTEM_MEMORY,    /* this machine's, as Redis reads it (sysconf) */
+    RIS_SYSTEM_MEMORY_HUMAN,
+    RIS_MAXMEMORY,        /* the run's redis.conf settings */
+    RIS_MAXMEMORY_HUMAN,
+    RIS_MAXMEMORY_POLICY,
+    RIS_FRAG_RATIO,       /* the ratios and bytes of the version's formulas */
+    RIS_FRAG_BYTES,
+    RIS_RSS_RATIO,
+    RIS_RSS_BYTES,
+    RIS_OVERHEAD_RATIO,
+    RIS_OVERHEAD_BYTES,
+    RIS_MEM_FRAG_RATIO,
+    RIS_MEM_FRAG_BYTES,
+    RIS_MEM_ALLOCATOR,    /* the library replayed, named as Redis names it */
+    RIS_DEFRAG_RUNNING,
+    RIS_REHASHING,        /* the keyspace dicts' old bucket arrays (objmodel.h) */
+    RIS_IDLE_ZERO,        /* 0, what a server prints that has none of it */
+    RIS_LEFT_OUT,         /* not modelled: not printed, named in a comment */
+} redis_info_source;
+
+typedef struct redis_info_field {
+    const char *name;
+    unsigned versions;       /* REDIS_VERSION_BITs of the versions printing it */
+    redis_info_source source;
+    const char *note;        /* RIS_IDLE_ZERO, RIS_LEFT_OUT: why; a field
+                                newer than 7.0: what it is; else NULL */
+} redis_info_field;
+
+extern const redis_info_field redis_info_memory[];
+extern const size_t redis_info_memory_count;
+
+/* 1 when version v's INFO memory prints the field. */
+int redis_version_prints(const redis_info_field *f, redis_version v);
+/* Where the version's field list was read: repository, path, version. */
+const char *redis_version_info_source(redis_version v);
+
 #endif

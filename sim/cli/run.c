@@ -123,6 +123,7 @@ static int on_sample(void *arg, engine *e, fs_err *err) {
     if (sample_peaks_add(&rs->peaks, &row, err) != 0) return -1;
     sample_means_add(&rs->means, &row);
     rs->sum->final = row;
+    rs->sum->db_hashtable_rehashing = om_rehashing_bytes(&e->om);
     progress(rs, e, row.used_memory_rss, 0);
     return 0;
 }
