@@ -21,6 +21,31 @@ void fid_send(int argc, const char *const *argv, const size_t *lens) {
     redis_reply_free(r);
 }
 
+void fid_cmd(int argc, const char *const *argv) {
+    size_t lens[16];
+    cr_assert_leq(argc, 16);
+    for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
+    fid_send(argc, argv, lens);
+}
+
+void fid_send_members(const char *op, const char *key, const char *m, size_t stride, uint32_t n,
+                      uint32_t per_cmd) {
+    const char *argv[2 + 64];
+    size_t lens[2 + 64];
+    cr_assert_leq(per_cmd, 64);
+    for (uint32_t from = 0; from < n; from += per_cmd) {
+        int c = 0;
+        argv[c] = op, lens[c++] = strlen(op);
+        argv[c] = key, lens[c++] = strlen(key);
+        for (uint32_t j = from; j < n && j < from + per_cmd; j++) {
+            argv[c] = m + j * stride;
+            lens[c] = strlen(argv[c]);
+            c++;
+        }
+        fid_send(c, argv, lens);
+    }
+}
+
 int64_t fid_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -21,6 +21,12 @@ extern redis_server fid_srv;
 
 /* Sends a command to fid_srv; a failure or an error reply fails the test. */
 void fid_send(int argc, const char *const *argv, const size_t *lens);
+/* fid_send with each argument's length its strlen (at most 16 arguments). */
+void fid_cmd(int argc, const char *const *argv);
+/* Sends `op key MEMBER...` for the n members m, m + stride, ... (strings),
+ * at most per_cmd (<= 64) members a command. */
+void fid_send_members(const char *op, const char *key, const char *m, size_t stride, uint32_t n,
+                      uint32_t per_cmd);
 /* The monotonic clock in milliseconds, and a sleep of ms. */
 int64_t fid_now_ms(void);
 void fid_sleep_ms(int ms);

@@ -35,21 +35,7 @@ TestSuite(fidelity_set, .timeout = 600);
 /* One command of `op` (SADD, SREM) on key with members m[0..n), sent in
  * commands of up to PER_CMD members. */
 static void members_cmd(const char *op, const char *key, char (*m)[24], uint32_t n) {
-    for (uint32_t from = 0; from < n; from += PER_CMD) {
-        const char *argv[2 + PER_CMD];
-        size_t lens[2 + PER_CMD];
-        int c = 0;
-        argv[c] = op, lens[c++] = strlen(op);
-        argv[c] = key, lens[c++] = strlen(key);
-        for (uint32_t j = from; j < n && j < from + PER_CMD; j++) argv[c] = m[j], lens[c++] = strlen(m[j]);
-        fid_send(c, argv, lens);
-    }
-}
-
-static void cmd(int argc, const char *const *argv) {
-    size_t lens[8];
-    for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
-    fid_send(argc, argv, lens);
+    fid_send_members(op, key, m[0], sizeof m[0], n, PER_CMD);
 }
 
 /* An integer member of `width` bytes' range (2, 4 or 8), random sign. */
@@ -84,17 +70,17 @@ Test(fidelity_set, intset_sets) {
     for (uint32_t i = 0; i < IS_SETS; i++) {
         snprintf(key, sizeof key, "s:%06u", i);
         if (i % 10 == 1) {
-            cmd(2, (const char *const[]){"DEL", key});
+            fid_cmd(2, (const char *const[]){"DEL", key});
         } else if (i % 25 == 2) {
-            cmd(3, (const char *const[]){"SPOP", key, "1000"}); /* emptied: the key goes */
+            fid_cmd(3, (const char *const[]){"SPOP", key, "1000"}); /* emptied: the key goes */
         } else if (i % 7 == 3) {
-            cmd(3, (const char *const[]){"SPOP", key, "3"});
-            cmd(2, (const char *const[]){"SPOP", key});
+            fid_cmd(3, (const char *const[]){"SPOP", key, "3"});
+            fid_cmd(2, (const char *const[]){"SPOP", key});
         } else if (i % 11 == 4) { /* members moved to the next set */
             snprintf(key2, sizeof key2, "s:%06u", (i + 1) % IS_SETS);
             for (int j = 0; j < 4; j++) {
                 int_member(&r, 2, m[0]);
-                cmd(4, (const char *const[]){"SMOVE", key, key2, m[0]});
+                fid_cmd(4, (const char *const[]){"SMOVE", key, key2, m[0]});
             }
         } else { /* a few random values: some members, mostly not */
             uint32_t n = 1 + (uint32_t)rng_below(&r, nmembers[i] / 4 + 1);

@@ -67,22 +67,9 @@ static void zadd(const char *key, const char *opt, char (*s)[32], char (*m)[MEMB
 
 /* ZREM key m[0..n), PER_CMD members a command. */
 static void zrem(const char *key, char (*m)[MEMBER_MAX], uint32_t n) {
-    for (uint32_t from = 0; from < n; from += PER_CMD) {
-        const char *argv[2 + PER_CMD];
-        size_t lens[2 + PER_CMD];
-        int c = 0;
-        argv[c] = "ZREM", lens[c++] = 4;
-        argv[c] = key, lens[c++] = strlen(key);
-        for (uint32_t j = from; j < n && j < from + PER_CMD; j++) argv[c] = m[j], lens[c++] = strlen(m[j]);
-        fid_send(c, argv, lens);
-    }
+    fid_send_members("ZREM", key, m[0], sizeof m[0], n, PER_CMD);
 }
 
-static void cmd(int argc, const char *const *argv) {
-    size_t lens[8];
-    for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
-    fid_send(argc, argv, lens);
-}
 
 /* Member j of a set: "u<j>:" then 0-len letters (its bytes fixed by j and
  * len, so a later command names it again). */
@@ -128,7 +115,7 @@ Test(fidelity_zset, listpack_zsets) {
         snprintf(key, sizeof key, "z:%06u", i);
         uint32_t n = nmembers[i];
         if (i % 10 == 1) {
-            cmd(2, (const char *const[]){"DEL", key});
+            fid_cmd(2, (const char *const[]){"DEL", key});
         } else if (i % 13 == 2) { /* emptied: the key goes */
             for (uint32_t j = 0; j < n; j++) member(j, mlen[i], m[j]);
             zrem(key, m, n);
@@ -137,7 +124,7 @@ Test(fidelity_zset, listpack_zsets) {
                 char inc[32];
                 member((uint32_t)rng_below(&r, n), mlen[i], m[0]);
                 snprintf(inc, sizeof inc, "%u.5", (unsigned)rng_below(&r, 50));
-                cmd(4, (const char *const[]){"ZINCRBY", key, inc, m[0]});
+                fid_cmd(4, (const char *const[]){"ZINCRBY", key, inc, m[0]});
             }
         } else if (i % 3 == 1) { /* NX adds new members only, XX rescores old ones */
             for (uint32_t j = 0; j < 4; j++) {
@@ -214,7 +201,7 @@ Test(fidelity_zset, skiplist_zsets) {
                 char inc[32];
                 member((uint32_t)rng_below(&r, nmembers[i]), (int)(i % 20), m[0]);
                 snprintf(inc, sizeof inc, "%u", (unsigned)rng_below(&r, 1000000));
-                cmd(4, (const char *const[]){"ZINCRBY", key, inc, m[0]});
+                fid_cmd(4, (const char *const[]){"ZINCRBY", key, inc, m[0]});
             }
         }
     }
