@@ -108,8 +108,12 @@ static void virtual_equals_real_time(const char *allocator, int has_purged) {
     if (has_purged) {
         double pv = tu_csv_get(&v, v.nrows - 1, "allocator_purged");
         double pw = tu_csv_get(&w, w.nrows - 1, "allocator_purged");
-        /* The same epoch effect, summed: seen 2-15% on this short trace. */
-        cr_assert(fabs(pv - pw) <= 0.20 * pw, "purged %.1f MiB virtual, %.1f MiB in real time",
+        /* The same epoch effect, summed: seen 2-15% on this short trace on
+         * a quiet machine, and 22% once with other jobs on both cores (a
+         * real-time run that falls behind while the keys are freed and
+         * catches up by its end gives decay less time after the frees,
+         * without a lagged sample to show it). */
+        cr_assert(fabs(pv - pw) <= 0.25 * pw, "purged %.1f MiB virtual, %.1f MiB in real time",
                   pv / 1048576, pw / 1048576);
     }
     /* Decay happened: the end is below the peak. */
