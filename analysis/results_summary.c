@@ -286,6 +286,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "zset_keys", s->counters.zset_keys);
         emit_u64(em, "zset_conversions", s->counters.zset_conversions);
+        emit_u64(em, "list_keys", s->counters.list_keys);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_object_begin(em, "keys_by_encoding", NULL);
@@ -366,6 +367,7 @@ void results_summary_emit(emitter *em, const run_summary *s) {
         emit_u64(em, "set_conversions", s->counters.set_conversions);
         emit_u64(em, "zset_keys", s->counters.zset_keys);
         emit_u64(em, "zset_conversions", s->counters.zset_conversions);
+        emit_u64(em, "list_keys", s->counters.list_keys);
         emit_u64(em, "reallocs", s->counters.reallocs);
         emit_u64(em, "realloc_moves", s->counters.realloc_moves);
         emit_double(em, "virtual_time", s->trace_duration, 3);

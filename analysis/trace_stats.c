@@ -224,6 +224,11 @@ static int apply(model *m, const trace_event *ev, fs_err *err) {
     case TRACE_OP_SREM:
     case TRACE_OP_ZADD:
     case TRACE_OP_ZREM:
+    case TRACE_OP_LPUSH:
+    case TRACE_OP_RPUSH:
+    case TRACE_OP_LPOP:
+    case TRACE_OP_RPOP:
+    case TRACE_OP_LTRIM:
     case TRACE_OP_PURGE:
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;
@@ -333,13 +338,14 @@ static void emit_point(emitter *em, const char *key, const ts_point *p) {
 }
 
 /* Events by the type of key they write: strings (SET, APPEND), hashes
- * (HSET, HDEL), sets (SADD, SREM), sorted sets (ZADD, ZREM); keys of any
- * type (DEL, EXPIRE, PERSIST, GET); none (PURGE, TICK). */
-enum { TS_STRING, TS_HASH, TS_SET, TS_ZSET, TS_ANY_TYPE, TS_NO_KEY, TS_TYPE__COUNT };
-static const char *const type_names[TS_TYPE__COUNT] = {"string", "hash",     "set",
-                                                       "zset",   "any_type", "no_key"};
+ * (HSET, HDEL), sets (SADD, SREM), sorted sets (ZADD, ZREM), lists (LPUSH,
+ * RPUSH, LPOP, RPOP, LTRIM); keys of any type (DEL, EXPIRE, PERSIST, GET);
+ * none (PURGE, TICK). */
+enum { TS_STRING, TS_HASH, TS_SET, TS_ZSET, TS_LIST, TS_ANY_TYPE, TS_NO_KEY, TS_TYPE__COUNT };
+static const char *const type_names[TS_TYPE__COUNT] = {"string", "hash", "set",     "zset",
+                                                       "list",   "any_type", "no_key"};
 
-_Static_assert(TRACE_OP__COUNT == 14, "a new operation needs its type in events_by_type");
+_Static_assert(TRACE_OP__COUNT == 19, "a new operation needs its type in events_by_type");
 
 static void events_by_type(const trace_stats *st, uint64_t out[TS_TYPE__COUNT]) {
     static const unsigned char type_of[TRACE_OP__COUNT] = {
@@ -347,6 +353,9 @@ static void events_by_type(const trace_stats *st, uint64_t out[TS_TYPE__COUNT]) 
         [TRACE_OP_HSET] = TS_HASH,      [TRACE_OP_HDEL] = TS_HASH,
         [TRACE_OP_SADD] = TS_SET,       [TRACE_OP_SREM] = TS_SET,
         [TRACE_OP_ZADD] = TS_ZSET,      [TRACE_OP_ZREM] = TS_ZSET,
+        [TRACE_OP_LPUSH] = TS_LIST,     [TRACE_OP_RPUSH] = TS_LIST,
+        [TRACE_OP_LPOP] = TS_LIST,      [TRACE_OP_RPOP] = TS_LIST,
+        [TRACE_OP_LTRIM] = TS_LIST,
         [TRACE_OP_DEL] = TS_ANY_TYPE,   [TRACE_OP_EXPIRE] = TS_ANY_TYPE,
         [TRACE_OP_PERSIST] = TS_ANY_TYPE, [TRACE_OP_GET] = TS_ANY_TYPE,
         [TRACE_OP_PURGE] = TS_NO_KEY,   [TRACE_OP_TICK] = TS_NO_KEY,

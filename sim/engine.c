@@ -5,6 +5,7 @@
 #include "base/emem.h"
 #include "engine_int.h"
 #include "objmodel_hash.h"
+#include "objmodel_list.h"
 #include "objmodel_set.h"
 #include "objmodel_zset.h"
 #include "redis_expire.h"
@@ -43,6 +44,7 @@ int engine_init(engine *e, const backend_ops *be, void *be_state, const engine_c
         e->cfg.set_max_intset_entries = OMS_MAX_INTSET_ENTRIES;
         e->cfg.zset_max_listpack_entries = OMZ_MAX_LISTPACK_ENTRIES;
         e->cfg.zset_max_listpack_value = OMZ_MAX_LISTPACK_VALUE;
+        e->cfg.list_max_listpack_size = OML_MAX_LISTPACK_SIZE;
     }
     e->last_sample_us = INT64_MIN;
     om_init(&e->om, cfg->object_model);
@@ -177,6 +179,7 @@ void engine_drop_hash(engine *e, uint32_t slot, hashobj *h) {
     omh_free(e, slot, h);
     if (h->type == HO_TYPE_SET) e->c.set_keys--;
     else if (h->type == HO_TYPE_ZSET) e->c.zset_keys--;
+    else if (h->type == HO_TYPE_LIST) e->c.list_keys--;
     else e->c.hash_keys--;
     ho_free(h);
     e->hash_of[slot] = NULL;
@@ -536,7 +539,12 @@ static int apply_event(engine *e, const trace_event *ev, fs_err *err) {
     case TRACE_OP_SADD:
     case TRACE_OP_SREM:
     case TRACE_OP_ZADD:
-    case TRACE_OP_ZREM: return engine_apply_typed(e, ev, err);
+    case TRACE_OP_ZREM:
+    case TRACE_OP_LPUSH:
+    case TRACE_OP_RPUSH:
+    case TRACE_OP_LPOP:
+    case TRACE_OP_RPOP:
+    case TRACE_OP_LTRIM: return engine_apply_typed(e, ev, err);
     case TRACE_OP_PURGE: return purge(e, err);
     case TRACE_OP_TICK:
     case TRACE_OP__COUNT: break;

@@ -115,12 +115,14 @@ typedef struct engine_config {
     int nheaps;
     /* Redis's hash-max-listpack-entries and -value (objmodel_hash.h) and
      * set-max-intset-entries (objmodel_set.h), zset-max-listpack-entries
-     * and -value (objmodel_zset.h), read when type_limits_set; else Redis
-     * 7's 512, 64, 512, 128 and 64. */
+     * and -value (objmodel_zset.h), list-max-listpack-size (objmodel_list.h),
+     * read when type_limits_set; else Redis 7's 512, 64, 512, 128, 64 and
+     * -2. */
     int type_limits_set;
     uint64_t hash_max_listpack_entries, hash_max_listpack_value;
     uint64_t set_max_intset_entries;
     uint64_t zset_max_listpack_entries, zset_max_listpack_value;
+    int list_max_listpack_size;
 } engine_config;
 
 #define ENGINE_MAX_HEAPS 16
@@ -159,6 +161,7 @@ typedef struct engine_counters {
     uint64_t set_conversions; /* intsets converted to hashtables */
     uint64_t zset_keys;       /* live sorted set keys (a gauge, among the keys) */
     uint64_t zset_conversions; /* listpacks converted to skiplists */
+    uint64_t list_keys;       /* live list keys (a gauge, among the keys) */
     uint64_t reallocs;        /* blocks resized by realloc (a listpack's growth, an
                                  intset's every insert and removal) */
     uint64_t realloc_moves;   /* those the allocator moved to a new address */
@@ -244,21 +247,22 @@ static inline hashobj *engine_hash_of(const engine *e, uint32_t slot) {
     return e->hash_of != NULL && slot < e->hash_of_cap ? e->hash_of[slot] : NULL;
 }
 
-/* The hash, set and sorted set keys of each encoding (redis model), and the bytes
- * their values hold (usable sizes, as used_memory counts them: robj,
- * listpack or intset, dict struct and bucket arrays, the fields' blocks;
- * not the key's own sds and entries). */
+/* The hash, set, sorted set and list keys of each encoding (redis model),
+ * and the bytes their values hold (usable sizes, as used_memory counts
+ * them: robj, listpack or intset, dict struct and bucket arrays, the
+ * fields' blocks, a quicklist's struct, nodes and their listpacks; not the
+ * key's own sds and entries). */
 enum {
     ENGINE_ENC_HASH_LISTPACK, ENGINE_ENC_HASH_HASHTABLE, ENGINE_ENC_SET_INTSET,
     ENGINE_ENC_SET_HASHTABLE, ENGINE_ENC_ZSET_LISTPACK, ENGINE_ENC_ZSET_SKIPLIST,
-    ENGINE_ENC__COUNT
+    ENGINE_ENC_LIST_QUICKLIST, ENGINE_ENC__COUNT
 };
 typedef struct engine_encodings {
     uint64_t keys[ENGINE_ENC__COUNT];
     uint64_t bytes[ENGINE_ENC__COUNT];
 } engine_encodings;
 /* "hash_listpack", "hash_hashtable", "set_intset", "set_hashtable",
- * "zset_listpack", "zset_skiplist". */
+ * "zset_listpack", "zset_skiplist", "list_quicklist". */
 const char *engine_encoding_name(int enc);
 /* Counts every live hash and set key of the redis model into out (one pass
  * over the keys: for the end of a run). */

@@ -19,7 +19,8 @@ int engine_room_for_write(engine *e);
  * it): the key becomes a string key without a value. */
 void engine_drop_hash(engine *e, uint32_t slot, hashobj *h);
 
-/* HSET, HDEL, SADD and SREM (engine_types.c).  Returns 0 or -1. */
+/* HSET, HDEL, SADD, SREM, ZADD, ZREM, LPUSH, RPUSH, LPOP, RPOP and LTRIM
+ * (engine_types.c).  Returns 0 or -1. */
 int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err);
 
 #endif

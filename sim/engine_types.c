@@ -1,11 +1,13 @@
-/* The events of hash, set and sorted set keys (HSET, HDEL, SADD, SREM,
- * ZADD, ZREM): a key's type and Redis's WRONGTYPE here, its blocks in
- * objmodel_hash.c, objmodel_set.c and objmodel_zset.c. */
+/* The events of hash, set, sorted set and list keys (HSET, HDEL, SADD,
+ * SREM, ZADD, ZREM, LPUSH, RPUSH, LPOP, RPOP, LTRIM): a key's type and
+ * Redis's WRONGTYPE here, its blocks in objmodel_hash.c, objmodel_set.c,
+ * objmodel_zset.c and objmodel_list.c. */
 #include <string.h>
 
 #include "base/emem.h"
 #include "engine_int.h"
 #include "objmodel_hash.h"
+#include "objmodel_list.h"
 #include "objmodel_set.h"
 #include "objmodel_zset.h"
 
@@ -50,13 +52,17 @@ static hashobj *for_write(engine *e, const trace_event *ev, int type, uint32_t *
     if ((h = ho_new()) == NULL) {
         engine_remove_key(e, *slot);
         fs_errf(err, "out of engine memory for a %s",
-                type == HO_TYPE_SET ? "set" : type == HO_TYPE_ZSET ? "sorted set" : "hash");
+                type == HO_TYPE_SET    ? "set"
+                : type == HO_TYPE_ZSET ? "sorted set"
+                : type == HO_TYPE_LIST ? "list"
+                                       : "hash");
         return NULL;
     }
     h->type = type;
     e->hash_of[*slot] = h;
     if (type == HO_TYPE_SET) e->c.set_keys++;
     else if (type == HO_TYPE_ZSET) e->c.zset_keys++;
+    else if (type == HO_TYPE_LIST) e->c.list_keys++;
     else e->c.hash_keys++;
     *rc = 0;
     return h;
@@ -74,7 +80,34 @@ static hashobj *for_removal(engine *e, const trace_event *ev, int type, uint32_t
     return h;
 }
 
+/* The last element, member or field takes the key (dbDelete). */
+static void delete_emptied(engine *e, uint32_t slot) {
+    engine_remove_key(e, slot);
+    e->c.deleted_keys++;
+}
+
+/* LPUSH, RPUSH (a missing key becomes a list), LPOP, RPOP, LTRIM (a
+ * missing key: nothing). */
+static int apply_list(engine *e, const trace_event *ev, fs_err *err) {
+    uint32_t slot;
+    int is_new, rc;
+    hashobj *h;
+    if (ev->op == TRACE_OP_LPUSH || ev->op == TRACE_OP_RPUSH) {
+        if ((h = for_write(e, ev, HO_TYPE_LIST, &slot, &is_new, &rc, err)) == NULL) return rc;
+        if (oml_push(e, slot, h, is_new, ev->op == TRACE_OP_LPUSH, ev->size, err) != 0)
+            return -1;
+        return ev_touch(e, slot, is_new, err);
+    }
+    if ((h = for_removal(e, ev, HO_TYPE_LIST, &slot)) == NULL) return 0;
+    rc = ev->op == TRACE_OP_LTRIM ? oml_trim(e, slot, h, ev->start, ev->stop, err)
+                                  : oml_pop(e, slot, h, ev->op == TRACE_OP_LPOP, err);
+    if (rc != 0) return -1;
+    if (oml_len(h) == 0) delete_emptied(e, slot);
+    return 0;
+}
+
 int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err) {
+    if (ev->op >= TRACE_OP_LPUSH && ev->op <= TRACE_OP_LTRIM) return apply_list(e, ev, err);
     int set = ev->op == TRACE_OP_SADD || ev->op == TRACE_OP_SREM;
     int zset = ev->op == TRACE_OP_ZADD || ev->op == TRACE_OP_ZREM;
     int type = set ? HO_TYPE_SET : zset ? HO_TYPE_ZSET : HO_TYPE_HASH;
@@ -94,17 +127,14 @@ int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err) {
     else if (zset) rc = omz_zrem(e, slot, h, i, err);
     else rc = i == HO_NONE ? 0 : omh_hdel(e, slot, h, i, err);
     if (rc != 0) return -1;
-    if (h->nfields == 0) { /* the last field or member takes the key */
-        engine_remove_key(e, slot);
-        e->c.deleted_keys++;
-    }
+    if (h->nfields == 0) delete_emptied(e, slot);
     return 0;
 }
 
 const char *engine_encoding_name(int enc) {
     static const char *const names[ENGINE_ENC__COUNT] = {
         "hash_listpack", "hash_hashtable", "set_intset",
-        "set_hashtable", "zset_listpack",  "zset_skiplist"};
+        "set_hashtable", "zset_listpack",  "zset_skiplist", "list_quicklist"};
     return enc >= 0 && enc < ENGINE_ENC__COUNT ? names[enc] : NULL;
 }
 
@@ -118,6 +148,11 @@ void engine_encoding_census(const engine *e, engine_encodings *out) {
                       : (table ? ENGINE_ENC_HASH_HASHTABLE : ENGINE_ENC_HASH_LISTPACK);
         if (h->type == HO_TYPE_ZSET)
             enc = h->enc == HO_SKIPLIST ? ENGINE_ENC_ZSET_SKIPLIST : ENGINE_ENC_ZSET_LISTPACK;
+        if (h->type == HO_TYPE_LIST) {
+            out->keys[ENGINE_ENC_LIST_QUICKLIST]++;
+            out->bytes[ENGINE_ENC_LIST_QUICKLIST] += oml_value_bytes(h);
+            continue;
+        }
         uint64_t b = (uint64_t)h->robj_usable + h->lp_usable + h->dict_usable +
                      h->ht.table_usable + h->ht.old_usable;
         if (h->zsl != NULL)

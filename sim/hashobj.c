@@ -39,9 +39,47 @@ void ho_free(hashobj *h) {
     mem_put(h->b, (size_t)h->fcap * sizeof *h->b);
     mem_put(h->score, (size_t)h->fcap * sizeof *h->score);
     if (h->zsl != NULL) emem_free(h->zsl, sizeof *h->zsl);
+    if (h->list != NULL) {
+        mem_put(h->list->el, (size_t)h->list->el_cap * sizeof *h->list->el);
+        mem_put(h->list->qn, (size_t)h->list->qn_cap * sizeof *h->list->qn);
+        emem_free(h->list, sizeof *h->list);
+    }
     mem_put(h->names, h->names_cap);
     mem_put(h->idx, (size_t)h->icap * sizeof *h->idx);
     emem_free(h, sizeof *h);
+}
+
+ho_list *ho_list_of(hashobj *h) {
+    if (h->list == NULL && (h->list = emem_alloc(sizeof *h->list)) != NULL)
+        memset(h->list, 0, sizeof *h->list);
+    return h->list;
+}
+
+/* The array arr of cap elements of w bytes, len used from *start, with a
+ * free slot before (front) or after them: recentred in place when at most
+ * half full, else moved to one twice as big. */
+static int gap_reserve(void **arr, uint32_t *start, uint32_t len, uint32_t *cap, size_t w,
+                       int front) {
+    if (front ? *start > 0 : *start + len < *cap) return 0;
+    uint32_t ncap = *cap;
+    if ((uint64_t)(len + 1) * 2 > ncap) ncap = ncap ? ncap * 2 : 8;
+    if (ncap < *cap) return -1; /* 2^32 elements */
+    uint32_t nstart = (ncap - len) / 2;
+    char *p = ncap == *cap ? *arr : mem_get((size_t)ncap * w);
+    if (p == NULL) return -1;
+    if (len) memmove(p + (size_t)nstart * w, (char *)*arr + (size_t)*start * w, (size_t)len * w);
+    if (p != *arr) mem_put(*arr, (size_t)*cap * w);
+    *arr = p;
+    *start = nstart;
+    *cap = ncap;
+    return 0;
+}
+
+int ho_list_reserve(ho_list *l, int elems, int front) {
+    if (elems) return gap_reserve((void **)&l->el, &l->el_start, l->el_len, &l->el_cap,
+                                  sizeof *l->el, front);
+    return gap_reserve((void **)&l->qn, &l->qn_start, l->qn_len, &l->qn_cap, sizeof *l->qn,
+                       front);
 }
 
 int ho_use_blocks(hashobj *h) {

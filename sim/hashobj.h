@@ -43,9 +43,9 @@ typedef struct ho_blocks {
 
 /* Redis's OBJ_ENCODING_* of a hash (listpack, hashtable), a set (intset,
  * hashtable) or a sorted set (listpack, skiplist). */
-enum { HO_LISTPACK = 1, HO_HASHTABLE = 2, HO_INTSET = 3, HO_SKIPLIST = 4 };
-/* The key's type: Redis's OBJ_HASH, OBJ_SET or OBJ_ZSET. */
-enum { HO_TYPE_HASH = 0, HO_TYPE_SET = 1, HO_TYPE_ZSET = 2 };
+enum { HO_LISTPACK = 1, HO_HASHTABLE = 2, HO_INTSET = 3, HO_SKIPLIST = 4, HO_QUICKLIST = 5 };
+/* The key's type: Redis's OBJ_HASH, OBJ_SET, OBJ_ZSET or OBJ_LIST. */
+enum { HO_TYPE_HASH = 0, HO_TYPE_SET = 1, HO_TYPE_ZSET = 2, HO_TYPE_LIST = 3 };
 
 /* A skiplist sorted set's own blocks besides the dict (objmodel_zset.c):
  * the zset struct, the zskiplist and its 32-level header node. */
@@ -53,6 +53,33 @@ typedef struct ho_zsl {
     void *zs, *zsl, *header;
     uint32_t zs_usable, zsl_usable, header_usable;
 } ho_zsl;
+
+/* One list element: its bytes, and in the raw model its block. */
+typedef struct ho_elem {
+    void *blk;
+    uint32_t len, usable;
+} ho_elem;
+
+/* One quicklistNode (redis model): the node's block and its listpack's,
+ * sized as a hash's listpack is (lp_bytes, lp_asked, lp_usable). */
+typedef struct ho_qnode {
+    void *node, *lp;
+    uint64_t lp_bytes, lp_asked, lp_usable;
+    uint32_t node_usable;
+    uint32_t count;       /* its elements */
+} ho_qnode;
+
+/* A list (objmodel_list.c): its elements head to tail, and its quicklist's
+ * nodes head to tail, each in an array with room kept at both ends (start:
+ * the first used index) so that pushes and pops at either end are O(1). */
+typedef struct ho_list {
+    ho_elem *el;
+    uint32_t el_start, el_len, el_cap;
+    ho_qnode *qn;
+    uint32_t qn_start, qn_len, qn_cap;
+    void *ql;             /* the quicklist struct (redis model) */
+    uint32_t ql_usable;
+} ho_list;
 
 typedef struct hashobj {
     int type;             /* HO_TYPE_HASH (ho_new's) or HO_TYPE_SET */
@@ -81,6 +108,7 @@ typedef struct hashobj {
     double *score;        /* a sorted set's scores, fcap of them (same index as
                              f), made with f; else NULL */
     ho_zsl *zsl;          /* a skiplist sorted set's blocks, else NULL */
+    ho_list *list;        /* a list's elements and nodes, else NULL */
 } hashobj;
 
 /* A new empty hash, or NULL when out of engine memory. */
@@ -91,6 +119,14 @@ void ho_free(hashobj *h);
 /* Gives every field (present and future) its ho_blocks, zeroed.  Returns
  * 0, or -1 when out of engine memory. */
 int ho_use_blocks(hashobj *h);
+/* The list of h (type HO_TYPE_LIST), made empty when it has none.
+ * Returns NULL when out of engine memory. */
+ho_list *ho_list_of(hashobj *h);
+/* Room for one more element (elems) or node (!elems) at the head (front)
+ * or the tail of l's array: start stays > 0 after a push at the head.
+ * Returns 0, or -1 when out of engine memory. */
+int ho_list_reserve(ho_list *l, int elems, int front);
+
 /* Field i's name (h->f[i].len bytes), valid until the next ho_add. */
 static inline const char *ho_name(const hashobj *h, uint32_t i) { return h->names + h->f[i].name; }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "objmodel_list.h"
 #include "objmodel_set.h"
 #include "objmodel_zset.h"
 
@@ -40,27 +41,39 @@ static uint64_t field_entries(const hashobj *h, uint32_t i) {
     return omh_lp_entry_size(ho_name(h, i), h->f[i].len) + omh_lp_entry_size(NULL, h->f[i].vlen);
 }
 
-int omh_realloc(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, const char *what,
-                fs_err *err) {
-    size_t usable;
-    void *p = engine_block_realloc(e, slot, h->lp, h->lp_asked, h->lp_usable, bytes, &usable);
+/* zrealloc of the block at *lp to `bytes` (*asked and *usable follow). */
+static int lp_realloc_at(engine *e, uint32_t slot, void **lp, uint64_t *asked, uint64_t *usable,
+                         uint64_t bytes, const char *what, fs_err *err) {
+    size_t u;
+    void *p = engine_block_realloc(e, slot, *lp, *asked, *usable, bytes, &u);
     if (p == NULL)
         return fs_errf(err, "the allocator refused to resize %s to %llu bytes (out of memory)",
                        what, (unsigned long long)bytes);
-    h->lp = p;
-    h->lp_asked = bytes;
-    h->lp_usable = usable;
+    *lp = p;
+    *asked = bytes;
+    *usable = u;
+    return 0;
+}
+
+int omh_realloc(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, const char *what,
+                fs_err *err) {
+    return lp_realloc_at(e, slot, &h->lp, &h->lp_asked, &h->lp_usable, bytes, what, err);
+}
+
+int omh_lp_resize_at(engine *e, uint32_t slot, void **lp, uint64_t *lp_bytes, uint64_t *asked,
+                     uint64_t *usable, uint64_t bytes, fs_err *err) {
+    uint64_t old = *lp_bytes;
+    if (((bytes > old && bytes > *usable) || bytes < old) &&
+        lp_realloc_at(e, slot, lp, asked, usable, bytes, "a listpack", err) != 0)
+        return -1;
+    *lp_bytes = bytes;
+    if (bytes > old) memset((char *)*lp + old - 1, om_fill(e, slot), bytes - old);
     return 0;
 }
 
 int omh_lp_resize(engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_err *err) {
-    uint64_t old = h->lp_bytes;
-    if (((bytes > old && bytes > h->lp_usable) || bytes < old) &&
-        omh_realloc(e, slot, h, bytes, "a listpack", err) != 0)
-        return -1;
-    h->lp_bytes = bytes;
-    if (bytes > old) memset((char *)h->lp + old - 1, om_fill(e, slot), bytes - old);
-    return 0;
+    return omh_lp_resize_at(e, slot, &h->lp, &h->lp_bytes, &h->lp_asked, &h->lp_usable, bytes,
+                            err);
 }
 
 int omh_field_blocks(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
@@ -219,6 +232,7 @@ int omh_hdel(engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err) {
 
 void omh_free(engine *e, uint32_t slot, hashobj *h) {
     if (h->type == HO_TYPE_ZSET) omz_free(e, slot, h); /* its nodes, zset and skiplist */
+    if (h->type == HO_TYPE_LIST) oml_free(e, slot, h); /* its quicklist; the robj below */
     for (uint32_t i = 0; h->b != NULL && i < h->nfields; i++) {
         if (!is_redis(e)) om_blk_free(e, slot, h->b[i].val, h->f[i].vlen, h->b[i].val_usable);
         else ht_field_free(e, slot, h, i);

@@ -80,6 +80,10 @@ int omh_realloc(struct engine *e, uint32_t slot, hashobj *h, uint64_t bytes, con
  * it: a realloc to grow only past the usable size, one on every shrink.
  * The new bytes are written (DESIGN.md decision 3).  Returns 0 or -1. */
 int omh_lp_resize(struct engine *e, uint32_t slot, hashobj *h, uint64_t bytes, fs_err *err);
+/* The same for a listpack held elsewhere (a list's quicklist node): its
+ * block, lpBytes, the size last asked and the usable size. */
+int omh_lp_resize_at(struct engine *e, uint32_t slot, void **lp, uint64_t *lp_bytes,
+                     uint64_t *asked, uint64_t *usable, uint64_t bytes, fs_err *err);
 /* Field i's sds in a hashtable, then (a hash's) its value's sds: sdsdup
  * each.  Returns 0 or -1. */
 int omh_field_blocks(struct engine *e, uint32_t slot, hashobj *h, uint32_t i, fs_err *err);

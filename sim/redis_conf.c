@@ -90,6 +90,10 @@ static const conf_row rows[] = {
     {"zset-max-listpack-entries", K_ULL, F(zset_max_listpack_entries), 0, LONG_MAX, 128,
      "members"},
     {"zset-max-listpack-value", K_MEMORY, F(zset_max_listpack_value), 0, LONG_MAX, 64, "bytes"},
+    /* Negative: a node's listpack bytes (-1 4 KB ... -5 64 KB), positive: its
+     * elements; Redis takes any int and quicklistSetFill clamps it. */
+    {"list-max-listpack-size", K_INT, F(list_max_listpack_size), INT_MIN, INT_MAX,
+     (unsigned long long)-2LL, "elements (negative: -1 to -5 for 4 KB to 64 KB nodes)"},
 };
 #undef F
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -102,6 +106,7 @@ static const struct {
     {"hash-max-ziplist-value", "hash-max-listpack-value"},
     {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
     {"zset-max-ziplist-value", "zset-max-listpack-value"},
+    {"list-max-ziplist-size", "list-max-listpack-size"},
 };
 
 static const conf_row *find_row(const char *name, size_t len) {
@@ -212,7 +217,7 @@ static int parse_value(const conf_row *r, const char *value, unsigned long long 
     case K_INT:
     case K_ULL: {
         long long v;
-        if (parse_ll(value, &v) != 0 || v < r->min || (unsigned long long)v > r->max)
+        if (parse_ll(value, &v) != 0 || v < r->min || (v > 0 && (unsigned long long)v > r->max))
             return fs_errf(err, "%s '%s': expected a whole number of %s from %lld to %llu%s",
                            r->name, shown, r->unit, r->min, r->max,
                            strcmp(r->name, "hz") == 0 ? " (Redis caps it to 1..500)" : "");

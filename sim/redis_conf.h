@@ -69,6 +69,8 @@ typedef struct redis_conf {
     uint64_t zset_max_listpack_entries;    /* members a listpack sorted set holds, 128 */
     uint64_t zset_max_listpack_value;      /* bytes of a member a listpack sorted set
                                               holds, 64 */
+    int list_max_listpack_size;            /* a list node's limit: < 0 its listpack's
+                                              bytes (-2: 8 KB), > 0 its elements; -2 */
 } redis_conf;
 
 /* What a load had to say besides errors. */

@@ -63,9 +63,9 @@ Test(cli_errors, malformed_line) {
 }
 
 Test(cli_errors, unknown_operation) {
-    char *e = run_fail("fragsim-trace v1\n# comment\n\n1 LPUSH a 10\n", RUN_BAD, 1);
+    char *e = run_fail("fragsim-trace v1\n# comment\n\n1 LSET a 10\n", RUN_BAD, 1);
     EXPECT(e, "bad.trace:4:");
-    EXPECT(e, "unknown operation 'LPUSH'");
+    EXPECT(e, "unknown operation 'LSET'");
     free(e);
 }
 

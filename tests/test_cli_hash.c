@@ -1,4 +1,4 @@
-/* Hashes, sets and sorted sets end to end: `fragsim run` on jemalloc,
+/* Hashes, sets, sorted sets and lists end to end: `fragsim run` on jemalloc,
  * whose realloc the listpacks and intsets grow by, and the session-hashes
  * and follower-sets presets. */
 #include <criterion/criterion.h>
@@ -113,5 +113,33 @@ Test(cli_hash, sorted_sets_convert_at_the_configs_limit) {
     cr_assert_eq(tu_json_num(json, "\"keys_by_encoding\"", "zset_skiplist"), 2);
     cr_assert_gt(tu_json_num(json, "\"engine\"", "reallocs"), 5, "the listpack's growth");
     cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "ZADD"), 43);
+    free(json);
+}
+
+/* Lists: quicklist nodes cut at list-max-listpack-size (4 elements, set
+ * through the 6.x name in --config), a list drained by a pop (the key
+ * goes); summary.json counts them and their bytes: robj 16, quicklist 48,
+ * three 48-byte nodes and listpacks of 7 + 4 x 12 (64), 64 and 7 + 2 x 12
+ * (32). */
+Test(cli_hash, lists_cut_nodes_at_the_configs_size) {
+    FILE *f = fopen(tu_path(dir, "l.trace"), "w");
+    cr_assert_not_null(f);
+    fputs("fragsim-trace v1\n", f);
+    for (int i = 0; i < 10; i++) fprintf(f, "%d RPUSH q 10\n", i);
+    fputs("10 LPUSH gone 5\n10 LPOP gone\n11 LTRIM q 0 -1\n", f);
+    fclose(f);
+    f = fopen(tu_path(dir, "redis.conf"), "w");
+    cr_assert_not_null(f);
+    fputs("list-max-ziplist-size 4\n", f);
+    fclose(f);
+    char *json = run_summary((const char *const[]){
+        "run", "l.trace", "--allocator", "jemalloc", "--object-model", "redis", "--config",
+        "redis.conf", "-q", "--no-progress", "-o", "res", NULL});
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "list_keys"), 1);
+    cr_assert_eq(tu_json_num(json, "\"keys_by_encoding\"", "list_quicklist"), 1);
+    cr_assert_eq(tu_json_num(json, "\"bytes_by_encoding\"", "list_quicklist"),
+                 16 + 48 + 3 * 48 + 64 + 64 + 32);
+    cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "RPUSH"), 10);
+    cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "LPOP"), 1);
     free(json);
 }

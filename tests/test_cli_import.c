@@ -31,7 +31,7 @@ static const char CAPTURE[] =
     "1700000001.000000 [2 127.0.0.1:40001] \"SET\" \"odd key\\n\" \"\\x00\\x01\"\n"
     "1700000001.500000 [0 127.0.0.1:40000] \"SET\" \"user:1\" \"x\" \"NX\"\n"
     "1700000002.000000 [0 127.0.0.1:40000] \"INCR\" \"visits\"\n"
-    "1700000002.000000 [0 127.0.0.1:40000] \"LPUSH\" \"q\" \"a\"\n"
+    "1700000002.000000 [0 127.0.0.1:40000] \"LINSERT\" \"q\" \"BEFORE\" \"a\" \"b\"\n"
     "1700000002.000000 [0 127.0.0.1:40000] \"PFADD\" \"h\" \"g\"\n"
     "1700000003.000000 [0 127.0.0.1:40000] \"DEL\" \"user:1\" \"visits\"\n"
     "1700000004.000000 [0 127.0.0.1:40000] \"MEMORY\" \"PURGE\"\n";
@@ -46,7 +46,7 @@ static const char EXPECTED[] =
     "1700000003 DEL visits\n"
     "1700000004 PURGE\n"
     "# import monitor: 7 of 10 commands replayed (70.00%), 3 not translated\n"
-    "# not translated: PFADD 2, LPUSH 1\n";
+    "# not translated: PFADD 2, LINSERT 1\n";
 
 static tu_result run(const char *stdin_path, const char *const *args) {
     const char *argv[16] = {FRAGSIM_BIN};
@@ -70,7 +70,7 @@ Test(cli_import, file_to_file) {
     free(trace);
     cr_assert(!tu_exists(tu_path(dir, "cap.trace.partial")));
     /* The commands left out, most frequent first, on one line. */
-    EXPECT(r.err, "not translated (command count): PFADD 2, LPUSH 1\n");
+    EXPECT(r.err, "not translated (command count): PFADD 2, LINSERT 1\n");
     EXPECT(r.err, "7 of 10 commands replayed (70.00%), 3 not translated\n");
     cr_assert_str_eq(r.out, "");
     tu_result_free(&r);
@@ -83,7 +83,7 @@ Test(cli_import, file_to_file) {
     char *json = tu_read_file(tu_path(dir, "res/summary.json"), NULL);
     cr_assert_not_null(json);
     EXPECT(json, "\"import_monitor\": \"7 of 10 commands replayed (70.00%), 3 not translated\"");
-    EXPECT(json, "\"not_translated\": \"PFADD 2, LPUSH 1\"");
+    EXPECT(json, "\"not_translated\": \"PFADD 2, LINSERT 1\"");
     free(json);
 
     /* fragsim's own reader takes the result, keys decoded. */

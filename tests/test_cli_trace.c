@@ -277,7 +277,8 @@ Test(cli_trace, stats_tables_and_json) {
 Test(cli_trace, stats_by_type) {
     cr_assert_eq(tu_write_file(tu_path(dir, "types.trace"),
                                "fragsim-trace v1\n0 SET a 10\n0 HSET h f 3\n0 HDEL h f\n"
-                               "1 SADD s 1\n1 SADD s 2\n1 SREM s 1\n2 DEL a\n3 TICK\n"), 0);
+                               "1 SADD s 1\n1 SADD s 2\n1 SREM s 1\n2 DEL a\n2 RPUSH l 5\n"
+                               "2 LPOP l\n2 LTRIM l 0 -1\n3 TICK\n"), 0);
     tu_result r = run((const char *[]){"trace", "stats", tu_path(dir, "types.trace"), NULL});
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     EXPECT(r.out, "events by type of key");
@@ -287,6 +288,7 @@ Test(cli_trace, stats_by_type) {
     cr_assert_eq(tu_json_num(r.out, "\"events_by_type\"", "string"), 1);
     cr_assert_eq(tu_json_num(r.out, "\"events_by_type\"", "hash"), 2);
     cr_assert_eq(tu_json_num(r.out, "\"events_by_type\"", "set"), 3);
+    cr_assert_eq(tu_json_num(r.out, "\"events_by_type\"", "list"), 3);
     cr_assert_eq(tu_json_num(r.out, "\"events_by_type\"", "any_type"), 1);
     cr_assert_eq(tu_json_num(r.out, "\"events_by_type\"", "no_key"), 1);
     tu_result_free(&r);

@@ -85,7 +85,7 @@ Test(redis_conf, defaults_are_redis_7) {
 
     kv_list l = {0};
     redis_conf_each(&c, collect, &l);
-    cr_assert_eq(l.n, 23);
+    cr_assert_eq(l.n, 24);
     cr_assert_str_eq(value_of(&l, "active-expire-effort"), "1");
     cr_assert_str_eq(l.names[0], "maxmemory");
     cr_assert_str_eq(value_of(&l, "maxmemory"), "0");
@@ -101,6 +101,8 @@ Test(redis_conf, defaults_are_redis_7) {
     cr_assert_str_eq(value_of(&l, "zset-max-listpack-entries"), "128");
     cr_assert_str_eq(value_of(&l, "zset-max-listpack-value"), "64");
     cr_assert_str_eq(value_of(&l, "set-max-intset-entries"), "512");
+    cr_assert_str_eq(value_of(&l, "list-max-listpack-size"), "-2");
+    cr_assert_eq(c.list_max_listpack_size, -2);
 }
 
 Test(redis_conf, debian_redis_conf) {
@@ -313,6 +315,12 @@ Test(redis_conf, set_by_name) {
     cr_assert_str_eq(value_of(&l, "active-defrag-threshold-lower"), "5");
     cr_assert_str_eq(value_of(&l, "lazyfree-lazy-server-del"), "yes");
     cr_assert_str_eq(value_of(&l, "active-defrag-max-scan-fields"), "12");
+
+    /* A negative size limit, and the 6.x name. */
+    cr_assert_eq(redis_conf_set(&c, "list-max-ziplist-size", "-3", &err), 0, "%s", err.msg);
+    cr_assert_eq(c.list_max_listpack_size, -3);
+    cr_assert_eq(redis_conf_set(&c, "list-max-listpack-size", "128", &err), 0, "%s", err.msg);
+    cr_assert_eq(c.list_max_listpack_size, 128);
 
     cr_assert_eq(redis_conf_set(&c, "maxmemroy", "1mb", &err), -1);
     EXPECT(err.msg, "unknown Redis setting 'maxmemroy': fragsim models maxmemory, ");

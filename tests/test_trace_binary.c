@@ -231,6 +231,28 @@ Test(trace_binary, zset_members_and_scores_round_trip) {
     assert_same_file(t1, t2);
 }
 
+/* List events: sizes, and LTRIM's indexes in the ttl and size words
+ * (negative ones too; a stop past 2^31 is written as 2^31 - 1). */
+Test(trace_binary, list_events_round_trip) {
+    const char *t1 = tu_path(dir, "l.trace"), *b = tu_path(dir, "l.fsb"),
+               *t2 = tu_path(dir, "l2.trace");
+    cr_assert_eq(tu_write_file(t1, "fragsim-trace v1\n0 LPUSH l 10\n0 RPUSH l 0\n1 LPOP l\n"
+                                   "1 RPOP l\n2 LTRIM l -100 -1\n2 LTRIM l 5 2147483647\n"
+                                   "3 LTRIM l -9223372036854775807 -2147483647\n"), 0);
+    fs_err err;
+    cr_assert_eq(convert(t1, b, 1, &err), 7, "%s", err.msg);
+    cr_assert_eq(convert(b, t2, 0, &err), 7, "%s", err.msg);
+    assert_same_file(t1, t2);
+    const char *t3 = tu_path(dir, "l3.trace"), *b3 = tu_path(dir, "l3.fsb"),
+               *t4 = tu_path(dir, "l4.trace");
+    cr_assert_eq(tu_write_file(t3, "fragsim-trace v1\n0 LTRIM l 0 99999999999\n"), 0);
+    cr_assert_eq(convert(t3, b3, 1, &err), 1, "%s", err.msg);
+    cr_assert_eq(convert(b3, t4, 0, &err), 1, "%s", err.msg);
+    char *text = tu_read_file(t4, NULL);
+    cr_assert(strstr(text, "LTRIM l 0 2147483647\n") != NULL, "%s", text);
+    free(text);
+}
+
 static size_t good_len;
 
 /* A valid binary file of ALL_TEXT, returned malloc'd. */

@@ -785,3 +785,12 @@ Test(trace_text, zadd_needs_a_member_and_a_score_and_zrem_a_member) {
     read_fails_at("fragsim-trace v1\n0 ZREM z\n", 2, "ZREM expects a member after the key");
     read_fails_at("fragsim-trace v1\n0 zrem z m 1\n", 2, "unexpected '1' after ZREM");
 }
+
+Test(trace_text, list_events_need_their_arguments) {
+    read_fails_at("fragsim-trace v1\n0 LPUSH l\n", 2, "LPUSH expects the element's size");
+    read_fails_at("fragsim-trace v1\n0 RPUSH l -1\n", 2, "RPUSH expects the element's size");
+    read_fails_at("fragsim-trace v1\n0 LPOP l 2\n", 2, "unexpected '2' after LPOP");
+    read_fails_at("fragsim-trace v1\n0 LTRIM l 0\n", 2, "LTRIM expects a start and a stop");
+    read_fails_at("fragsim-trace v1\n0 LTRIM l 0 x\n", 2, "LTRIM expects a start and a stop");
+    read_fails_at("fragsim-trace v1\n0 LTRIM l 0 -1 2\n", 2, "unexpected '2' after LTRIM");
+}

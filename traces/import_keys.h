@@ -37,9 +37,10 @@ typedef struct imk_entry {
     struct imk_table *fields; /* a hash key's fields (db 0, field -> value, no
                                expiry) or a set key's members (no values);
                                NULL for a string key */
-    int type;               /* IMK_STRING, IMK_HASH, IMK_SET or IMK_ZSET (a
+    int type;               /* IMK_STRING, IMK_HASH, IMK_SET, IMK_ZSET (a
                                sorted set's members: each score's bits in
-                               size, import_monitor_zset.c) */
+                               size, import_monitor_zset.c) or IMK_LIST (its
+                               length in size, no elements kept) */
     int db;
     uint32_t keylen;
     char key[];             /* keylen bytes */
@@ -66,8 +67,9 @@ imk_entry *imk_add(imk_table *t, int db, const char *key, uint32_t keylen, int64
 
 void imk_del(imk_table *t, imk_entry *e);
 /* A key's type, as Redis's TYPE names it. */
-enum { IMK_STRING = 0, IMK_HASH = 1, IMK_SET = 2, IMK_ZSET = 3 };
-/* Makes e a hash, set or sorted set key (IMK_HASH, IMK_SET, IMK_ZSET)
+enum { IMK_STRING = 0, IMK_HASH = 1, IMK_SET = 2, IMK_ZSET = 3, IMK_LIST = 4 };
+/* Makes e a hash, set, sorted set or list key (IMK_HASH, IMK_SET,
+ * IMK_ZSET, IMK_LIST; a list's fields stay empty, its length is in size)
  * with no fields or members yet (a string's value is dropped).  Returns 0, or -1 when out of
  * memory. */
 int imk_make_fields(imk_entry *e, int type);

@@ -116,6 +116,20 @@ int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keyle
     return emit(im, op, key, keylen, field, fieldlen, size, TRACE_TTL_NONE, 0);
 }
 
+int im_emit_ltrim(import_monitor *im, const char *key, size_t keylen, int64_t start,
+                  int64_t stop) {
+    trace_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.op = TRACE_OP_LTRIM;
+    size_t n;
+    if ((ev.key = event_key(im, key, keylen, &n)) == NULL) return fs_errf(im->err, "out of memory");
+    ev.keylen = (uint32_t)n;
+    ev.ttl_us = TRACE_TTL_NONE;
+    ev.start = start;
+    ev.stop = stop;
+    return sink_event(im, &ev);
+}
+
 int im_emit_zadd(import_monitor *im, const char *key, size_t keylen, const char *member,
                  size_t memberlen, double score) {
     return emit(im, TRACE_OP_ZADD, key, keylen, member, memberlen, 0, TRACE_TTL_NONE, score);

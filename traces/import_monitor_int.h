@@ -66,6 +66,9 @@ int im_emit_purge(import_monitor *im);
 /* A ZADD event: the member now has that score. */
 int im_emit_zadd(import_monitor *im, const char *key, size_t keylen, const char *member,
                  size_t memberlen, double score);
+/* An LTRIM event: only start..stop (Redis's indexes) stay. */
+int im_emit_ltrim(import_monitor *im, const char *key, size_t keylen, int64_t start,
+                  int64_t stop);
 /* An HSET (size: the value's bytes) or HDEL event of a field, or an SADD
  * or SREM of a member (size 0). */
 int im_emit_field(import_monitor *im, trace_op op, const char *key, size_t keylen,
@@ -89,6 +92,14 @@ int im_cmd_zincrby(import_monitor *im);
 int im_cmd_zrem(import_monitor *im);
 int im_cmd_zpopmin(import_monitor *im);
 int im_cmd_zpopmax(import_monitor *im);
+/* The list commands' translators (import_monitor_list.c). */
+int im_cmd_lpush(import_monitor *im);
+int im_cmd_rpush(import_monitor *im);
+int im_cmd_lpushx(import_monitor *im);
+int im_cmd_rpushx(import_monitor *im);
+int im_cmd_lpop(import_monitor *im);
+int im_cmd_rpop(import_monitor *im);
+int im_cmd_ltrim(import_monitor *im);
 /* The key's entry (live), or NULL. */
 imk_entry *im_lookup(import_monitor *im, const im_arg *key);
 /* The entry of a hash's field or a set's member f in e, or NULL. */

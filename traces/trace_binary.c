@@ -6,19 +6,22 @@
  *    12  u32 record size (32)
  *   then records of 32 bytes:
  *     0  u8  type: 0 SET, 1 DEL, 2 EXPIRE, 3 PERSIST, 4 GET, 5 PURGE, 6 TICK,
- *               7 APPEND, 8 HSET, 9 HDEL, 10 SADD, 11 SREM, 12 ZADD, 13 ZREM
- *               (events); 0x80 KEY (defines a key, a field, a member or a
+ *               7 APPEND, 8 HSET, 9 HDEL, 10 SADD, 11 SREM, 12 ZADD, 13 ZREM,
+ *               14 LPUSH, 15 RPUSH, 16 LPOP, 17 RPOP, 18 LTRIM (events); 0x80 KEY (defines a key, a field, a member or a
  *               score); 0xFF END
  *     1  u8  condition: 0 none, 1 NX, 2 XX (SET, APPEND; else 0)
  *     2  u16 reserved, 0
- *     4  u32 size: SET, APPEND, GET, HSET: bytes; ZADD: the id of the score's
- *            text (a KEY record, as d2string writes it); else 0; KEY: the
- *            key's length
+ *     4  u32 size: SET, APPEND, GET, HSET, LPUSH, RPUSH: bytes; ZADD: the id
+ *            of the score's text (a KEY record, as d2string writes it);
+ *            LTRIM: stop, an i32 (a stop past +-2^31-1 is written as that
+ *            bound: the same trim of any list shorter than 2^31 elements);
+ *            else 0; KEY: the key's length
  *     8  i64 time, microseconds, >= 0 (KEY, END: 0)
  *    16  u64 key id (PURGE, TICK: 0); END: the number of event records
  *    24  i64 ttl, microseconds: SET: -1 (none) or > 0; EXPIRE: >= 0;
  *            HSET, HDEL, SADD, SREM, ZADD, ZREM: the field's or member's id
- *            (defined by KEY records and numbered with the keys); else -1
+ *            (defined by KEY records and numbered with the keys); LTRIM:
+ *            start; else -1
  *   a KEY record is followed by the key's bytes (no padding).
  *
  * Keys are numbered 0, 1, 2 ... in order of definition; a KEY record
@@ -47,7 +50,8 @@
 enum {
     REC_SET = 0, REC_DEL = 1, REC_EXPIRE = 2, REC_PERSIST = 3, REC_GET = 4, REC_PURGE = 5,
     REC_TICK = 6, REC_APPEND = 7, REC_HSET = 8, REC_HDEL = 9, REC_SADD = 10, REC_SREM = 11,
-    REC_ZADD = 12, REC_ZREM = 13, REC_EVENT_TYPES = 14,
+    REC_ZADD = 12, REC_ZREM = 13, REC_LPUSH = 14, REC_RPUSH = 15, REC_LPOP = 16, REC_RPOP = 17,
+    REC_LTRIM = 18, REC_EVENT_TYPES = 19,
     REC_KEY = 0x80, REC_END = 0xFF,
 };
 
@@ -59,6 +63,8 @@ static const trace_op rec_to_op[REC_EVENT_TYPES] = {
     [REC_HSET] = TRACE_OP_HSET,   [REC_HDEL] = TRACE_OP_HDEL,
     [REC_SADD] = TRACE_OP_SADD,   [REC_SREM] = TRACE_OP_SREM,
     [REC_ZADD] = TRACE_OP_ZADD,   [REC_ZREM] = TRACE_OP_ZREM,
+    [REC_LPUSH] = TRACE_OP_LPUSH, [REC_RPUSH] = TRACE_OP_RPUSH,
+    [REC_LPOP] = TRACE_OP_LPOP,   [REC_RPOP] = TRACE_OP_RPOP,   [REC_LTRIM] = TRACE_OP_LTRIM,
 };
 
 static int op_to_rec(trace_op op) {
@@ -70,7 +76,7 @@ static int op_to_rec(trace_op op) {
 static int op_has_key(trace_op op) { return op != TRACE_OP_PURGE && op != TRACE_OP_TICK; }
 static int op_has_size(trace_op op) {
     return op == TRACE_OP_SET || op == TRACE_OP_APPEND || op == TRACE_OP_GET ||
-           op == TRACE_OP_HSET;
+           op == TRACE_OP_HSET || op == TRACE_OP_LPUSH || op == TRACE_OP_RPUSH;
 }
 static int op_has_ttl(trace_op op) { return op == TRACE_OP_SET || op == TRACE_OP_EXPIRE; }
 
@@ -212,7 +218,9 @@ static void look_ahead(bin_state *s) {
 /* What each event record type carries besides its time. */
 enum {
     HAS_KEY = 1, HAS_SIZE = 2, HAS_TTL = 4, HAS_FIELD = 8, /* a field id in the ttl */
-    HAS_SCORE = 16 /* the score's text id in the size */
+    HAS_SCORE = 16, /* the score's text id in the size */
+    HAS_RANGE = 32  /* LTRIM: start in the ttl, stop in the size (with
+                       HAS_SIZE | HAS_TTL, which let any value through) */
 };
 static const unsigned char rec_fields[REC_EVENT_TYPES] = {
     [REC_SET] = HAS_KEY | HAS_SIZE | HAS_TTL, [REC_DEL] = HAS_KEY, [REC_EXPIRE] = HAS_KEY | HAS_TTL,
@@ -220,7 +228,9 @@ static const unsigned char rec_fields[REC_EVENT_TYPES] = {
     [REC_APPEND] = HAS_KEY | HAS_SIZE, [REC_HSET] = HAS_KEY | HAS_SIZE | HAS_FIELD,
     [REC_HDEL] = HAS_KEY | HAS_FIELD, [REC_SADD] = HAS_KEY | HAS_FIELD,
     [REC_SREM] = HAS_KEY | HAS_FIELD, [REC_ZADD] = HAS_KEY | HAS_FIELD | HAS_SCORE,
-    [REC_ZREM] = HAS_KEY | HAS_FIELD,
+    [REC_ZREM] = HAS_KEY | HAS_FIELD, [REC_LPUSH] = HAS_KEY | HAS_SIZE,
+    [REC_RPUSH] = HAS_KEY | HAS_SIZE, [REC_LPOP] = HAS_KEY, [REC_RPOP] = HAS_KEY,
+    [REC_LTRIM] = HAS_KEY | HAS_SIZE | HAS_TTL | HAS_RANGE,
 };
 
 /* The cold paths live apart from bin_next's loop (noinline), so that the
@@ -291,7 +301,7 @@ __attribute__((noinline)) static int bin_other(bin_state *s, const unsigned char
         return 2;
     }
     if (type >= REC_EVENT_TYPES)
-        return REC_ERR("unknown record type 0x%02x: expected 0-13 (an event), 0x80 (KEY) or "
+        return REC_ERR("unknown record type 0x%02x: expected 0-18 (an event), 0x80 (KEY) or "
                        "0xFF (END)", type);
     const char *name = trace_op_name(rec_to_op[type]);
     unsigned fields = rec_fields[type];
@@ -383,6 +393,13 @@ static int bin_next(trace_reader *r, trace_event *ev, fs_err *err) {
             ev->fieldlen = 0;
             ev->field = NULL;
             ev->score = 0;
+        }
+        ev->start = ev->stop = 0;
+        if (__builtin_expect(fields & HAS_RANGE, 0)) {
+            ev->start = ttl_us;
+            ev->stop = (int32_t)size;
+            ev->size = 0;
+            ev->ttl_us = TRACE_TTL_NONE;
         }
         s->events++;
         return 1;
@@ -495,6 +512,12 @@ int trace_binary_write_event(trace_binary_writer *w, const trace_event *ev, fs_e
         uint32_t id = string_id(w, score, (uint32_t)trace_score_format(score, ev->score), err);
         if (id == KS_NONE) return -1;
         size = id;
+    }
+    if (ev->op == TRACE_OP_LTRIM) {
+        int64_t stop = ev->stop > INT32_MAX ? INT32_MAX : ev->stop < -INT32_MAX ? -INT32_MAX
+                                                                                 : ev->stop;
+        size = (uint32_t)(int32_t)stop;
+        ttl = ev->start;
     }
     if (op_has_key(ev->op) && (id = string_id(w, ev->key, ev->keylen, err)) == KS_NONE)
         return -1;

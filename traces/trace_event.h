@@ -31,6 +31,15 @@ typedef enum trace_op {
                          with that score (a missing key becomes one)       */
     TRACE_OP_ZREM,    /* key member: the member goes; the last one takes
                          the key with it                                    */
+    TRACE_OP_LPUSH,   /* key size: an element of `size` bytes goes in at the
+                         list's head (a missing key becomes a list)        */
+    TRACE_OP_RPUSH,   /* key size: the same at the tail                     */
+    TRACE_OP_LPOP,    /* key: the head element goes; the last one takes the
+                         key with it                                        */
+    TRACE_OP_RPOP,    /* key: the same at the tail                          */
+    TRACE_OP_LTRIM,   /* key start stop: only the elements start..stop stay
+                         (Redis's indexes: negative from the tail); none
+                         left takes the key                                 */
     TRACE_OP__COUNT
 } trace_op;
 
@@ -70,11 +79,14 @@ typedef struct trace_event {
                           NULL otherwise (trace_op_has_field) */
     uint32_t fieldlen; /* <= TRACE_KEY_MAX */
     uint64_t size;    /* SET, HSET: value size in bytes; APPEND: bytes added;
+                         LPUSH, RPUSH: the element's bytes;
                          GET: the value's size when the trace knows it
                          (0: unknown), what --fill-on-miss stores on a miss */
     int64_t ttl_us;   /* SET: TRACE_TTL_NONE or > 0; EXPIRE: >= 0 */
     double score;     /* ZADD: the member's score (finite or +-inf, never
                          NaN, as Redis takes it); 0 otherwise */
+    int64_t start, stop; /* LTRIM: the range kept, inclusive, as LTRIM takes
+                            it (negative counts from the tail); 0 otherwise */
     trace_cond cond;  /* SET, APPEND: when the write applies; else NONE */
     uint8_t shard;    /* the heap the key's blocks go to: set by the shard
                          transform under --shard arenas (trace_transform.h),

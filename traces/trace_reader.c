@@ -22,6 +22,9 @@ static const char *const op_names[TRACE_OP__COUNT] = {
     [TRACE_OP_HSET] = "HSET",       [TRACE_OP_HDEL] = "HDEL",
     [TRACE_OP_SADD] = "SADD",       [TRACE_OP_SREM] = "SREM",
     [TRACE_OP_ZADD] = "ZADD",       [TRACE_OP_ZREM] = "ZREM",
+    [TRACE_OP_LPUSH] = "LPUSH",     [TRACE_OP_RPUSH] = "RPUSH",
+    [TRACE_OP_LPOP] = "LPOP",       [TRACE_OP_RPOP] = "RPOP",
+    [TRACE_OP_LTRIM] = "LTRIM",
 };
 
 static const char *const cond_names[TRACE_COND__COUNT] = {
@@ -149,7 +152,7 @@ int trace_next(trace_reader *r, trace_event *ev, fs_err *err) {
                        (double)r->last_time_us / TRACE_US_PER_S);
     }
     if ((ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND || ev->op == TRACE_OP_GET ||
-         ev->op == TRACE_OP_HSET) &&
+         ev->op == TRACE_OP_HSET || ev->op == TRACE_OP_LPUSH || ev->op == TRACE_OP_RPUSH) &&
         ev->size > TRACE_SIZE_MAX) {
         r->ops->where(r, where, sizeof where);
         return fs_errf(err, "%s: value size %llu is absurd: expected at most %llu bytes",

@@ -155,6 +155,16 @@ static int parse_size(const char *f, size_t n, uint64_t *out) {
     return 0;
 }
 
+/* A list index as LTRIM reads it (getLongFromObjectOrReply: an optional
+ * '-', digits, within a long).  Returns 0 or -1. */
+static int parse_index(const char *f, size_t n, int64_t *out) {
+    int neg = n > 0 && f[0] == '-';
+    uint64_t v;
+    if (parse_size(f + neg, n - (size_t)neg, &v) != 0 || v > (uint64_t)INT64_MAX) return -1;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
 /* NX or XX (either case); TRACE_COND_NONE for anything else. */
 static trace_cond parse_cond(const char *f, size_t n) {
     if (n != 2 || (f[1] != 'x' && f[1] != 'X')) return TRACE_COND_NONE;
@@ -215,7 +225,8 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
         int op = trace_op_parse(f, (uint32_t)n);
         if (op < 0)
             return LINE_ERR("unknown operation '%.*s': expected SET, DEL, EXPIRE, PERSIST, "
-                            "GET, APPEND, HSET, HDEL, SADD, SREM, ZADD, ZREM, PURGE or TICK",
+                            "GET, APPEND, HSET, HDEL, SADD, SREM, ZADD, ZREM, LPUSH, RPUSH, "
+                            "LPOP, RPOP, LTRIM, PURGE or TICK",
                             (int)(n > 40 ? 40 : n), f);
         ev->op = (trace_op)op;
         const char *opname = trace_op_name(ev->op);
@@ -252,6 +263,19 @@ static int text_next(trace_reader *r, trace_event *ev, fs_err *err) {
             if (n == 0 || trace_score_parse(f, (uint32_t)n, &ev->score) != 0)
                 return LINE_ERR("ZADD expects a score (a number, inf or -inf) after the member, "
                                 "found '%.*s'", (int)(n > 40 ? 40 : n), f);
+        } else if (op == TRACE_OP_LPUSH || op == TRACE_OP_RPUSH) {
+            n = next_field(&p, &f);
+            if (n == 0 || parse_size(f, n, &ev->size) != 0)
+                return LINE_ERR("%s expects the element's size in bytes (a whole number) after "
+                                "the key, found '%.*s'", opname, (int)(n > 40 ? 40 : n), f);
+        } else if (op == TRACE_OP_LTRIM) {
+            for (int i = 0; i < 2; i++) {
+                n = next_field(&p, &f);
+                if (n == 0 || parse_index(f, n, i == 0 ? &ev->start : &ev->stop) != 0)
+                    return LINE_ERR("LTRIM expects a start and a stop index (whole numbers, "
+                                    "negative from the tail) after the key, found '%.*s'",
+                                    (int)(n > 40 ? 40 : n), f);
+            }
         } else if (op == TRACE_OP_SET || op == TRACE_OP_APPEND) {
             n = next_field(&p, &f);
             if (n == 0 || parse_size(f, n, &ev->size) != 0)
@@ -387,6 +411,10 @@ void trace_text_write_event(outbuf *ob, const trace_event *ev) {
         char score[TRACE_SCORE_BUF];
         outbuf_write(ob, " ", 1);
         outbuf_write(ob, score, (size_t)trace_score_format(score, ev->score));
+    } else if (ev->op == TRACE_OP_LPUSH || ev->op == TRACE_OP_RPUSH) {
+        outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
+    } else if (ev->op == TRACE_OP_LTRIM) {
+        outbuf_printf(ob, " %lld %lld", (long long)ev->start, (long long)ev->stop);
     } else if (ev->op == TRACE_OP_SET || ev->op == TRACE_OP_APPEND) {
         outbuf_printf(ob, " %llu", (unsigned long long)ev->size);
         if (ev->op == TRACE_OP_SET && ev->ttl_us != TRACE_TTL_NONE) {

@@ -397,6 +397,7 @@ int run_execute(const run_config *cfg, const backend_ops *be, run_summary *summa
         ec.set_max_intset_entries = r->set_max_intset_entries;
         ec.zset_max_listpack_entries = r->zset_max_listpack_entries;
         ec.zset_max_listpack_value = r->zset_max_listpack_value;
+        ec.list_max_listpack_size = r->list_max_listpack_size;
         ec.defrag = (defrag_config){
             .enabled = r->activedefrag,
             .enable_at_us = (int64_t)(cfg->activedefrag_at * TRACE_US_PER_S + 0.5),
