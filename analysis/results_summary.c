@@ -59,6 +59,11 @@ static void emit_gen(emitter *em, const gen_params *g) {
         dist_format(&g->fields, buf, sizeof buf);
         emit_str(em, "fields", buf);
     }
+    if (g->type != GEN_ONE_PASS) {
+        emit_str(em, "type", g->type == GEN_ZSETS ? "zset" : "list");
+        emit_u64(em, "rounds", g->rounds);
+        emit_double(em, "ttl_share", g->ttl_share, 3);
+    }
     if (g->keys2 > 0) {
         emit_u64(em, "keys2", g->keys2);
         dist_format(&g->sizes2, buf, sizeof buf);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../sim/base/emem.h"
+#include "trace_gen_types.h"
 
 /* ---- presets: one row each ---- */
 
@@ -114,6 +115,7 @@ void gen_params_default(gen_params *p) {
     dist_parse(&p->fields, "none", 0, "fields", NULL);
     p->observe = 0;
     snprintf(p->key_prefix, sizeof p->key_prefix, "key:");
+    p->ttl_share = 1;
 }
 
 double gen_effective_rate(const gen_params *p) {
@@ -130,6 +132,7 @@ static uint64_t fields_of(const gen_params *p, uint64_t i) {
 }
 
 uint64_t gen_events(const gen_params *p) {
+    if (p->type != GEN_ONE_PASS) return gen_types_events(p);
     if (p->fields.kind == DIST_NONE) return p->keys + p->keys2 + 1;
     uint64_t n = p->keys2 + 1;
     for (uint64_t i = 0; i < p->keys; i++) n += fields_of(p, i) + (p->ttl.kind != DIST_NONE);
@@ -137,6 +140,7 @@ uint64_t gen_events(const gen_params *p) {
 }
 
 double gen_duration(const gen_params *p) {
+    if (p->type != GEN_ONE_PASS) return (double)p->keys / gen_effective_rate(p) + p->observe;
     return (double)(p->keys + p->keys2 - 1) / gen_effective_rate(p) + p->observe;
 }
 
@@ -161,6 +165,14 @@ int gen_params_check(const gen_params *p, fs_err *err) {
         return -1;
     if (p->sets && (p->fields.kind == DIST_NONE || p->member_max == 0))
         return fs_errf(err, "sets need a member count per key and member ids above 0");
+    if (p->type != GEN_ONE_PASS &&
+        (p->rounds == 0 || p->fields.kind == DIST_NONE || p->keys2 > 0 || p->sets ||
+         !(p->ttl_share >= 0 && p->ttl_share <= 1)))
+        return fs_errf(err, "sorted sets and lists need rounds, a count a key, one wave and a "
+                       "TTL share from 0 to 1");
+    if (p->type != GEN_ONE_PASS && p->keys > GEN_TYPES_KEYS_MAX)
+        return fs_errf(err, "--keys %llu: sorted sets and lists take at most %llu",
+                       (unsigned long long)p->keys, GEN_TYPES_KEYS_MAX);
     if (p->keys2 > 0 && p->sizes2.kind == DIST_NONE)
         return fs_errf(err, "the second wave's sizes cannot be none");
     return 0;
@@ -268,6 +280,7 @@ static const trace_reader_ops gen_ops = {"gen", gen_next, gen_where, gen_close};
 int trace_gen_open(trace_reader *r, const gen_params *p, fs_err *err) {
     memset(r, 0, sizeof *r);
     r->last_time_us = INT64_MIN;
+    if (p->type != GEN_ONE_PASS) return trace_gen_types_open(r, p, err);
     if (gen_params_check(p, err) != 0) return -1;
     gen_state *s = emem_map(sizeof *s);
     if (s == NULL) return fs_errf(err, "cannot map generator state");

@@ -4,7 +4,8 @@
  * fields, or a set of as many members) at a steady `rate` (keys per virtual second) with a size and a TTL
  * drawn from their distributions, then
  * `observe` virtual seconds with no traffic (a TICK ends the trace), so that
- * the expiries play out.  Everything follows from `seed`. */
+ * the expiries play out.  Sorted sets and lists are worked on in rounds
+ * instead (trace_gen_types.h).  Everything follows from `seed`. */
 #ifndef FRAGSIM_TRACE_GEN_H
 #define FRAGSIM_TRACE_GEN_H
 
@@ -39,6 +40,13 @@ typedef struct gen_params {
      * is an SADD that adds nothing, as on a server). */
     int sets;
     uint64_t member_max;
+    /* Sorted sets or lists (GEN_ONE_PASS, the default: the above), worked
+     * on in `rounds` rounds over the insert phase (trace_gen_types.h);
+     * fields then draws a board's members or a queue's pushes a round,
+     * and a share ttl_share of the keys (drawn per key) get a TTL. */
+    enum { GEN_ONE_PASS, GEN_ZSETS, GEN_LISTS } type;
+    uint32_t rounds;
+    double ttl_share;
 } gen_params;
 
 typedef struct gen_preset {
