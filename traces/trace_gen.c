@@ -74,6 +74,41 @@ static void preset_follower_sets(gen_params *p) {
     snprintf(p->key_prefix, sizeof p->key_prefix, "followers:");
 }
 
+/* Sorted sets or lists worked on in rounds over 600 s (trace_gen_types.h):
+ * `keys` of them, each drawing its count from `fields`. */
+static void preset_rounds(gen_params *p, int type, uint64_t keys, uint32_t rounds,
+                          const char *fields, double observe, const char *prefix) {
+    gen_params_default(p);
+    p->type = type;
+    p->keys = keys;
+    p->insert_seconds = 600;
+    p->rounds = rounds;
+    dist_parse(&p->fields, fields, 0, "fields", NULL);
+    p->observe = observe;
+    snprintf(p->key_prefix, sizeof p->key_prefix, "%s", prefix);
+}
+
+/* Game leaderboards: 1,000 sorted sets of lognormal(50, 1) players (about
+ * one board in six passes 128 and becomes a skiplist), grown over the first
+ * half of 30 rounds in 600 s with rescores and a few removals each round;
+ * three boards in ten have a TTL of 2-15 minutes (a daily or weekly board
+ * ending), which the 600 s of observation see out. */
+static void preset_leaderboard(gen_params *p) {
+    preset_rounds(p, GEN_ZSETS, 1000, 30, "lognormal:50,1", 600, "board:");
+    dist_parse(&p->ttl, "uniform:120,900", 0, "ttl", NULL);
+    p->ttl_share = 0.3;
+}
+
+/* Job queues: 500 lists, each producer RPUSHing lognormal(4, 1) elements
+ * of 50-500 B a round for 40 of 60 rounds over 600 s, consumers LPOPping
+ * (most keep up, so queues empty and go; a quarter fall behind into
+ * backlogs of many nodes), some queues capped logs trimmed by LTRIM; a
+ * minute of observation. */
+static void preset_queues(gen_params *p) {
+    preset_rounds(p, GEN_LISTS, 500, 60, "lognormal:4,1", 60, "queue:");
+    dist_parse(&p->sizes, "uniform:50,500", 1, "sizes", NULL);
+}
+
 static const gen_preset presets[] = {
     {"seed-blog", "1M keys, values uniform 100-10000 B, TTL uniform 60-300 s, inserted over "
                   "180 s, then 600 s of observation",
@@ -91,6 +126,14 @@ static const gen_preset presets[] = {
     {"follower-sets", "20k sets of 5-1000 integer members (follower ids below 10^7; intsets, "
                       "about half past 512 become hashtables), added over 600 s, then 60 s",
      preset_follower_sets, "object-model redis"},
+    {"leaderboard", "1k sorted sets of ~50 players (lognormal; about 1 in 6 past 128 become "
+                    "skiplists), rescored and trimmed in 30 rounds over 600 s, 30% with a TTL "
+                    "of 120-900 s, then 600 s",
+     preset_leaderboard, "object-model redis"},
+    {"queues", "500 lists: RPUSH producers (50-500 B) and LPOP consumers in 60 rounds over "
+               "600 s, producers stopping at 400 s; queues empty and go, a quarter back up "
+               "over many nodes, some capped by LTRIM; then 60 s",
+     preset_queues, "object-model redis"},
 };
 
 const gen_preset *gen_presets(size_t *count) {
