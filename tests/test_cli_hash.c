@@ -30,6 +30,20 @@ static char *run_summary(const char *const *args) {
     return json;
 }
 
+/* `fragsim run --preset NAME --keys N` on jemalloc, in the preset's own
+ * object model or the one named; returns its summary.json (malloc'd). */
+static char *preset_summary(const char *preset, const char *keys, const char *model) {
+    const char *args[16] = {"run", "--preset", preset, "--keys", keys, "--allocator",
+                            "jemalloc", "-q", "--no-progress", "-o", "res"};
+    int n = 11;
+    if (model != NULL) {
+        args[n++] = "--object-model";
+        args[n++] = model;
+    }
+    args[n] = NULL;
+    return run_summary(args);
+}
+
 /* One hash grown field by field past 512: jemalloc's rallocx moves the
  * listpack from size class to size class (each move a new block and the
  * old one freed), then the conversion frees it for a hashtable. */
@@ -56,9 +70,7 @@ Test(cli_hash, a_listpack_grows_by_jemallocs_realloc_to_its_conversion) {
 }
 
 Test(cli_hash, session_hashes_preset) {
-    char *json = run_summary((const char *const[]){
-        "run", "--preset", "session-hashes", "--keys", "300", "--allocator", "jemalloc", "-q",
-        "--no-progress", "-o", "res", NULL});
+    char *json = preset_summary("session-hashes", "300", NULL);
     cr_assert(strstr(json, "\"object_model\": \"redis\"") != NULL, "the preset's model");
     double hsets = tu_json_num(json, "\"events_by_op\"", "HSET");
     cr_assert(hsets >= 300 * 10 && hsets <= 300 * 100, "%.0f HSETs", hsets);
@@ -72,9 +84,7 @@ Test(cli_hash, session_hashes_preset) {
 /* About half the sets pass 512 members: intsets that grew by a realloc per
  * SADD, then hashtables. */
 Test(cli_hash, follower_sets_preset) {
-    char *json = run_summary((const char *const[]){
-        "run", "--preset", "follower-sets", "--keys", "200", "--allocator", "jemalloc", "-q",
-        "--no-progress", "-o", "res", NULL});
+    char *json = preset_summary("follower-sets", "200", NULL);
     cr_assert(strstr(json, "\"object_model\": \"redis\"") != NULL, "the preset's model");
     double sadds = tu_json_num(json, "\"events_by_op\"", "SADD");
     cr_assert(sadds >= 200 * 5 && sadds <= 200 * 1000, "%.0f SADDs", sadds);
@@ -141,5 +151,41 @@ Test(cli_hash, lists_cut_nodes_at_the_configs_size) {
                  16 + 48 + 3 * 48 + 64 + 64 + 32);
     cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "RPUSH"), 10);
     cr_assert_eq(tu_json_num(json, "\"events_by_op\"", "LPOP"), 1);
+    free(json);
+}
+
+/* The leaderboard preset: boards grown past zset-max-listpack-entries
+ * convert (about one in six), the rest stay listpacks; the boards with a
+ * TTL are gone by the end. */
+Test(cli_hash, leaderboard_preset) {
+    char *json = preset_summary("leaderboard", "300", "redis");
+    double conv = tu_json_num(json, "\"engine\"", "zset_conversions");
+    cr_assert(conv >= 25 && conv <= 80, "%.0f of 300 boards converted", conv);
+    double expires = tu_json_num(json, "\"events_by_op\"", "EXPIRE");
+    cr_assert(expires >= 60 && expires <= 120, "%.0f boards with a TTL", expires);
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "expired_keys"), expires);
+    cr_assert_eq(tu_json_num(json, "\"engine\"", "zset_keys"), 300 - expires);
+    cr_assert_gt(tu_json_num(json, "\"keys_by_encoding\"", "zset_listpack"), 0);
+    cr_assert_gt(tu_json_num(json, "\"keys_by_encoding\"", "zset_skiplist"), 0);
+    cr_assert_gt(tu_json_num(json, "\"events_by_op\"", "ZREM"), 0);
+    cr_assert_gt(tu_json_num(json, "\"engine\"", "reallocs"), 300, "listpacks grow by realloc");
+    free(json);
+}
+
+/* The queues preset: lists pushed and popped, capped by LTRIM; the queues
+ * that kept up are gone (their last LPOP took the key), the backlogs and
+ * logs stay, over many quicklist nodes. */
+Test(cli_hash, queues_preset) {
+    char *json = preset_summary("queues", "200", NULL);
+    cr_assert(strstr(json, "\"object_model\": \"redis\"") != NULL, "the preset's model");
+    double lists = tu_json_num(json, "\"engine\"", "list_keys");
+    cr_assert(lists > 0 && lists < 120, "%.0f of 200 queues left", lists);
+    cr_assert_eq(tu_json_num(json, "\"keys_by_encoding\"", "list_quicklist"), lists);
+    /* 8 KB a node and its 40-byte quicklistNode: more bytes than one node
+     * a list. */
+    cr_assert_gt(tu_json_num(json, "\"bytes_by_encoding\"", "list_quicklist"), lists * 8192);
+    cr_assert_gt(tu_json_num(json, "\"events_by_op\"", "LPOP"), 0);
+    cr_assert_gt(tu_json_num(json, "\"events_by_op\"", "LTRIM"), 0);
+    cr_assert_gt(tu_json_num(json, "\"engine\"", "reallocs"), 1000);
     free(json);
 }
