@@ -350,10 +350,11 @@ int cli_replayed_trace(const char *cmd, const char *each, int argc, char **argv,
 #define CLI_GEN_HELP \
     "workload options (with --preset, or for `gen`):\n" \
     "  --preset NAME         a built-in workload (fragsim presets lists them)\n" \
-    "  --keys N              number of keys\n" \
+    "  --keys N              number of keys (leaderboard: boards; queues: lists)\n" \
     "  --seed N              random seed (same seed, same trace)\n" \
     "  --rate R              keys inserted per virtual second (default: keys spread\n" \
-    "                        over the insert phase)\n" \
+    "                        over the insert phase; leaderboard and queues work on\n" \
+    "                        every key in rounds over N / R seconds)\n" \
     "  --insert-seconds S    length of the insert phase when --rate is not given\n" \
     "  --sizes DIST          value sizes: fixed:V, uniform:A,B, lognormal:MEDIAN,SIGMA,\n" \
     "                        weighted:V1:W1,V2:W2,...  (units allowed: 4kb)\n" \
