@@ -8,21 +8,7 @@
 #include "../sim/base/emem.h"
 #include "../sim/base/rng.h"
 #include "../sim/base/units.h"
-
-/* ---- a table from a 64-bit key hash to a value, in engine memory ----
- * Keys are stored as their hash only: at 2^64 a collision among even
- * millions of keys is far less likely than any other error in the run, and
- * it keeps the table a flat array that never touches the allocator. */
-
-typedef struct hslot {
-    uint64_t h; /* 0: empty */
-    int64_t v;
-} hslot;
-
-typedef struct htab {
-    hslot *slots;
-    size_t cap, count; /* cap a power of two */
-} htab;
+#include "trace_htab.h"
 
 uint64_t transform_key_hash(const char *p, uint32_t n) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
@@ -31,41 +17,6 @@ uint64_t transform_key_hash(const char *p, uint32_t n) {
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h ? h : 1;
-}
-
-static hslot *htab_find(htab *t, uint64_t h) {
-    for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
-        if (t->slots[i].h == h || t->slots[i].h == 0) return &t->slots[i];
-}
-
-static int htab_grow(htab *t) {
-    size_t ncap = t->cap ? t->cap * 2 : 1024;
-    htab n = {emem_map(ncap * sizeof(hslot)), ncap, t->count};
-    if (n.slots == NULL) return -1;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].h) *htab_find(&n, t->slots[i].h) = t->slots[i];
-    if (t->slots) emem_unmap(t->slots, t->cap * sizeof(hslot));
-    *t = n;
-    return 0;
-}
-
-/* The slot for h: found, or new (h set, v 0, *fresh 1).  NULL when out of
- * memory. */
-static hslot *htab_get(htab *t, uint64_t h, int *fresh) {
-    if ((t->count + 1) * 2 > t->cap && htab_grow(t) != 0) return NULL;
-    hslot *s = htab_find(t, h);
-    *fresh = s->h == 0;
-    if (*fresh) {
-        s->h = h;
-        s->v = 0;
-        t->count++;
-    }
-    return s;
-}
-
-static void htab_free(htab *t) {
-    if (t->slots) emem_unmap(t->slots, t->cap * sizeof(hslot));
-    memset(t, 0, sizeof *t);
 }
 
 /* ---- the spec ---- */
