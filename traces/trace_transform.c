@@ -9,6 +9,7 @@
 #include "../sim/base/rng.h"
 #include "../sim/base/units.h"
 #include "trace_htab.h"
+#include "transform_hashpack.h"
 
 uint64_t transform_key_hash(const char *p, uint32_t n) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
@@ -23,7 +24,7 @@ uint64_t transform_key_hash(const char *p, uint32_t n) {
 
 int transform_spec_empty(const transform_spec *s) {
     return s->pad == TRANSFORM_PAD_NONE && s->compress_ratio == 0 && s->uniform_ttl_sep == '\0' &&
-           s->shard < 0 && !s->shard_arenas && !transform_sampling(s);
+           s->shard < 0 && !s->shard_arenas && !transform_sampling(s) && s->hash_pack == 0;
 }
 
 int transform_sampling(const transform_spec *s) {
@@ -195,6 +196,8 @@ void transform_describe(const transform_spec *s, char *buf, size_t n) {
     }
     if (s->shard >= 0) PUT(" --shard %d/%d", s->shard + 1, transform_nshards(s));
     if (s->shard_arenas) PUT(" --shard arenas");
+    if (s->hash_pack)
+        PUT(" --hash-pack %u%s", s->hash_pack, s->hash_pack_ttl_bucket ? ":ttl=bucket" : "");
 #undef PUT
     if (buf[0] == ' ') memmove(buf, buf + 1, strlen(buf));
 }
@@ -235,6 +238,7 @@ typedef struct transform_state {
     int started;
     int dropped_since_kept;
     int64_t last_dropped_us;
+    hashpack hp; /* --hash-pack */
 } transform_state;
 
 static int shard_of(const transform_spec *s, const trace_event *ev) {
@@ -350,6 +354,10 @@ static int next_sampled(transform_state *st, trace_event *ev, fs_err *err) {
 
 static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
     transform_state *st = r->state;
+    if (hashpack_pending(&st->hp, ev)) {
+        if (st->spec.stats) st->spec.stats->hash_pack_ttl_events++;
+        return 1;
+    }
     int rc = next_sampled(st, ev, err);
     if (rc <= 0) return rc;
     /* The shard is decided on the size the trace wrote, so the shards are
@@ -368,6 +376,12 @@ static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
         ev->size = resize(st, ev->size);
     if (ev->op == TRACE_OP_SET && st->spec.uniform_ttl_sep != '\0' && uniform_ttl(st, ev, err) != 0)
         return -1;
+    if (st->spec.hash_pack) {
+        const char *key = ev->key;
+        if ((rc = hashpack_apply(&st->hp, ev, err)) < 0) return -1;
+        if (rc == 0) make_tick(ev, ev->time_us);
+        else if (st->spec.stats && ev->key != key) st->spec.stats->hash_pack_events++;
+    }
     return 1;
 }
 
@@ -381,6 +395,7 @@ static void transform_close(trace_reader *r) {
     trace_close(&st->inner);
     htab_free(&st->shards);
     htab_free(&st->ttls);
+    hashpack_free(&st->hp);
     emem_unmap(st, sizeof *st);
 }
 
@@ -393,6 +408,8 @@ int trace_transform_wrap(trace_reader *r, trace_reader *inner, const transform_s
     }
     st->inner = *inner;
     st->spec = *s;
+    st->hp.nfields = s->hash_pack;
+    st->hp.ttl_bucket = s->hash_pack_ttl_bucket;
     st->ops = (trace_reader_ops){inner->ops->name, transform_next, transform_where, transform_close};
     memset(r, 0, sizeof *r);
     r->last_time_us = INT64_MIN;
