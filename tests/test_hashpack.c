@@ -1,7 +1,9 @@
 /* The hash-pack remedy (traces/transform_hashpack.h): string keys become
  * fields of hashes of at most N fields as the events pass.  The mapping of
  * keys to hashes and fields, each string event's rewriting, the TTL rule,
- * the same stream every time. */
+ * the same stream every time; and end to end, the what-if row on many
+ * small strings costs less memory than the baseline, as Redis's own advice
+ * says it should. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -203,4 +205,92 @@ Test(hashpack, the_last_field_takes_the_hash_and_its_ttl) {
     cr_assert_str_eq(out, "0 HSET k:0 1 10\n0 EXPIRE k:0 100\n1 HDEL k:0 1\n"
                           "2 HSET k:0 2 10\n2 EXPIRE k:0 5\n");
     free(out);
+}
+
+/* whatif.csv's row of the remedy: the baseline, then the list's in order,
+ * one row each (none is sharded). */
+enum { BASE, HP100, HP10 };
+static double csv_num(const tu_csv *c, size_t row, const char *col) {
+    cr_assert_lt(row, c->nrows);
+    return tu_csv_get(c, row, col);
+}
+
+/* Many small strings: packed into listpack hashes, each value costs its
+ * listpack entry instead of a dictEntry, a robj and an sds, so used_memory
+ * and RSS fall well below the baseline's (Redis's memory-optimization
+ * advice). */
+Test(hashpack, end_to_end_whatif_on_small_strings_saves_memory) {
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"whatif", "--preset", "seed-blog", "--keys",
+                                                      "20000", "--sizes", "uniform:8,32", "--ttl",
+                                                      "none", "--object-model", "redis",
+                                                      "--remedies", "hash-pack,hash-pack:10",
+                                                      "--no-progress", "-q", "-o", "wi", NULL}),
+                 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *text = tu_read_file(tu_path(dir, "wi/whatif.csv"), NULL);
+    cr_assert_not_null(text);
+    const char *const rows[] = {"\nbaseline,total,1,ok,", "\nhash-pack,total,1,ok,",
+                                "\nhash-pack:10,total,1,ok,"};
+    for (size_t i = 0; i < 3; i++) cr_assert(strstr(text, rows[i]) != NULL, "%s", text);
+    free(text);
+    tu_csv c;
+    cr_assert_eq(tu_csv_load(&c, tu_path(dir, "wi/whatif.csv")), 0);
+    double used = csv_num(&c, BASE, "used_memory_peak");
+    double rss = csv_num(&c, BASE, "rss_peak");
+    double hp_used = csv_num(&c, HP100, "used_memory_peak");
+    double hp_rss = csv_num(&c, HP100, "rss_peak");
+    cr_assert(hp_used < 0.5 * used, "hash-pack used_memory %.0f, baseline %.0f", hp_used, used);
+    cr_assert(hp_rss < rss, "hash-pack RSS %.0f, baseline %.0f", hp_rss, rss);
+    cr_assert(csv_num(&c, HP100, "used_memory_final") <
+              csv_num(&c, BASE, "used_memory_final"));
+    /* Ten fields a hash pay a hash's own overhead ten times as often. */
+    cr_assert(csv_num(&c, HP10, "used_memory_peak") > hp_used);
+    tu_csv_free(&c);
+    char *sum = tu_read_file(tu_path(dir, "wi/01-hash-pack/summary.json"), NULL);
+    cr_assert_not_null(sum);
+    cr_assert(strstr(sum, "\"options\": \"--hash-pack 100\"") != NULL);
+    cr_assert_eq(tu_json_num(sum, "\"remedy\"", "hash_pack_events"), 20000);
+    cr_assert_eq(tu_json_num(sum, "\"engine\"", "hash_keys"), 200);
+    free(sum);
+}
+
+/* What the remedy cannot do is refused with the reason. */
+Test(hashpack, end_to_end_refusals) {
+    const char *const cases[][16] = {
+        {"run", "--preset", "seed-blog", "--keys", "100", "--ttl", "none", "--hash-pack", "10",
+         NULL},
+        {"run", "--preset", "seed-blog", "--keys", "100", "--ttl", "none", "--hash-pack", "10",
+         "--object-model", "redis", "--fill-on-miss", NULL},
+        {"whatif", "--preset", "seed-blog", "--keys", "100", "--remedies", "hash-pack", NULL},
+        {"run", "--preset", "seed-blog", "--keys", "100", "--hash-pack", "0", "--object-model",
+         "redis", NULL},
+    };
+    const char *const says[] = {"--object-model redis", "--fill-on-miss",
+                                "--object-model redis", "N[:ttl=bucket]"};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_result r;
+        cr_assert_eq(tu_fragsim(&r, dir, cases[i]), 0);
+        cr_assert_eq(r.exit_code, 2, "case %zu: exit %d", i, r.exit_code);
+        cr_assert(strstr(r.err, says[i]) != NULL, "case %zu: %s", i, r.err);
+        tu_result_free(&r);
+    }
+    /* A TTL, found as the events pass: the run fails, naming the way out. */
+    tu_result r;
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--preset", "seed-blog", "--keys",
+                                                      "100", "--hash-pack", "10",
+                                                      "--object-model", "redis", "-q", "-o",
+                                                      "ttl", NULL}),
+                 0);
+    cr_assert_eq(r.exit_code, 1);
+    cr_assert(strstr(r.err, "no TTL per hash field") != NULL, "%s", r.err);
+    tu_result_free(&r);
+    cr_assert_eq(tu_fragsim(&r, dir, (const char *[]){"run", "--preset", "seed-blog", "--keys",
+                                                      "100", "--hash-pack", "10:ttl=bucket",
+                                                      "--object-model", "redis", "-q", "-o",
+                                                      "ttl2", NULL}),
+                 0);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
 }
