@@ -131,6 +131,9 @@ static void emit_remedy(emitter *em, const transform_spec *t) {
     if (t->shard >= 0) snprintf(buf, sizeof buf, "%d/%d", t->shard + 1, transform_nshards(t));
     else snprintf(buf, sizeof buf, "%s", t->shard_arenas ? "arenas" : "");
     emit_str(em, "shard", buf);
+    emit_u64(em, "hash_pack", t->hash_pack);
+    emit_str(em, "hash_pack_ttl", !t->hash_pack ? "" : t->hash_pack_ttl_bucket ? "bucket"
+                                                                                : "refused");
     if (t->stats) {
         const transform_stats *c = t->stats;
         emit_u64(em, "padded_values", c->padded_values);
@@ -141,6 +144,8 @@ static void emit_remedy(emitter *em, const transform_spec *t) {
         /* An estimate: not spent in this replay, which only shrinks sizes. */
         emit_double(em, "compress_cpu_seconds", transform_compress_cpu_seconds(t), 9);
         emit_u64(em, "uniform_ttl_changed", c->ttl_changed);
+        emit_u64(em, "hash_pack_events", c->hash_pack_events);
+        emit_u64(em, "hash_pack_ttl_events", c->hash_pack_ttl_events);
         emit_double(em, "setup_cpu_seconds", c->setup_cpu_seconds, 6);
     }
     emit_object_end(em);

@@ -8,21 +8,8 @@
 #include "../sim/base/emem.h"
 #include "../sim/base/rng.h"
 #include "../sim/base/units.h"
-
-/* ---- a table from a 64-bit key hash to a value, in engine memory ----
- * Keys are stored as their hash only: at 2^64 a collision among even
- * millions of keys is far less likely than any other error in the run, and
- * it keeps the table a flat array that never touches the allocator. */
-
-typedef struct hslot {
-    uint64_t h; /* 0: empty */
-    int64_t v;
-} hslot;
-
-typedef struct htab {
-    hslot *slots;
-    size_t cap, count; /* cap a power of two */
-} htab;
+#include "trace_htab.h"
+#include "transform_hashpack.h"
 
 uint64_t transform_key_hash(const char *p, uint32_t n) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
@@ -33,46 +20,11 @@ uint64_t transform_key_hash(const char *p, uint32_t n) {
     return h ? h : 1;
 }
 
-static hslot *htab_find(htab *t, uint64_t h) {
-    for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
-        if (t->slots[i].h == h || t->slots[i].h == 0) return &t->slots[i];
-}
-
-static int htab_grow(htab *t) {
-    size_t ncap = t->cap ? t->cap * 2 : 1024;
-    htab n = {emem_map(ncap * sizeof(hslot)), ncap, t->count};
-    if (n.slots == NULL) return -1;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].h) *htab_find(&n, t->slots[i].h) = t->slots[i];
-    if (t->slots) emem_unmap(t->slots, t->cap * sizeof(hslot));
-    *t = n;
-    return 0;
-}
-
-/* The slot for h: found, or new (h set, v 0, *fresh 1).  NULL when out of
- * memory. */
-static hslot *htab_get(htab *t, uint64_t h, int *fresh) {
-    if ((t->count + 1) * 2 > t->cap && htab_grow(t) != 0) return NULL;
-    hslot *s = htab_find(t, h);
-    *fresh = s->h == 0;
-    if (*fresh) {
-        s->h = h;
-        s->v = 0;
-        t->count++;
-    }
-    return s;
-}
-
-static void htab_free(htab *t) {
-    if (t->slots) emem_unmap(t->slots, t->cap * sizeof(hslot));
-    memset(t, 0, sizeof *t);
-}
-
 /* ---- the spec ---- */
 
 int transform_spec_empty(const transform_spec *s) {
     return s->pad == TRANSFORM_PAD_NONE && s->compress_ratio == 0 && s->uniform_ttl_sep == '\0' &&
-           s->shard < 0 && !s->shard_arenas && !transform_sampling(s);
+           s->shard < 0 && !s->shard_arenas && !transform_sampling(s) && s->hash_pack == 0;
 }
 
 int transform_sampling(const transform_spec *s) {
@@ -244,6 +196,8 @@ void transform_describe(const transform_spec *s, char *buf, size_t n) {
     }
     if (s->shard >= 0) PUT(" --shard %d/%d", s->shard + 1, transform_nshards(s));
     if (s->shard_arenas) PUT(" --shard arenas");
+    if (s->hash_pack)
+        PUT(" --hash-pack %u%s", s->hash_pack, s->hash_pack_ttl_bucket ? ":ttl=bucket" : "");
 #undef PUT
     if (buf[0] == ' ') memmove(buf, buf + 1, strlen(buf));
 }
@@ -284,6 +238,7 @@ typedef struct transform_state {
     int started;
     int dropped_since_kept;
     int64_t last_dropped_us;
+    hashpack hp; /* --hash-pack */
 } transform_state;
 
 static int shard_of(const transform_spec *s, const trace_event *ev) {
@@ -399,6 +354,10 @@ static int next_sampled(transform_state *st, trace_event *ev, fs_err *err) {
 
 static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
     transform_state *st = r->state;
+    if (hashpack_pending(&st->hp, ev)) {
+        if (st->spec.stats) st->spec.stats->hash_pack_ttl_events++;
+        return 1;
+    }
     int rc = next_sampled(st, ev, err);
     if (rc <= 0) return rc;
     /* The shard is decided on the size the trace wrote, so the shards are
@@ -417,6 +376,12 @@ static int transform_next(trace_reader *r, trace_event *ev, fs_err *err) {
         ev->size = resize(st, ev->size);
     if (ev->op == TRACE_OP_SET && st->spec.uniform_ttl_sep != '\0' && uniform_ttl(st, ev, err) != 0)
         return -1;
+    if (st->spec.hash_pack) {
+        const char *key = ev->key;
+        if ((rc = hashpack_apply(&st->hp, ev, err)) < 0) return -1;
+        if (rc == 0) make_tick(ev, ev->time_us);
+        else if (st->spec.stats && ev->key != key) st->spec.stats->hash_pack_events++;
+    }
     return 1;
 }
 
@@ -430,6 +395,7 @@ static void transform_close(trace_reader *r) {
     trace_close(&st->inner);
     htab_free(&st->shards);
     htab_free(&st->ttls);
+    hashpack_free(&st->hp);
     emem_unmap(st, sizeof *st);
 }
 
@@ -442,6 +408,8 @@ int trace_transform_wrap(trace_reader *r, trace_reader *inner, const transform_s
     }
     st->inner = *inner;
     st->spec = *s;
+    st->hp.nfields = s->hash_pack;
+    st->hp.ttl_bucket = s->hash_pack_ttl_bucket;
     st->ops = (trace_reader_ops){inner->ops->name, transform_next, transform_where, transform_close};
     memset(r, 0, sizeof *r);
     r->last_time_us = INT64_MIN;

@@ -53,6 +53,8 @@ typedef struct transform_stats {
     uint64_t ttl_changed;       /* SETs whose TTL --uniform-ttl changed */
     uint64_t sample_kept_events;    /* --sample-keys: events of kept keys */
     uint64_t sample_dropped_events; /* and of the others, left out */
+    uint64_t hash_pack_events;  /* --hash-pack: string events rewritten to their hash */
+    uint64_t hash_pack_ttl_events; /* and the EXPIREs / PERSISTs of a hash its fields made */
     double setup_cpu_seconds;   /* CPU spent before the replay: the zstd measurement,
                                    the uniform-ttl pre-pass (part of the run's cpu_time) */
 } transform_stats;
@@ -95,6 +97,11 @@ typedef struct transform_spec {
      * 0 or 1: every key. */
     double sample_keys;
     uint64_t sample_seed;
+    /* --hash-pack N[:ttl=bucket]: string keys become fields of hashes of at
+     * most N fields (transform_hashpack.h); 0: off.  ttl_bucket: a hash
+     * keeps its fields' longest TTL; else a TTL in the trace is refused. */
+    uint32_t hash_pack;
+    int hash_pack_ttl_bucket;
     transform_stats *stats;   /* counted into as the events pass; NULL: not counted */
 } transform_spec;
 
@@ -111,6 +118,9 @@ int transform_parse_shard_by(transform_spec *s, transform_shard_by by, const cha
                              fs_err *err);                                       /* B1,B2,... */
 /* K/N (1-based), or arenas; after transform_parse_shard_by. */
 int transform_parse_shard(transform_spec *s, const char *arg, fs_err *err);
+
+/* --hash-pack N[:ttl=bucket], or ttl=bucket alone (N 100). */
+int transform_parse_hash_pack(transform_spec *s, const char *arg, fs_err *err);
 
 /* --sample-keys R: a rate above 0 and at most 1.  Returns 0 or -1. */
 int transform_parse_sample_keys(transform_spec *s, const char *arg, fs_err *err);

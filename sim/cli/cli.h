@@ -42,7 +42,7 @@ enum {
     OPT_DEFRAG_CYCLE_MIN, OPT_DEFRAG_CYCLE_MAX, OPT_DEFRAG_MAX_SCAN_FIELDS, OPT_ACTIVEDEFRAG_FROM,
     OPT_DEFRAG_HINT,
     OPT_COMPRESS_SAMPLE, OPT_COMPRESS_LEVEL, OPT_FORCE, OPT_COLUMNS, OPT_SAMPLE_KEYS, OPT_SAMPLE_SEED,
-    OPT_REDIS_VERSION,
+    OPT_REDIS_VERSION, OPT_HASH_PACK,
 };
 
 /* The options that end every replaying command's table (run, compare,
@@ -192,7 +192,8 @@ void cli_replay_argv(const cli_replay_opts *r, const char **argv, int *m);
     {"shard", required_argument, 0, OPT_SHARD}, \
     {"uniform-ttl", required_argument, 0, OPT_UNIFORM_TTL}, \
     {"compress-sample", required_argument, 0, OPT_COMPRESS_SAMPLE}, \
-    {"compress-level", required_argument, 0, OPT_COMPRESS_LEVEL}
+    {"compress-level", required_argument, 0, OPT_COMPRESS_LEVEL}, \
+    {"hash-pack", required_argument, 0, OPT_HASH_PACK}
 #define CLI_REMEDY_HELP \
     "remedies, applied as the events pass (the trace itself is never rewritten):\n" \
     "  --pad pow2|N          round every value size up to a power of two or a multiple of N\n" \
@@ -214,11 +215,19 @@ void cli_replay_argv(const cli_replay_opts *r, const char **argv, int *m);
     "                        first seen for that prefix (STAT first, the default), or\n" \
     "                        min, max, mean or median of its SETs' TTLs (no TTL counts\n" \
     "                        as the longest; left out of the mean), found by reading\n" \
-    "                        the trace once before the replay (not from stdin)\n"
+    "                        the trace once before the replay (not from stdin)\n" \
+    "  --hash-pack N[:ttl=bucket]  string keys become fields of hashes of at most N\n" \
+    "                        fields (100 if N is left out): key:1234 is field 34 of hash\n" \
+    "                        key:12 at N 100 (a key without a trailing number: a field of\n" \
+    "                        hashpack:SEQ/N, by first appearance); needs --object-model\n" \
+    "                        redis.  Redis 7.0 has no TTL per field: a TTL in the trace is\n" \
+    "                        refused, or with ttl=bucket each hash keeps the longest TTL\n" \
+    "                        of its fields\n"
 
 typedef struct cli_remedy_opts {
     const char *pad, *compress, *shard_by_size, *shard_by_ttl, *shard, *uniform_ttl;
     const char *compress_sample, *compress_level;
+    const char *hash_pack;
     const char *activedefrag; /* whatif's activedefrag remedy: --activedefrag VALUE */
 } cli_remedy_opts;
 

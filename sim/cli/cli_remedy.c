@@ -1,5 +1,5 @@
 /* The remedy options (--pad, --compress, --compress-sample, --compress-level,
- * --shard-by-size, --shard-by-ttl, --shard, --uniform-ttl): taken by run,
+ * --shard-by-size, --shard-by-ttl, --shard, --uniform-ttl, --hash-pack): taken by run,
  * passed on by compare and whatif to their children. */
 #include <string.h>
 #include <time.h>
@@ -25,6 +25,7 @@ int cli_remedy_opt(cli_remedy_opts *o, int opt, const char *arg) {
     case OPT_SHARD_BY_TTL: o->shard_by_ttl = arg; return 1;
     case OPT_SHARD: o->shard = arg; return 1;
     case OPT_UNIFORM_TTL: o->uniform_ttl = arg; return 1;
+    case OPT_HASH_PACK: o->hash_pack = arg; return 1;
     default: return 0;
     }
 }
@@ -84,6 +85,11 @@ int cli_remedy_spec(const cli_remedy_opts *o, transform_spec *s, fs_err *err) {
         return fs_errf(err, "--shard-by-size / --shard-by-ttl need --shard K/N (one shard per "
                        "run; fragsim whatif runs them all)");
     if (o->shard && transform_parse_shard(s, o->shard, err) != 0) return -1;
+    if (o->hash_pack && transform_parse_hash_pack(s, o->hash_pack, err) != 0) return -1;
+    /* A hash's fields would span the arenas: its blocks have one heap. */
+    if (s->hash_pack && s->shard_arenas)
+        return fs_errf(err, "--hash-pack with --shard arenas: a hash's fields would belong to "
+                       "several shards (--shard K/N is one instance per shard and works)");
     return 0;
 }
 
@@ -127,10 +133,10 @@ int cli_remedy_prepare(transform_spec *s, const char *trace_path, const char *fo
 void cli_remedy_argv(const cli_remedy_opts *o, const char **argv, int *m) {
     const char *const names[] = {"--pad", "--compress", "--shard-by-size", "--shard-by-ttl",
                                  "--shard", "--uniform-ttl", "--compress-sample",
-                                 "--compress-level", "--activedefrag"};
+                                 "--compress-level", "--hash-pack", "--activedefrag"};
     const char *const vals[] = {o->pad, o->compress, o->shard_by_size, o->shard_by_ttl,
                                 o->shard, o->uniform_ttl, o->compress_sample, o->compress_level,
-                                o->activedefrag};
+                                o->hash_pack, o->activedefrag};
     for (size_t k = 0; k < sizeof vals / sizeof *vals; k++)
         if (vals[k]) argv[(*m)++] = names[k], argv[(*m)++] = vals[k];
 }

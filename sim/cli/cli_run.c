@@ -242,6 +242,13 @@ int cli_run(int argc, char **argv) {
         return cli_error("run", CLI_USAGE,
                          "--sample-interval '%s': expected virtual seconds above 0", interval);
     cfg.object_model = lay.om;
+    if (spec.hash_pack && lay.om != OM_REDIS)
+        return cli_error("run", CLI_USAGE, "--hash-pack %s: hashes are Redis's objects, their "
+                         "listpack and hashtable encodings what it saves; give --object-model "
+                         "redis (the baseline's too, to compare)", rem.hash_pack);
+    if (spec.hash_pack && cfg.fill_on_miss)
+        return cli_error("run", CLI_USAGE, "--hash-pack with --fill-on-miss: a GET becomes a "
+                         "lookup of the key's hash, whose misses are not the key's");
     cfg.expiry = lay.ex;
     cfg.expire_key_ns = lay.expire_key_ns;
     cfg.expire_hash_seed = lay.expire_hash_seed;

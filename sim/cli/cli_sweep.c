@@ -30,7 +30,7 @@ static const char *const run_keys[] = {
     "allocator", "clock", "speed", "allocator-tick", "hz", "purge-every", "sample-interval", "format", "preset", "keys",
     "seed", "rate", "insert-seconds", "sizes", "ttl", "observe", "key-prefix", "config",
     "pad", "compress", "shard-by-size", "shard-by-ttl", "shard", "uniform-ttl",
-    "object-model", "expiry", "maxmemory", "maxmemory-policy", "maxmemory-samples",
+    "hash-pack", "object-model", "expiry", "maxmemory", "maxmemory-policy", "maxmemory-samples",
     "activedefrag", "active-defrag-ignore-bytes", "active-defrag-threshold-lower",
     "active-defrag-threshold-upper", "active-defrag-cycle-min", "active-defrag-cycle-max",
     "active-defrag-max-scan-fields", "activedefrag-from", "defrag-hint",
@@ -46,7 +46,8 @@ static void sweep_usage(void) {
            "RSS and the allocator's purge counts per point.\n\n"
            "grid keys: a run option without its dashes (allocator, speed, hz, purge-every,\n"
            "sample-interval, sample-keys, redis-version, preset, keys, seed, rate, sizes, ttl, observe,\n"
-           "the remedies pad, compress, shard-by-size with shard, uniform-ttl, the Redis model's\n"
+           "the remedies pad, compress, shard-by-size with shard, uniform-ttl, hash-pack, the Redis\n"
+           "model's "
            "object-model, maxmemory ..., activedefrag and active-defrag-* ...), or\n"
            "ALLOCATOR.OPTION for the allocator's own options, e.g.\n"
            "  --grid jemalloc.dirty_decay_ms=0,1000,10000,-1 --grid jemalloc.muzzy_decay_ms=0,10000\n"

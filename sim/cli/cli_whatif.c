@@ -50,6 +50,8 @@ static void whatif_usage(void) {
            "  uniform-ttl:STAT      ... or their SETs' min, max, mean or median TTL\n"
            "  activedefrag          Redis's active defrag on (--activedefrag yes; settings\n"
            "                        from --config, else Redis's defaults)\n"
+           "  hash-pack[:N][:ttl=bucket]  string keys as fields of hashes of at most N fields\n"
+           "                        (default 100; --hash-pack); needs --object-model redis\n"
            "  compress-sample[:MIN] the ratio zstd gets on --compress-sample FILE, for values\n"
            "                        of at least MIN bytes (default 1 KiB), its CPU charged\n"
            "  default: " DEFAULT_REMEDIES ",\n"
@@ -61,6 +63,7 @@ static void whatif_usage(void) {
            "                        statistic of uniform-ttl (default first)\n"
            "  --compress-sample FILE  sample values for compress-sample (run --help)\n"
            "  --compress-level N    zstd's level for compress-sample (default 3)\n"
+           "  --object-model M      every run's object model (raw, redis: run --help)\n"
            "  --maxmemory BYTES     for the headroom (default: --config's, else the\n"
            "                        baseline's peak used_memory)\n"
            "  --safety-margin P     percent over peak RSS for the container limit (default 20)\n"
@@ -111,6 +114,8 @@ static int parse_remedy(const char *item, remedy *r, const remedy_base *b, pool 
         else if (strncmp(c, "compress:", 9) == 0) r->opts.compress = keep(p, strdup(c + 9));
         else if (strcmp(c, "uniform-ttl") == 0) r->opts.uniform_ttl = b->sep;
         else if (strcmp(c, "activedefrag") == 0) r->opts.activedefrag = "yes";
+        else if (strcmp(c, "hash-pack") == 0) r->opts.hash_pack = "100";
+        else if (strncmp(c, "hash-pack:", 10) == 0) r->opts.hash_pack = keep(p, strdup(c + 10));
         else if (strncmp(c, "uniform-ttl:", 12) == 0) {
             char *u = NULL;
             if (asprintf(&u, "%c:%s", b->sep[0], c + 12) < 0) return fs_errf(err, "out of memory");
@@ -138,7 +143,8 @@ static int parse_remedy(const char *item, remedy *r, const remedy_base *b, pool 
         } else {
             return fs_errf(err, "remedy '%s': unknown '%s' (pad-pow2, pad:N, compress:R[:MIN], "
                            "compress-sample[:MIN], shard-size:process|arenas, "
-                           "shard-ttl:process|arenas, uniform-ttl[:STAT], activedefrag; + "
+                           "shard-ttl:process|arenas, uniform-ttl[:STAT], hash-pack[:N][:ttl=bucket], "
+                           "activedefrag; + "
                            "combines)", item, c);
         }
     }
@@ -202,6 +208,7 @@ int cli_whatif(int argc, char **argv) {
         {"compress-level", required_argument, 0, OPT_COMPRESS_LEVEL},
         {"maxmemory", required_argument, 0, OPT_MAXMEMORY},
         {"safety-margin", required_argument, 0, OPT_SAFETY_MARGIN},
+        {"object-model", required_argument, 0, OPT_OBJECT_MODEL},
         {"allocator", required_argument, 0, OPT_ALLOCATOR},
         CLI_JOBS_LONGOPT,
         CLI_REPLAY_LONGOPTS,
@@ -209,7 +216,7 @@ int cli_whatif(int argc, char **argv) {
     cli_gen_opts g = {0};
     cli_replay_opts r;
     const char *list = NULL, *sample = NULL, *level = NULL, *sizes = "1024,10240", *ttls = "300,3600", *sep = ":";
-    const char *maxmem = NULL, *margin_s = NULL;
+    const char *maxmem = NULL, *margin_s = NULL, *om = NULL;
     int opt;
     uint64_t jobs;
     cli_replay_init(&r);
@@ -226,6 +233,7 @@ int cli_whatif(int argc, char **argv) {
         case OPT_COMPRESS_LEVEL: level = optarg; break;
         case OPT_MAXMEMORY: maxmem = optarg; break;
         case OPT_SAFETY_MARGIN: margin_s = optarg; break;
+        case OPT_OBJECT_MODEL: om = optarg; break;
         case 'h': whatif_usage(); return CLI_OK;
         default: return cli_bad_option("whatif", argc, argv);
         }
@@ -290,6 +298,11 @@ int cli_whatif(int argc, char **argv) {
             cli_error("whatif", CLI_USAGE, "%s", err.msg);
             goto out;
         }
+        if (rem[n].opts.hash_pack && (om == NULL || strcmp(om, "redis") != 0)) {
+            cli_error("whatif", CLI_USAGE, "remedy '%s': hashes are Redis's objects; give "
+                      "--object-model redis (every run's, the baseline's too)", it);
+            goto out;
+        }
         snprintf(ent[n].remedy, sizeof ent[n].remedy, "%s", it);
         ent[n].nshards = shard_count(&rem[n], &ent[n]);
         if (rem[n].arenas) {
@@ -348,6 +361,7 @@ int cli_whatif(int argc, char **argv) {
             if (trace) j->argv[m++] = trace;
             cli_pairs_argv(pass, npass, j->argv, &m);
             if (alloc_opts) j->argv[m++] = "--allocator-options", j->argv[m++] = alloc_opts;
+            if (om) j->argv[m++] = "--object-model", j->argv[m++] = om;
             cli_remedy_opts o = rem[i].opts;
             char *shard = NULL;
             if (ent[i].nshards > 1 && asprintf(&shard, "%d/%d", k + 1, ent[i].nshards) > 0)
