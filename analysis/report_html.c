@@ -110,6 +110,37 @@ static void bins(FILE *f, const rs_run *r) {
     if (shown) fputs("</div>\n", f);
 }
 
+/* The keys of each type's encoding at the end of the run, and their bytes
+ * (summary.csv's keys_ENCODING and bytes_ENCODING): shown when the run held
+ * any key of a type other than strings. */
+static void encodings(FILE *f, const rs_run *r) {
+    const result_row *row = &r->summary;
+    double typed = 0;
+    for (int i = 0; i < row->nnames && i < row->nvalues; i++)
+        if (strncmp(row->names[i], "keys_", 5) == 0) typed += result_row_get(row, row->names[i]);
+    if (!(typed > 0)) return;
+    double all = result_row_get(row, "final_keys");
+    fputs("<h3>Keys by type and encoding at the end</h3>\n<table class=\"bins\">"
+          "<tr><th>encoding</th><th>keys</th><th>bytes</th></tr>\n", f);
+    if (all > typed)
+        fprintf(f, "<tr><td>string</td><td>%.0f</td><td>n/a</td></tr>\n", all - typed);
+    for (int i = 0; i < row->nnames && i < row->nvalues; i++) {
+        const char *name = row->names[i];
+        if (strncmp(name, "keys_", 5) != 0) continue;
+        double keys = result_row_get(row, name);
+        if (!(keys > 0)) continue;
+        char bytes_name[128];
+        snprintf(bytes_name, sizeof bytes_name, "bytes_%s", name + 5);
+        char b[32];
+        fprintf(f, "<tr><td>");
+        report_escape(f, name + 5);
+        fprintf(f, "</td><td>%.0f</td><td>%s</td></tr>\n", keys,
+                svg_format(result_row_get(row, bytes_name), SVG_BYTES, b));
+    }
+    fputs("</table>\n<p class=\"note\">bytes: what the model allocated for the keys of that "
+          "encoding (used_memory's unit); string keys' bytes are not counted apart.</p>\n", f);
+}
+
 static void run_section(FILE *f, const rs_run *r, rs_run *const *all, size_t nall,
                         const report_opts *o) {
     fputs("<div class=\"row\">\n", f);
@@ -120,6 +151,7 @@ static void run_section(FILE *f, const rs_run *r, rs_run *const *all, size_t nal
     if (!report_plot_defrag(f, r))
         fputs("<p class=\"note\">Defrag effort and hits: this run did no active defrag "
               "(activedefrag off, or its start rule never held).</p>\n", f);
+    encodings(f, r);
     pagemaps(f, r);
     bins(f, r);
     doctor_block(f, r, all, nall, o);

@@ -50,7 +50,14 @@ void results_summary_csv_header(outbuf *ob) {
     for (int w = 0; w < 3; w++)
         for (size_t i = 0; i < sample_ncolumns; i++)
             outbuf_printf(ob, ",%s_%s", which[w], sample_columns[i].name);
-    outbuf_puts(ob, ",remedy,compress_cpu_seconds,remedy_setup_cpu_seconds\n");
+    outbuf_puts(ob, ",remedy,compress_cpu_seconds,remedy_setup_cpu_seconds");
+    /* The keys of each type's encoding at the end, and their bytes
+     * (summary.json's keys_by_encoding, bytes_by_encoding). */
+    for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+        outbuf_printf(ob, ",keys_%s", engine_encoding_name(enc));
+    for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+        outbuf_printf(ob, ",bytes_%s", engine_encoding_name(enc));
+    outbuf_puts(ob, "\n");
 }
 
 void results_summary_csv_row(outbuf *ob, const run_summary *s) {
@@ -75,8 +82,13 @@ void results_summary_csv_row(outbuf *ob, const run_summary *s) {
     outbuf_write(ob, ",", 1);
     if (s->transform && s->transform->compress_sample)
         outbuf_printf(ob, "%.9f", transform_compress_cpu_seconds(s->transform));
-    outbuf_printf(ob, ",%.6f\n",
+    outbuf_printf(ob, ",%.6f",
                   s->transform && s->transform->stats ? s->transform->stats->setup_cpu_seconds : 0.0);
+    for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+        outbuf_printf(ob, ",%llu", (unsigned long long)s->encodings.keys[enc]);
+    for (int enc = 0; enc < ENGINE_ENC__COUNT; enc++)
+        outbuf_printf(ob, ",%llu", (unsigned long long)s->encodings.bytes[enc]);
+    outbuf_puts(ob, "\n");
 }
 
 static void render_csv(outbuf *ob, const run_summary *s) {

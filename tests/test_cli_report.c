@@ -314,3 +314,27 @@ Test(cli_report, a_sweep_becomes_trade_off_plots_with_their_front) {
     cr_assert(strstr(r.out, "p0001 jemalloc.dirty_decay_ms=0") != NULL, "%s", r.out);
     tu_result_free(&r);
 }
+
+/* A run holding sorted sets: its page says how many keys of each encoding
+ * were left and their bytes, as summary.csv's keys_ and bytes_ columns say. */
+Test(cli_report, the_keys_by_encoding_are_tabled) {
+    tu_result r = run((const char *const[]){"run", "--preset", "leaderboard", "--keys", "300",
+                                            "-o", "lb", "-q", "--no-progress", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *csv = tu_read_file(tu_path(dir, "lb/summary.csv"), NULL);
+    cr_assert_not_null(csv);
+    cr_assert(strstr(csv, ",keys_zset_listpack,") != NULL && strstr(csv, ",bytes_list_quicklist") != NULL);
+    free(csv);
+    r = run((const char *const[]){"report", "lb", "-o", "lb.html", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *html = tu_read_file(tu_path(dir, "lb.html"), NULL);
+    cr_assert_not_null(html);
+    const char *t = strstr(html, "Keys by type and encoding at the end");
+    cr_assert_not_null(t, "no encoding table");
+    cr_assert(strstr(t, "<td>zset_listpack</td>") != NULL && strstr(t, "<td>zset_skiplist</td>") != NULL);
+    cr_assert(strstr(t, "<td>list_quicklist</td>") == NULL || strstr(t, "<td>list_quicklist</td>") > strstr(t, "</table>"),
+              "an encoding with no key is not listed");
+    free(html);
+}
