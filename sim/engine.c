@@ -177,10 +177,7 @@ static int redis_expiry(const engine *e) { return e->cfg.expiry == ENGINE_EXPIRY
 
 void engine_drop_hash(engine *e, uint32_t slot, hashobj *h) {
     omh_free(e, slot, h);
-    if (h->type == HO_TYPE_SET) e->c.set_keys--;
-    else if (h->type == HO_TYPE_ZSET) e->c.zset_keys--;
-    else if (h->type == HO_TYPE_LIST) e->c.list_keys--;
-    else e->c.hash_keys--;
+    (*engine_type_keys(e, h->type))--;
     ho_free(h);
     e->hash_of[slot] = NULL;
 }

@@ -19,6 +19,11 @@ int engine_room_for_write(engine *e);
  * it): the key becomes a string key without a value. */
 void engine_drop_hash(engine *e, uint32_t slot, hashobj *h);
 
+/* The live-key gauge of a type (HO_TYPE_*): hash_keys, set_keys,
+ * zset_keys or list_keys; and the type's name for messages. */
+uint64_t *engine_type_keys(engine *e, int type);
+const char *engine_type_name(int type);
+
 /* HSET, HDEL, SADD, SREM, ZADD, ZREM, LPUSH, RPUSH, LPOP, RPOP and LTRIM
  * (engine_types.c).  Returns 0 or -1. */
 int engine_apply_typed(engine *e, const trace_event *ev, fs_err *err);

@@ -11,6 +11,20 @@
 #include "objmodel_set.h"
 #include "objmodel_zset.h"
 
+uint64_t *engine_type_keys(engine *e, int type) {
+    switch (type) {
+    case HO_TYPE_SET: return &e->c.set_keys;
+    case HO_TYPE_ZSET: return &e->c.zset_keys;
+    case HO_TYPE_LIST: return &e->c.list_keys;
+    default: return &e->c.hash_keys;
+    }
+}
+
+const char *engine_type_name(int type) {
+    static const char *const names[] = {"hash", "set", "sorted set", "list"};
+    return type >= 0 && type < (int)(sizeof names / sizeof names[0]) ? names[type] : "hash";
+}
+
 /* The slot's place in hash_of, which grows with the slots. */
 static int hash_slot_reserve(engine *e, uint32_t slot, fs_err *err) {
     if (slot < e->hash_of_cap) return 0;
@@ -51,19 +65,12 @@ static hashobj *for_write(engine *e, const trace_event *ev, int type, uint32_t *
     }
     if ((h = ho_new()) == NULL) {
         engine_remove_key(e, *slot);
-        fs_errf(err, "out of engine memory for a %s",
-                type == HO_TYPE_SET    ? "set"
-                : type == HO_TYPE_ZSET ? "sorted set"
-                : type == HO_TYPE_LIST ? "list"
-                                       : "hash");
+        fs_errf(err, "out of engine memory for a %s", engine_type_name(type));
         return NULL;
     }
     h->type = type;
     e->hash_of[*slot] = h;
-    if (type == HO_TYPE_SET) e->c.set_keys++;
-    else if (type == HO_TYPE_ZSET) e->c.zset_keys++;
-    else if (type == HO_TYPE_LIST) e->c.list_keys++;
-    else e->c.hash_keys++;
+    (*engine_type_keys(e, type))++;
     *rc = 0;
     return h;
 }
